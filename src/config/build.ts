@@ -1,0 +1,133 @@
+import { defaultValues, type OptionValues } from './schema';
+import type { ClimateConfig, DeepPartial } from './types';
+
+/** Converts section/option values (file names and units) to the ClimateConfig shape, without freezing. */
+export function toClimateConfig(v: OptionValues): ClimateConfig {
+  const d = v.DEFAULT;
+  const m = v.manager;
+  const n = v.notifications;
+  const k = v.keystone_authtoken;
+  return {
+    default: {
+      host: d.host,
+      port: d.port,
+      authStrategy: d.auth_strategy,
+      cleaningTimeMinutes: d.cleaning_time,
+      debug: d.debug,
+      logFormat: d.log_format,
+      noauth: { userId: d.noauth_user_id, projectId: d.noauth_project_id, roles: [...d.noauth_roles] },
+      apiMaxBodyBytes: d.api_max_body_bytes,
+      apiDefaultPageLimit: d.api_default_page_limit,
+      apiMaxPageLimit: d.api_max_page_limit,
+    },
+    database: {
+      connection: v.database.connection,
+      maxPoolSize: v.database.max_pool_size,
+      autoMigrate: v.database.auto_migrate,
+    },
+    manager: {
+      plugins: [...m.plugins],
+      minutesBeforeEndLease: m.minutes_before_end_lease,
+      minutesBeforeStartLease: m.minutes_before_start_lease,
+      pollIntervalMs: secondsToMs(m.poll_interval),
+      eventMaxRetries: m.event_max_retries,
+      eventClaimMs: secondsToMs(m.event_claim_seconds),
+      eventRetryDelayMs: secondsToMs(m.event_retry_delay),
+    },
+    compute: { driver: v.compute.driver },
+    notifications: {
+      driver: n.driver,
+      topics: [...n.topics],
+      publisherId: n.publisher_id,
+      exchange: n.exchange,
+      transportUrl: n.transport_url,
+      retentionHours: n.retention_hours,
+    },
+    keystoneAuthtoken: {
+      authUrl: k.auth_url,
+      wwwAuthenticateUri: k.www_authenticate_uri,
+      authType: k.auth_type,
+      username: k.username,
+      password: k.password,
+      projectName: k.project_name,
+      userDomainName: k.user_domain_name,
+      projectDomainName: k.project_domain_name,
+      jwsPublicKeyRepository: k.jws_public_key_repository,
+      tokenCacheTimeMs: secondsToMs(k.token_cache_time),
+    },
+  };
+}
+
+/** Rounded so 0.1 s gives 100, not 100.00000000000001, and timers get whole milliseconds. */
+function secondsToMs(seconds: number): number {
+  return Math.round(seconds * 1000);
+}
+
+/** The configuration with every option at its default, deeply frozen. */
+export function defaultConfig(): ClimateConfig {
+  return deepFreeze(toClimateConfig(defaultValues()));
+}
+
+/**
+ * Defaults with some values replaced, deeply frozen; for tests. Overrides are not checked against the schema,
+ * so a test can set values a file could not (say a 10 ms poll interval).
+ *
+ * @example configWith({ default: { authStrategy: 'keystone' }, manager: { pollIntervalMs: 10 } })
+ */
+export function configWith(overrides: DeepPartial<ClimateConfig>): ClimateConfig {
+  return deepFreeze(merge(toClimateConfig(defaultValues()), overrides) as ClimateConfig);
+}
+
+function merge(base: unknown, override: unknown): unknown {
+  if (override === undefined) return base;
+  if (!isPlainObject(base) || !isPlainObject(override)) return Array.isArray(override) ? [...override] : override;
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(override)) out[key] = merge(base[key], value);
+  return out;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Freezes `value` and everything reachable from it, so no module can change the configuration another relies on. */
+export function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}
+
+const HIDDEN = '***';
+
+/**
+ * A copy that is safe to log: the keystone password is replaced by "***", and so is the password part of the
+ * database and broker URLs (the rest of a URL helps when debugging a connection problem).
+ */
+export function redactConfig(config: ClimateConfig): ClimateConfig {
+  return deepFreeze({
+    ...config,
+    database: { ...config.database, connection: redactUrl(config.database.connection) },
+    notifications: { ...config.notifications, transportUrl: redactUrl(config.notifications.transportUrl) },
+    keystoneAuthtoken: {
+      ...config.keystoneAuthtoken,
+      password: config.keystoneAuthtoken.password === '' ? '' : HIDDEN,
+    },
+  });
+}
+
+/**
+ * Hides the password of `scheme://user:password@host`. The user info ends at the last "@" before the path, so an
+ * unencoded "@" in the password is hidden too; anything else with an "@" that does not parse is hidden whole.
+ */
+function redactUrl(value: string): string {
+  if (value === '' || /^sqlite:/i.test(value)) return value;
+  const match = /^([A-Za-z][A-Za-z0-9+.-]*:\/\/)([^/?#]*)@(.*)$/s.exec(value);
+  if (match) {
+    const [, scheme, userInfo, rest] = match;
+    const colon = userInfo.indexOf(':');
+    return colon < 0 ? value : `${scheme}${userInfo.slice(0, colon)}:${HIDDEN}@${rest}`;
+  }
+  return /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^@]*$/.test(value) ? value : HIDDEN;
+}

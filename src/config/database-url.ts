@@ -1,0 +1,101 @@
+import * as path from 'node:path';
+import { ConfigError } from './errors';
+
+/**
+ * What `[database] connection` points at, in the terms Sequelize uses (dialect names included), so the
+ * database layer does not have to know about SQLAlchemy-style URLs.
+ */
+export type DatabaseTarget =
+  | {
+      readonly dialect: 'sqlite';
+      /** Absolute file path, or ":memory:" for a private in-memory database. */
+      readonly storage: string;
+    }
+  | {
+      readonly dialect: 'mysql' | 'postgres';
+      readonly host: string;
+      readonly port: number;
+      readonly database: string;
+      readonly username?: string;
+      readonly password?: string;
+      /** Query-string parameters (e.g. `charset=utf8`), left for the driver. */
+      readonly options: Readonly<Record<string, string>>;
+    };
+
+/** The URL schemes `[database] connection` accepts, for help text and error messages. */
+export const DATABASE_SCHEMES = ['sqlite', 'mysql', 'mysql+pymysql', 'postgresql', 'postgres'] as const;
+
+const DEFAULT_PORTS = { mysql: 3306, postgres: 5432 } as const;
+
+/**
+ * Reads a database URL in the SQLAlchemy forms OpenStack operators already write:
+ * `sqlite:///relative/path` (relative to `cwd`), `sqlite:////absolute/path`, `sqlite://` or `sqlite:///:memory:`
+ * (in memory), `mysql://user:pass@host:port/db`, `postgresql://user:pass@host:port/db`. A `+driver` suffix
+ * (`mysql+pymysql://`) names a Python driver; it is accepted and ignored so copied Blazar URLs work unchanged.
+ *
+ * @param connection the URL
+ * @param cwd directory a relative SQLite path is relative to; the process's working directory by default
+ * @throws ConfigError when the URL is not one of those forms (the message does not repeat the URL: it may hold a password)
+ */
+export function parseDatabaseUrl(connection: string, cwd: string = process.cwd()): DatabaseTarget {
+  const result = parse(connection, cwd);
+  if (typeof result === 'string') throw new ConfigError(`[database] connection: ${result}`, { section: 'database', option: 'connection' });
+  return result;
+}
+
+/**
+ * Why `connection` is not a usable database URL, or undefined when it is. Used by the schema to reject a bad
+ * URL when the configuration is loaded instead of when the database is first opened.
+ */
+export function databaseUrlProblem(connection: string): string | undefined {
+  const result = parse(connection, '/');
+  return typeof result === 'string' ? result : undefined;
+}
+
+/** Returns the target, or a description of the problem. */
+function parse(connection: string, cwd: string): DatabaseTarget | string {
+  const schemeMatch = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(connection);
+  if (!schemeMatch) return 'the value is not a URL of the form scheme://...';
+  const scheme = schemeMatch[1].toLowerCase();
+  const [base] = scheme.split('+');
+  if (base === 'sqlite') return parseSqlite(connection.slice(schemeMatch[0].length), cwd);
+  if (base === 'mysql') return parseServer(connection, 'mysql');
+  if (base === 'postgresql' || base === 'postgres') return parseServer(connection, 'postgres');
+  return `scheme "${scheme}" is not supported; use one of ${DATABASE_SCHEMES.join(', ')}`;
+}
+
+function parseSqlite(rest: string, cwd: string): DatabaseTarget | string {
+  // SQLAlchemy: what follows "sqlite:///" is the path, so a fourth slash makes it absolute.
+  if (rest === '' || rest === '/' || rest === '/:memory:') return { dialect: 'sqlite', storage: ':memory:' };
+  if (!rest.startsWith('/')) return 'a SQLite URL needs three slashes: sqlite:///relative/path or sqlite:////absolute/path';
+  return { dialect: 'sqlite', storage: path.resolve(cwd, rest.slice(1)) };
+}
+
+function parseServer(connection: string, dialect: 'mysql' | 'postgres'): DatabaseTarget | string {
+  let url: URL;
+  try {
+    url = new URL(connection);
+  } catch {
+    return 'the value is not a valid URL';
+  }
+  const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+  if (host === '') return `a ${dialect} URL needs a host: ${dialect}://user:password@host:port/database`;
+  const database = decodeURIComponent(url.pathname.replace(/^\//, ''));
+  if (database === '' || database.includes('/')) {
+    return `a ${dialect} URL needs a database name: ${dialect}://user:password@host:port/database`;
+  }
+  const options: Record<string, string> = {};
+  url.searchParams.forEach((value, key) => {
+    options[key] = value;
+  });
+  return {
+    dialect,
+    host,
+    port: url.port === '' ? DEFAULT_PORTS[dialect] : Number(url.port),
+    database,
+    // URL keeps user info percent-encoded; passwords with "@" or ":" must be written encoded, so decode them.
+    username: url.username === '' ? undefined : decodeURIComponent(url.username),
+    password: url.password === '' ? undefined : decodeURIComponent(url.password),
+    options,
+  };
+}

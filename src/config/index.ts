@@ -1,0 +1,20 @@
+/**
+ * Configuration in the oslo.config style: an INI file (`--config-file` or $CLIMATE_CONFIG_FILE) checked against
+ * a declared schema and turned into a typed, frozen ClimateConfig.
+ */
+export type { ClimateConfig, DeepPartial } from './types';
+export { ConfigError, type ConfigLocation } from './errors';
+export { loadConfig, configFiles, CONFIG_FILE_ENV, type LoadConfigOptions } from './load';
+export { defaultConfig, configWith, redactConfig } from './build';
+export { parseDatabaseUrl, DATABASE_SCHEMES, type DatabaseTarget } from './database-url';
+export { renderSample, SAMPLE_PATH } from './sample';
+export { parseIni, type IniFile, type IniEntry } from './ini';
+export {
+  SCHEMA,
+  listOptions,
+  findOption,
+  type OptionSpec,
+  type OptionEntry,
+  type SectionName,
+  type OptionValues,
+} from './schema';

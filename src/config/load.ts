@@ -1,0 +1,135 @@
+import * as fs from 'node:fs';
+import { deepFreeze, toClimateConfig } from './build';
+import { convertValue } from './convert';
+import { ConfigError } from './errors';
+import { parseIni, type IniFile } from './ini';
+import { defaultValues, findOption, isKnownSection, SCHEMA, type OptionValues } from './schema';
+import type { ClimateConfig } from './types';
+
+/** Environment variable naming the configuration file when the command line names none. */
+export const CONFIG_FILE_ENV = 'CLIMATE_CONFIG_FILE';
+
+/** Where loadConfig looks for configuration files. */
+export interface LoadConfigOptions {
+  /** Command-line arguments (without node and the script); `process.argv.slice(2)` when absent. Only `--config-file` is read. */
+  argv?: string[];
+  /** Environment; `process.env` when absent. Only CLIMATE_CONFIG_FILE is read. */
+  env?: NodeJS.ProcessEnv;
+  /** Files to read, in order; when given, argv and env are not consulted. */
+  files?: string[];
+}
+
+/**
+ * Reads the configuration: defaults, overridden by each file in turn (later files win, option by option).
+ * The files are `opts.files` if given, else every `--config-file PATH` / `--config-file=PATH` in argv, else
+ * $CLIMATE_CONFIG_FILE, else none (all defaults).
+ *
+ * @returns the deeply frozen configuration
+ * @throws ConfigError when a named file is missing or unreadable, a line is not valid INI, an option in one of
+ *   Climate's sections is unknown, or a value does not fit its declaration. Sections Climate does not own are ignored.
+ */
+export function loadConfig(opts: LoadConfigOptions = {}): ClimateConfig {
+  const files = opts.files ?? configFiles(opts.argv ?? process.argv.slice(2), opts.env ?? process.env);
+  const values = defaultValues();
+  for (const file of files) applyFile(values, parseIni(readConfigFile(file), file));
+  checkConsistency(values);
+  return deepFreeze(toClimateConfig(values));
+}
+
+/** Rules that involve more than one option, checked once every file has been applied. */
+function checkConsistency(values: OptionValues): void {
+  const { api_default_page_limit: pageDefault, api_max_page_limit: pageMax } = values.DEFAULT;
+  if (pageDefault > pageMax) {
+    throw new ConfigError(
+      `[DEFAULT] api_default_page_limit: ${pageDefault} is greater than api_max_page_limit (${pageMax})`,
+      { section: 'DEFAULT', option: 'api_default_page_limit' },
+    );
+  }
+}
+
+/**
+ * The configuration files named by the command line, else by $CLIMATE_CONFIG_FILE, else none.
+ * @throws ConfigError for a `--config-file` without a path
+ */
+export function configFiles(argv: readonly string[], env: NodeJS.ProcessEnv): string[] {
+  const files: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    let file: string | undefined;
+    if (arg === '--config-file') {
+      file = argv[++i];
+    } else if (arg.startsWith('--config-file=')) {
+      file = arg.slice('--config-file='.length);
+    } else {
+      continue;
+    }
+    if (file === undefined || file === '') throw new ConfigError('--config-file needs a path');
+    files.push(file);
+  }
+  if (files.length > 0) return files;
+  const fromEnv = env[CONFIG_FILE_ENV];
+  // An empty variable is treated as unset: that is how shells and compose files "unset" things.
+  return fromEnv ? [fromEnv] : [];
+}
+
+function readConfigFile(file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new ConfigError(`config file not found: ${file}`, { cause: err });
+    throw new ConfigError(`cannot read config file ${file}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** Converts and stores every option of Climate's sections found in `ini` into `values`. */
+function applyFile(values: OptionValues, ini: IniFile): void {
+  for (const [section, entries] of ini.sections) {
+    if (!isKnownSection(section)) {
+      const meant = Object.keys(SCHEMA).find((known) => known.toLowerCase() === section.toLowerCase());
+      if (meant) {
+        const line = ini.sectionLines.get(section) ?? 1;
+        throw new ConfigError(`section [${section}] should be written [${meant}]: section names are case-sensitive`, {
+          section,
+          location: { file: ini.source, line },
+        });
+      }
+      continue; // another tool's section
+    }
+    const target = values[section] as Record<string, unknown>;
+    for (const [option, { value, line }] of entries) {
+      const location = { file: ini.source, line };
+      const spec = findOption(section, option);
+      if (!spec) {
+        const hint = closest(option, Object.keys(SCHEMA[section]));
+        const problem = hint ? `unknown option (did you mean ${hint}?)` : 'unknown option';
+        throw new ConfigError(`[${section}] ${option}: ${problem}`, { section, option, location });
+      }
+      const result = convertValue(spec, value);
+      if (!result.ok) throw new ConfigError(`[${section}] ${option}: ${result.problem}`, { section, option, location });
+      target[option] = result.value;
+    }
+  }
+}
+
+/** The known name nearest to a typo (at most two edits away), to suggest it. */
+function closest(name: string, known: readonly string[]): string | undefined {
+  let best: { name: string; distance: number } | undefined;
+  for (const candidate of known) {
+    const distance = editDistance(name.toLowerCase(), candidate.toLowerCase());
+    if (distance <= 2 && (!best || distance < best.distance)) best = { name: candidate, distance };
+  }
+  return best?.name;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length];
+}

@@ -1,0 +1,224 @@
+import { databaseUrlProblem } from './database-url';
+
+/** What every option declares, whatever its type. */
+interface OptionBase<K extends string, V> {
+  readonly kind: K;
+  readonly default: V;
+  /** One or more sentences; shown in the sample file. */
+  readonly help: string;
+  /** Secret values are never echoed: not in error messages, not by redactConfig. */
+  readonly secret?: boolean;
+}
+
+/** Free text. */
+export type StringOption = OptionBase<'string', string>;
+/** A URL, or empty for "not set". `schemes` restricts the scheme; `check` adds option-specific rules. */
+export interface UrlOption extends OptionBase<'url', string> {
+  readonly schemes?: readonly string[];
+  /** Returns why the (non-empty) value is unusable, or undefined. */
+  readonly check?: (value: string) => string | undefined;
+}
+/** A whole number within [min, max]. */
+export interface IntOption extends OptionBase<'int', number> {
+  readonly min?: number;
+  readonly max?: number;
+}
+/** A decimal number within [min, max]. */
+export interface FloatOption extends OptionBase<'float', number> {
+  readonly min?: number;
+  readonly max?: number;
+}
+/** true/false, yes/no, on/off, 1/0. */
+export type BoolOption = OptionBase<'bool', boolean>;
+/** Comma-separated values; empty items are dropped. */
+export type ListOption = OptionBase<'list', readonly string[]>;
+/** One of a fixed set of words. */
+export interface EnumOption<C extends string = string> extends OptionBase<'enum', C> {
+  readonly choices: readonly C[];
+}
+
+/** Any option declaration. */
+export type OptionSpec = StringOption | UrlOption | IntOption | FloatOption | BoolOption | ListOption | EnumOption;
+
+/** The TypeScript type of an option's value (enums keep their literal choices). */
+export type ValueOf<O> = O extends EnumOption<infer C> ? C : O extends OptionBase<string, infer V> ? V : never;
+
+type Extra<O> = Omit<O, 'kind' | 'default' | 'help'>;
+
+const str = (def: string, help: string, extra: Extra<StringOption> = {}): StringOption => ({ kind: 'string', default: def, help, ...extra });
+const url = (def: string, help: string, extra: Extra<UrlOption> = {}): UrlOption => ({ kind: 'url', default: def, help, ...extra });
+const int = (def: number, help: string, extra: Extra<IntOption> = {}): IntOption => ({ kind: 'int', default: def, help, ...extra });
+const float = (def: number, help: string, extra: Extra<FloatOption> = {}): FloatOption => ({ kind: 'float', default: def, help, ...extra });
+const bool = (def: boolean, help: string): BoolOption => ({ kind: 'bool', default: def, help });
+const list = (def: readonly string[], help: string): ListOption => ({ kind: 'list', default: def, help });
+const oneOf = <const C extends string>(choices: readonly C[], def: NoInfer<C>, help: string): EnumOption<C> => ({
+  kind: 'enum',
+  default: def,
+  help,
+  choices,
+});
+
+/**
+ * Every option Climate reads, by section then name, each declared once. The sample file, the loader's
+ * conversions and checks, and the types of the loaded values all come from here. Key order is the order of
+ * the sample file.
+ */
+export const SCHEMA = {
+  DEFAULT: {
+    host: str('127.0.0.1', 'IP address the API server listens on.'),
+    port: int(1234, 'TCP port the API server listens on.', { min: 1, max: 65535 }),
+    auth_strategy: oneOf(
+      ['noauth', 'keystone'],
+      'noauth',
+      'How API requests are authenticated. "keystone" validates the X-Auth-Token header with Keystone. ' +
+        '"noauth" trusts the X-User-Id, X-Project-Id and X-Roles headers as sent, falling back to the ' +
+        'noauth_* options; use it only for development and tests.',
+    ),
+    cleaning_time: int(
+      0,
+      'Minutes a host stays free after a lease ends before another lease may start on it, e.g. to wipe it.',
+      { min: 0 },
+    ),
+    debug: bool(
+      false,
+      'Log at debug level and put internal error details in the body of 500 responses. Those details can ' +
+        'reveal internals to API users: do not enable in production.',
+    ),
+    log_format: oneOf(['text', 'json'], 'text', 'Log format: "text" lines for people, or one "json" object per line for log collectors.'),
+    noauth_user_id: str('admin', 'With auth_strategy = noauth: user ID of requests that send no X-User-Id header.'),
+    noauth_project_id: str('admin', 'With auth_strategy = noauth: project ID of requests that send no X-Project-Id header.'),
+    noauth_roles: list(['admin'], 'With auth_strategy = noauth: roles of requests that send no X-Roles header.'),
+    api_max_body_bytes: int(1048576, 'Largest request body the API accepts, in bytes; larger requests are refused.', { min: 1 }),
+    api_default_page_limit: int(
+      0,
+      'How many items a list request returns when it does not send "limit". 0 returns them all, as Blazar does.',
+      { min: 0 },
+    ),
+    api_max_page_limit: int(1000, 'Largest "limit" a list request may ask for; larger values are lowered to this.', { min: 1 }),
+  },
+  database: {
+    connection: url(
+      'sqlite:///var/climate.sqlite',
+      'Database URL. SQLite: sqlite:///relative/path (relative to the working directory), sqlite:////absolute/path, ' +
+        'or sqlite:// for an in-memory database. MySQL: mysql://user:password@host:port/database ' +
+        '(mysql+pymysql:// works too). PostgreSQL: postgresql://user:password@host:port/database. ' +
+        'Percent-encode special characters in the password.',
+      { check: databaseUrlProblem, secret: true },
+    ),
+    max_pool_size: int(10, 'Most connections kept open to a MySQL or PostgreSQL server.', { min: 1 }),
+    auto_migrate: bool(
+      true,
+      'Bring the database schema up to date when the all-in-one service starts. Turn off to run migrations ' +
+        'yourself with climate-manage, e.g. when several services share the database.',
+    ),
+  },
+  manager: {
+    plugins: list(['physical:host'], 'Resource types that can be reserved.'),
+    minutes_before_end_lease: int(
+      60,
+      'Minutes before a lease ends that its before_end_lease event (the "lease ends soon" notification) happens. ' +
+        '0 disables the event.',
+      { min: 0 },
+    ),
+    minutes_before_start_lease: int(
+      0,
+      'Minutes before a lease starts that its before_start_lease event (a heads-up notification) happens. ' +
+        '0 disables the event.',
+      { min: 0 },
+    ),
+    poll_interval: float(1, 'Seconds between two looks at the queue of due lease events.', { min: 0.01 }),
+    event_max_retries: int(5, 'How many times an event whose handling failed is tried again before it is given up.', { min: 0 }),
+    event_claim_seconds: int(
+      60,
+      'Seconds a manager owns an event it has picked up. If it has not finished by then (it may have crashed), ' +
+        'another manager may take the event over.',
+      { min: 1 },
+    ),
+    event_retry_delay: float(5, 'Seconds to wait before trying a failed event again.', { min: 0 }),
+  },
+  compute: {
+    driver: oneOf(
+      ['none', 'nova'],
+      'none',
+      'Compute service host reservations act on. "nova" drives Nova (host aggregates); "none" acts on ' +
+        'nothing outside Climate, for tests and stand-alone use.',
+    ),
+  },
+  notifications: {
+    driver: oneOf(
+      ['log', 'stomp', 'noop'],
+      'log',
+      'Where lease notifications go: "log" writes them to the log, "stomp" sends them to a message broker ' +
+        '(see transport_url), "noop" drops them.',
+    ),
+    topics: list(['notifications'], 'Topics notifications are published on.'),
+    publisher_id: str('climate.lease', 'Publisher ID carried by every notification.'),
+    exchange: str('climate', 'Exchange notifications are published to (stomp driver).'),
+    transport_url: url('', 'Message broker URL for the stomp driver, e.g. stomp://user:password@broker:61613.', { secret: true }),
+    retention_hours: int(72, 'Hours notifications are kept in the database after they were sent.', { min: 1 }),
+  },
+  keystone_authtoken: {
+    auth_url: url('', 'Keystone URL used to validate tokens, e.g. http://keystone:5000/v3.', { schemes: ['http', 'https'] }),
+    www_authenticate_uri: url(
+      '',
+      'Keystone URL clients are told to get a token from (WWW-Authenticate header of 401 responses). ' +
+        'Empty: auth_url.',
+      { schemes: ['http', 'https'] },
+    ),
+    auth_type: oneOf(['password'], 'password', 'How Climate\'s service user logs in to Keystone; only "password" is supported.'),
+    username: str('', 'Name of Climate\'s service user.'),
+    password: str('', 'Password of Climate\'s service user.', { secret: true }),
+    project_name: str('', 'Project Climate\'s service user logs in to.'),
+    user_domain_name: str('Default', 'Domain of Climate\'s service user.'),
+    project_domain_name: str('Default', 'Domain of the project in project_name.'),
+    jws_public_key_repository: str(
+      '',
+      'Directory of the public keys Keystone signs JWS tokens with. When set, JWS tokens are verified ' +
+        'locally instead of being sent to Keystone.',
+    ),
+    token_cache_time: int(300, 'Seconds a validated token is remembered before it is checked again; 0 disables the cache.', { min: 0 }),
+  },
+} as const;
+
+/** The type of SCHEMA. */
+export type Schema = typeof SCHEMA;
+/** The sections Climate owns. */
+export type SectionName = keyof Schema;
+/** Converted values by section and option name, typed from the schema. */
+export type OptionValues = { [S in SectionName]: { [N in keyof Schema[S]]: ValueOf<Schema[S][N]> } };
+
+/** One schema entry with its place, for code that walks every option. */
+export interface OptionEntry {
+  readonly section: SectionName;
+  readonly name: string;
+  readonly spec: OptionSpec;
+}
+
+/** Every option in schema order. */
+export function listOptions(): OptionEntry[] {
+  return (Object.keys(SCHEMA) as SectionName[]).flatMap((section) =>
+    Object.entries(SCHEMA[section] as Record<string, OptionSpec>).map(([name, spec]) => ({ section, name, spec })),
+  );
+}
+
+/** The declaration of `[section] name`, or undefined if Climate has no such option. */
+export function findOption(section: string, name: string): OptionSpec | undefined {
+  if (!Object.hasOwn(SCHEMA, section)) return undefined;
+  const options = SCHEMA[section as SectionName] as Record<string, OptionSpec>;
+  return Object.hasOwn(options, name) ? options[name] : undefined;
+}
+
+/** Whether Climate owns `[section]` (other sections belong to other tools and are ignored). */
+export function isKnownSection(section: string): section is SectionName {
+  return Object.hasOwn(SCHEMA, section);
+}
+
+/** Every option at its default value. */
+export function defaultValues(): OptionValues {
+  const values: Record<string, Record<string, unknown>> = {};
+  for (const { section, name, spec } of listOptions()) {
+    values[section] ??= {};
+    values[section][name] = Array.isArray(spec.default) ? [...spec.default] : spec.default;
+  }
+  return values as OptionValues;
+}

@@ -1,0 +1,85 @@
+/**
+ * The loaded configuration, grouped by section with camelCase names. Durations whose name ends in `Ms` are in
+ * milliseconds whatever unit the file uses; other units are in the name (`cleaningTimeMinutes`). The object
+ * returned by loadConfig, defaultConfig and configWith is deeply frozen.
+ */
+export interface ClimateConfig {
+  /** [DEFAULT] */
+  readonly default: {
+    readonly host: string;
+    readonly port: number;
+    readonly authStrategy: 'noauth' | 'keystone';
+    /** Minutes a host stays free between two leases. */
+    readonly cleaningTimeMinutes: number;
+    readonly debug: boolean;
+    readonly logFormat: 'text' | 'json';
+    /** Identity of noauth requests that carry no identity headers. */
+    readonly noauth: {
+      readonly userId: string;
+      readonly projectId: string;
+      readonly roles: readonly string[];
+    };
+    readonly apiMaxBodyBytes: number;
+    /** 0: no limit unless the request sends one. */
+    readonly apiDefaultPageLimit: number;
+    readonly apiMaxPageLimit: number;
+  };
+  /** [database] */
+  readonly database: {
+    /** SQLAlchemy-style URL; read it with parseDatabaseUrl. May contain a password. */
+    readonly connection: string;
+    readonly maxPoolSize: number;
+    readonly autoMigrate: boolean;
+  };
+  /** [manager] */
+  readonly manager: {
+    /** Resource types, e.g. "physical:host". */
+    readonly plugins: readonly string[];
+    /** 0 disables the before_end_lease event. */
+    readonly minutesBeforeEndLease: number;
+    /** 0 disables the before_start_lease event. */
+    readonly minutesBeforeStartLease: number;
+    readonly pollIntervalMs: number;
+    readonly eventMaxRetries: number;
+    readonly eventClaimMs: number;
+    readonly eventRetryDelayMs: number;
+  };
+  /** [compute] */
+  readonly compute: {
+    readonly driver: 'none' | 'nova';
+  };
+  /** [notifications] */
+  readonly notifications: {
+    readonly driver: 'log' | 'stomp' | 'noop';
+    readonly topics: readonly string[];
+    readonly publisherId: string;
+    readonly exchange: string;
+    /** Empty when not set. May contain a password. */
+    readonly transportUrl: string;
+    readonly retentionHours: number;
+  };
+  /** [keystone_authtoken] */
+  readonly keystoneAuthtoken: {
+    readonly authUrl: string;
+    /** Empty when not set; clients should then be sent to authUrl. */
+    readonly wwwAuthenticateUri: string;
+    readonly authType: 'password';
+    readonly username: string;
+    /** Secret. */
+    readonly password: string;
+    readonly projectName: string;
+    readonly userDomainName: string;
+    readonly projectDomainName: string;
+    /** Empty when not set. */
+    readonly jwsPublicKeyRepository: string;
+    /** 0 disables the token cache. */
+    readonly tokenCacheTimeMs: number;
+  };
+}
+
+/** Any part of T may be left out; arrays are replaced whole, never merged. */
+export type DeepPartial<T> = T extends readonly unknown[]
+  ? T
+  : T extends object
+    ? { -readonly [K in keyof T]?: DeepPartial<T[K]> }
+    : T;

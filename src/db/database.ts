@@ -1,0 +1,125 @@
+import { QueryTypes, Sequelize, Transaction } from 'sequelize';
+import sqlite3 from 'sqlite3';
+import { parseDatabaseUrl } from '../config';
+import { Mutex } from './mutex';
+
+/** A database transaction, opaque outside src/db. */
+export type Tx = Transaction;
+export type Dialect = 'sqlite' | 'mysql' | 'postgres';
+type Params = readonly unknown[];
+
+export interface DatabaseOptions {
+  /** `[database] connection`, e.g. `sqlite:///var/climate.sqlite` or `mysql://root@127.0.0.1/climate`. */
+  connection: string;
+  maxPoolSize?: number;
+  /** Receives each SQL statement when set (debugging). */
+  logSql?: (sql: string) => void;
+}
+
+/** Errors that mean "another transaction got in the way; run the whole transaction again". */
+function isRetryable(error: unknown): boolean {
+  const e = error as { parent?: { code?: string; errno?: number }; original?: { code?: string } };
+  const code = e?.parent?.code ?? e?.original?.code;
+  const errno = e?.parent?.errno;
+  return code === 'SQLITE_BUSY' || code === 'ER_LOCK_DEADLOCK' || code === 'ER_LOCK_WAIT_TIMEOUT'
+    || errno === 1213 || errno === 1205 || code === '40P01' || code === '40001';
+}
+
+/**
+ * sqlite3 with a busy timeout on every connection. Sequelize opens one connection per transaction and has
+ * no hook for it, so the timeout is set by the driver class it is given.
+ */
+function sqliteWithBusyTimeout(ms: number): typeof sqlite3 {
+  class Database extends sqlite3.Database {
+    constructor(filename: string, mode?: number, callback?: (err: Error | null) => void) {
+      super(filename, mode ?? sqlite3.OPEN_READWRITE | sqlite3.OPEN_CREATE, (err) => {
+        if (!err) this.configure('busyTimeout', ms);
+        callback?.(err);
+      });
+    }
+  }
+  return { ...sqlite3, Database } as typeof sqlite3;
+}
+
+/**
+ * The one handle on the database. Repositories run SQL through it; the lease service opens transactions.
+ * Write transactions are retried on deadlock/busy, so the function given to `transaction` must have no
+ * effects outside the database.
+ */
+export class Database {
+  readonly sequelize: Sequelize;
+  readonly dialect: Dialect;
+  private readonly writeLock = new Mutex();
+
+  constructor(options: DatabaseOptions) {
+    const target = parseDatabaseUrl(options.connection);
+    const logging = options.logSql ? (sql: string) => options.logSql?.(sql) : false;
+    if (target.dialect === 'sqlite') {
+      this.sequelize = new Sequelize({
+        dialect: 'sqlite', storage: target.storage, logging, dialectModule: sqliteWithBusyTimeout(10_000),
+      });
+    } else {
+      this.sequelize = new Sequelize(target.database, target.username ?? 'root', target.password ?? '', {
+        dialect: target.dialect, host: target.host, port: target.port, logging, timezone: '+00:00',
+        pool: { max: options.maxPoolSize ?? 10, min: 0, idle: 10_000 },
+        dialectOptions: target.dialect === 'mysql' ? { dateStrings: false, supportBigNumbers: true } : {},
+      });
+    }
+    this.dialect = target.dialect;
+  }
+
+  /** Prepares the connection: WAL on SQLite, so readers never wait for the writer. */
+  async open(): Promise<void> {
+    if (this.dialect === 'sqlite') {
+      await this.sequelize.query('PRAGMA journal_mode=WAL');
+    } else {
+      await this.sequelize.authenticate();
+    }
+  }
+
+  /**
+   * Runs `fn` in one write transaction: IMMEDIATE on SQLite (one writer at a time), READ COMMITTED on
+   * MySQL/PostgreSQL so that a row lock taken mid-transaction is followed by reads of the latest commits.
+   */
+  async transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        if (this.dialect === 'sqlite') {
+          return await this.writeLock.run(() =>
+            this.sequelize.transaction({ type: Transaction.TYPES.IMMEDIATE }, fn));
+        }
+        return await this.sequelize.transaction({ isolationLevel: Transaction.ISOLATION_LEVELS.READ_COMMITTED }, fn);
+      } catch (error) {
+        if (attempt >= 8 || !isRetryable(error)) throw error;
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt));
+      }
+    }
+  }
+
+  /** SELECT returning plain rows. */
+  async select<T = Record<string, unknown>>(sql: string, params: Params = [], tx?: Tx): Promise<T[]> {
+    const rows = await this.sequelize.query(sql, { replacements: [...params], type: QueryTypes.SELECT, transaction: tx });
+    return rows as unknown as T[];
+  }
+
+  /** INSERT returning the generated integer id (single-row inserts only: dialects disagree on multi-row ids). */
+  async insert(sql: string, params: Params = [], tx?: Tx): Promise<number> {
+    const [id] = await this.sequelize.query(sql, { replacements: [...params], type: QueryTypes.INSERT, transaction: tx });
+    return Number(id);
+  }
+
+  /** UPDATE/DELETE returning the number of rows changed. */
+  async execute(sql: string, params: Params = [], tx?: Tx): Promise<number> {
+    const [, affected] = await this.sequelize.query(sql, { replacements: [...params], type: QueryTypes.UPDATE, transaction: tx });
+    return Number(affected ?? 0);
+  }
+
+  /** `FOR UPDATE` where the engine has row locks; SQLite's IMMEDIATE transaction already excludes writers. */
+  get forUpdate(): string {
+    return this.dialect === 'sqlite' ? '' : ' FOR UPDATE';
+  }
+
+  async close(): Promise<void> {
+    await this.sequelize.close();
+  }
+}

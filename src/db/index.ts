@@ -1,0 +1,12 @@
+/** The database: connection, migrations and repositories. No SQL lives outside this folder. */
+export { Database, type Tx, type Dialect, type DatabaseOptions } from './database';
+export { migrateUp, currentVersion, pendingMigrations } from './migrate';
+export * from './records';
+export { LeaseRepository, type LeaseListQuery, type LeaseChanges } from './repositories/leases';
+export { ReservationRepository } from './repositories/reservations';
+export { EventRepository } from './repositories/events';
+export { HostRepository, type NewHost, type CapabilityValue } from './repositories/hosts';
+export { HostAllocationRepository, type HostCondition, type FreeHostQuery } from './repositories/host-allocations';
+export { FloatingIpRepository } from './repositories/floatingips';
+export { OutboxRepository } from './repositories/outbox';
+export { Repositories } from './repositories';

@@ -1,0 +1,32 @@
+import { SequelizeStorage, Umzug } from 'umzug';
+import type { Database } from './database';
+import * as initial from './migrations/001-initial-schema';
+
+/** Migrations in order. Each is a module with `up` and `down`; names never change once released. */
+const MIGRATIONS = [{ name: '001-initial-schema', module: initial }];
+
+function migrator(db: Database) {
+  return new Umzug({
+    migrations: MIGRATIONS.map(({ name, module }) => ({ name, up: module.up, down: module.down })),
+    context: db.sequelize.getQueryInterface(),
+    storage: new SequelizeStorage({ sequelize: db.sequelize, tableName: 'climate_migrations' }),
+    logger: undefined,
+  });
+}
+
+/** Applies every pending migration; returns the names applied. */
+export async function migrateUp(db: Database): Promise<string[]> {
+  const applied = await migrator(db).up();
+  return applied.map((m) => m.name);
+}
+
+/** The newest applied migration, or null for an empty database. */
+export async function currentVersion(db: Database): Promise<string | null> {
+  const executed = await migrator(db).executed();
+  return executed.length ? executed[executed.length - 1].name : null;
+}
+
+/** Names of migrations not yet applied. */
+export async function pendingMigrations(db: Database): Promise<string[]> {
+  return (await migrator(db).pending()).map((m) => m.name);
+}

@@ -1,0 +1,131 @@
+import type { Database, Tx } from '../database';
+import type { EventRecord, EventStatus } from '../records';
+import { fromSqlDate, placeholders, sqlDate } from '../sql-values';
+
+const COLUMNS = 'id, lease_id, event_type, sequence, time, status, claimed_by, claim_expires_at, attempts, last_error, '
+  + 'created_at, updated_at';
+
+function toEvent(row: Record<string, unknown>): EventRecord {
+  return {
+    id: String(row.id),
+    leaseId: String(row.lease_id),
+    eventType: String(row.event_type),
+    sequence: Number(row.sequence),
+    time: fromSqlDate(row.time),
+    status: row.status as EventStatus,
+    claimedBy: row.claimed_by == null ? null : String(row.claimed_by),
+    claimExpiresAt: row.claim_expires_at == null ? null : fromSqlDate(row.claim_expires_at),
+    attempts: Number(row.attempts),
+    lastError: row.last_error == null ? null : String(row.last_error),
+    createdAt: fromSqlDate(row.created_at),
+    updatedAt: row.updated_at == null ? null : fromSqlDate(row.updated_at),
+  };
+}
+
+/**
+ * An event may run when it is due and no earlier event of the same lease is still waiting or running:
+ * that keeps one lease's events in time order across any number of managers.
+ */
+const RUNNABLE = `
+  e.time <= ? AND (e.status = 'UNDONE' OR (e.status = 'IN_PROGRESS' AND e.claim_expires_at < ?))
+  AND NOT EXISTS (
+    SELECT 1 FROM events p WHERE p.lease_id = e.lease_id AND p.id <> e.id
+      AND p.status IN ('UNDONE', 'IN_PROGRESS')
+      AND (p.time < e.time OR (p.time = e.time AND p.sequence < e.sequence)))`;
+
+export class EventRepository {
+  constructor(private readonly db: Database) {}
+
+  async insert(tx: Tx, e: EventRecord): Promise<void> {
+    await this.db.insert(
+      `INSERT INTO events (${COLUMNS}) VALUES (${placeholders(12)})`,
+      [e.id, e.leaseId, e.eventType, e.sequence, sqlDate(e.time), e.status, e.claimedBy, sqlDate(e.claimExpiresAt),
+        e.attempts, e.lastError, sqlDate(e.createdAt), sqlDate(e.updatedAt)],
+      tx,
+    );
+  }
+
+  async listByLeases(leaseIds: readonly string[], tx?: Tx): Promise<EventRecord[]> {
+    if (!leaseIds.length) return [];
+    const rows = await this.db.select(
+      `SELECT ${COLUMNS} FROM events WHERE lease_id IN (${placeholders(leaseIds.length)}) ORDER BY time, sequence`,
+      leaseIds, tx);
+    return rows.map(toEvent);
+  }
+
+  async get(id: string, tx?: Tx): Promise<EventRecord | null> {
+    const rows = await this.db.select(`SELECT ${COLUMNS} FROM events WHERE id = ?`, [id], tx);
+    return rows.length ? toEvent(rows[0]) : null;
+  }
+
+  /**
+   * Moves an event. One moved into the future runs (again) then, even if it had run: a lease extended past
+   * its before_end notice gets a new notice. One moved within the past keeps its status.
+   */
+  async reschedule(tx: Tx, id: string, time: Date, now: Date): Promise<void> {
+    const rerun = time > now;
+    await this.db.execute(
+      `UPDATE events SET time = ?, updated_at = ?${rerun ? ", status = CASE WHEN status = 'IN_PROGRESS' THEN status ELSE 'UNDONE' END, attempts = 0, last_error = NULL" : ''} WHERE id = ?`,
+      [sqlDate(time), sqlDate(now), id], tx);
+  }
+
+  async delete(tx: Tx, id: string): Promise<void> {
+    await this.db.execute('DELETE FROM events WHERE id = ?', [id], tx);
+  }
+
+  /** Ids of events that may run now, oldest first. */
+  async findRunnable(now: Date, limit: number): Promise<string[]> {
+    const at = sqlDate(now);
+    const rows = await this.db.select<{ id: string }>(
+      `SELECT e.id FROM events e WHERE ${RUNNABLE} ORDER BY e.time, e.sequence LIMIT ${Math.floor(limit)}`, [at, at]);
+    return rows.map((r) => String(r.id));
+  }
+
+  /** The earliest time at which something waits to run (a future event or a claim that will expire). */
+  async nextWakeUp(): Promise<Date | null> {
+    const [row] = await this.db.select<{ t: unknown; c: unknown }>(
+      "SELECT (SELECT MIN(time) FROM events WHERE status = 'UNDONE') AS t, "
+      + "(SELECT MIN(claim_expires_at) FROM events WHERE status = 'IN_PROGRESS') AS c");
+    const times = [row?.t, row?.c].filter((v) => v != null).map((v) => fromSqlDate(v).getTime());
+    return times.length ? new Date(Math.min(...times)) : null;
+  }
+
+  /**
+   * Claims a runnable event for `owner` until `expiresAt` with one conditional UPDATE; true when this caller
+   * won it. A claim left by a crashed manager has expired and can be taken again.
+   */
+  async claim(id: string, owner: string, now: Date, expiresAt: Date): Promise<boolean> {
+    const at = sqlDate(now);
+    // MySQL cannot read the table an UPDATE writes in a subquery; the derived table works around that.
+    const changed = await this.db.execute(
+      `UPDATE events SET status = 'IN_PROGRESS', claimed_by = ?, claim_expires_at = ?, updated_at = ?
+       WHERE id = ? AND id IN (SELECT id FROM (SELECT e.id FROM events e WHERE e.id = ? AND ${RUNNABLE}) AS runnable)`,
+      [owner, sqlDate(expiresAt), at, id, id, at, at]);
+    return changed > 0;
+  }
+
+  /** Extends a claim still held by `owner`; false when the claim was lost. */
+  async extendClaim(id: string, owner: string, expiresAt: Date): Promise<boolean> {
+    return (await this.db.execute(
+      "UPDATE events SET claim_expires_at = ? WHERE id = ? AND claimed_by = ? AND status = 'IN_PROGRESS'",
+      [sqlDate(expiresAt), id, owner])) > 0;
+  }
+
+  /** Ends a claim: DONE or ERROR, or back to UNDONE at `retryAt` for another attempt. Only the owner may. */
+  async finish(tx: Tx | undefined, id: string, owner: string, outcome: { status: EventStatus; now: Date; error?: string; retryAt?: Date }): Promise<boolean> {
+    const retry = outcome.retryAt !== undefined;
+    return (await this.db.execute(
+      `UPDATE events SET status = ?, claimed_by = NULL, claim_expires_at = NULL, last_error = ?, updated_at = ?,
+         attempts = attempts + ?${retry ? ', time = ?' : ''}
+       WHERE id = ? AND claimed_by = ? AND status = 'IN_PROGRESS'`,
+      [outcome.status, outcome.error ?? null, sqlDate(outcome.now), outcome.error ? 1 : 0,
+        ...(retry ? [sqlDate(outcome.retryAt!)] : []), id, owner], tx)) > 0;
+  }
+
+  /** Releases every claim of `owner` (clean shutdown) so other managers take them at once. */
+  async releaseClaims(owner: string, now: Date): Promise<number> {
+    return this.db.execute(
+      "UPDATE events SET status = 'UNDONE', claimed_by = NULL, claim_expires_at = NULL, updated_at = ? "
+      + "WHERE claimed_by = ? AND status = 'IN_PROGRESS'", [sqlDate(now), owner]);
+  }
+}

@@ -1,0 +1,144 @@
+import type { Database, Tx } from '../database';
+import type { AllocationRecord, Window } from '../records';
+import { fromSqlDate, placeholders, sqlDate } from '../sql-values';
+
+/** A boolean SQL condition on the host row aliased `h`, with positional parameters. */
+export interface HostCondition {
+  sql: string;
+  params: readonly unknown[];
+}
+
+export interface FreeHostQuery {
+  /** Conditions every host must meet (compiled property filters). */
+  conditions: readonly HostCondition[];
+  /** The window the host must be free in, already widened by the cleaning time. */
+  window: Window;
+  /** Allocations of this reservation do not count as busy (re-allocation on update). */
+  ignoreReservationId?: string;
+  /** Only these hosts (re-checking candidates), or never these (already tried). */
+  onlyHostIds?: readonly number[];
+  excludeHostIds?: readonly number[];
+  limit?: number;
+}
+
+function toAllocation(row: Record<string, unknown>): AllocationRecord {
+  return {
+    hostId: Number(row.host_id),
+    reservationId: String(row.reservation_id),
+    leaseId: String(row.lease_id),
+    startDate: fromSqlDate(row.start_date),
+    endDate: fromSqlDate(row.end_date),
+  };
+}
+
+export class HostAllocationRepository {
+  constructor(private readonly db: Database) {}
+
+  /**
+   * Reservable hosts that meet the conditions and have no allocation overlapping the window, lowest id
+   * first: one set-based query, whatever the number of hosts.
+   */
+  async findFree(tx: Tx | undefined, q: FreeHostQuery): Promise<number[]> {
+    const where = ['h.reservable = 1', ...q.conditions.map((c) => `(${c.sql})`)];
+    const params: unknown[] = q.conditions.flatMap((c) => c.params);
+    if (q.onlyHostIds) {
+      if (!q.onlyHostIds.length) return [];
+      where.push(`h.id IN (${placeholders(q.onlyHostIds.length)})`);
+      params.push(...q.onlyHostIds);
+    }
+    if (q.excludeHostIds?.length) {
+      where.push(`h.id NOT IN (${placeholders(q.excludeHostIds.length)})`);
+      params.push(...q.excludeHostIds);
+    }
+    let busy = 'a.host_id = h.id AND a.start_date < ? AND a.end_date > ?';
+    params.push(sqlDate(q.window.end), sqlDate(q.window.start));
+    if (q.ignoreReservationId) {
+      busy += ' AND a.reservation_id <> ?';
+      params.push(q.ignoreReservationId);
+    }
+    where.push(`NOT EXISTS (SELECT 1 FROM computehost_allocations a WHERE ${busy})`);
+    const limit = q.limit === undefined ? '' : ` LIMIT ${Math.floor(q.limit)}`;
+    const rows = await this.db.select<{ id: number }>(
+      `SELECT h.id FROM hosts h WHERE ${where.join(' AND ')} ORDER BY h.id${limit}`, params, tx);
+    return rows.map((r) => Number(r.id));
+  }
+
+  /** How many reservable hosts meet the conditions, busy or not (for "not enough hosts" messages). */
+  async countMatching(tx: Tx | undefined, conditions: readonly HostCondition[]): Promise<number> {
+    const where = ['h.reservable = 1', ...conditions.map((c) => `(${c.sql})`)];
+    const [row] = await this.db.select<{ n: number }>(
+      `SELECT COUNT(*) AS n FROM hosts h WHERE ${where.join(' AND ')}`, conditions.flatMap((c) => c.params), tx);
+    return Number(row.n);
+  }
+
+  /**
+   * Locks the host rows in id order (so two transactions never wait on each other in a cycle). Every
+   * allocation insert happens under the lock of its host: that is what makes check-then-insert atomic
+   * on engines with row locks. SQLite's single writer needs no lock.
+   */
+  async lockHosts(tx: Tx, hostIds: readonly number[]): Promise<void> {
+    if (!hostIds.length || this.db.dialect === 'sqlite') return;
+    const sorted = [...hostIds].sort((a, b) => a - b);
+    await this.db.select(`SELECT id FROM hosts WHERE id IN (${placeholders(sorted.length)}) ORDER BY id FOR UPDATE`, sorted, tx);
+  }
+
+  async insert(tx: Tx, reservationId: string, leaseId: string, hostIds: readonly number[], window: Window): Promise<void> {
+    if (!hostIds.length) return;
+    const values = hostIds.map(() => '(?, ?, ?, ?, ?)').join(', ');
+    const params = hostIds.flatMap((hostId) => [reservationId, leaseId, hostId, sqlDate(window.start), sqlDate(window.end)]);
+    await this.db.execute(
+      `INSERT INTO computehost_allocations (reservation_id, lease_id, host_id, start_date, end_date) VALUES ${values}`, params, tx);
+  }
+
+  async removeHosts(tx: Tx, reservationId: string, hostIds: readonly number[]): Promise<void> {
+    if (!hostIds.length) return;
+    await this.db.execute(
+      `DELETE FROM computehost_allocations WHERE reservation_id = ? AND host_id IN (${placeholders(hostIds.length)})`,
+      [reservationId, ...hostIds], tx);
+  }
+
+  /** Drops a host's past allocations (it is being deleted; ended leases keep their other records). */
+  async forgetHost(tx: Tx, hostId: number): Promise<void> {
+    await this.db.execute('DELETE FROM computehost_allocations WHERE host_id = ?', [hostId], tx);
+  }
+
+  async removeReservation(tx: Tx, reservationId: string): Promise<void> {
+    await this.db.execute('DELETE FROM computehost_allocations WHERE reservation_id = ?', [reservationId], tx);
+  }
+
+  /** Moves every allocation of a reservation to a new window. */
+  async moveReservation(tx: Tx, reservationId: string, window: Window): Promise<void> {
+    await this.db.execute('UPDATE computehost_allocations SET start_date = ?, end_date = ? WHERE reservation_id = ?',
+      [sqlDate(window.start), sqlDate(window.end), reservationId], tx);
+  }
+
+  /** Moves every allocation of a lease to the lease's new window. */
+  async moveLease(tx: Tx, leaseId: string, window: Window): Promise<void> {
+    await this.db.execute('UPDATE computehost_allocations SET start_date = ?, end_date = ? WHERE lease_id = ?',
+      [sqlDate(window.start), sqlDate(window.end), leaseId], tx);
+  }
+
+  /** Allocations, optionally narrowed to a lease, a reservation or a host; ordered by host then start. */
+  async list(filter: { leaseId?: string; reservationId?: string; hostId?: number; endsAfter?: Date }, tx?: Tx): Promise<AllocationRecord[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (filter.leaseId !== undefined) { where.push('lease_id = ?'); params.push(filter.leaseId); }
+    if (filter.reservationId !== undefined) { where.push('reservation_id = ?'); params.push(filter.reservationId); }
+    if (filter.hostId !== undefined) { where.push('host_id = ?'); params.push(filter.hostId); }
+    if (filter.endsAfter !== undefined) { where.push('end_date > ?'); params.push(sqlDate(filter.endsAfter)); }
+    const rows = await this.db.select(
+      'SELECT host_id, reservation_id, lease_id, start_date, end_date FROM computehost_allocations'
+      + `${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY host_id, start_date`, params, tx);
+    return rows.map(toAllocation);
+  }
+
+  /** Reservations (with their params) holding the host now or later, for capability-change checks. */
+  async reservationsOnHost(tx: Tx | undefined, hostId: number, endsAfter: Date): Promise<{ reservationId: string; params: string }[]> {
+    const rows = await this.db.select<{ reservation_id: string; params: string }>(
+      `SELECT DISTINCT r.id AS reservation_id, r.params FROM computehost_allocations a
+       JOIN reservations r ON r.id = a.reservation_id
+       WHERE a.host_id = ? AND a.end_date > ? AND r.status IN ('pending', 'active')`,
+      [hostId, sqlDate(endsAfter)], tx);
+    return rows.map((r) => ({ reservationId: String(r.reservation_id), params: String(r.params) }));
+  }
+}

@@ -1,0 +1,126 @@
+import type { Database, Tx } from '../database';
+import type { LeaseRecord, LeaseStatus } from '../records';
+import { fromSqlBool, fromSqlDate, placeholders, sqlBool, sqlDate } from '../sql-values';
+
+const COLUMNS = 'id, name, user_id, project_id, trust_id, start_date, end_date, before_end_date, before_start_date, '
+  + 'status, status_reason, degraded, created_at, updated_at';
+
+type Row = Record<string, unknown>;
+
+function toLease(row: Row): LeaseRecord {
+  return {
+    id: String(row.id),
+    name: String(row.name),
+    userId: row.user_id == null ? null : String(row.user_id),
+    projectId: String(row.project_id),
+    trustId: row.trust_id == null ? null : String(row.trust_id),
+    startDate: fromSqlDate(row.start_date),
+    endDate: fromSqlDate(row.end_date),
+    beforeEndDate: row.before_end_date == null ? null : fromSqlDate(row.before_end_date),
+    beforeStartDate: row.before_start_date == null ? null : fromSqlDate(row.before_start_date),
+    status: row.status as LeaseStatus,
+    statusReason: row.status_reason == null ? null : String(row.status_reason),
+    degraded: fromSqlBool(row.degraded),
+    createdAt: fromSqlDate(row.created_at),
+    updatedAt: row.updated_at == null ? null : fromSqlDate(row.updated_at),
+  };
+}
+
+export interface LeaseListQuery {
+  projectId?: string;
+  status?: string;
+  name?: string;
+  /** Return rows after this lease in list order. */
+  after?: { createdAt: Date; id: string };
+  limit?: number;
+}
+
+/** Writable lease fields (everything but id and created_at). */
+export type LeaseChanges = Partial<Omit<LeaseRecord, 'id' | 'createdAt'>>;
+
+const FIELD_COLUMNS: Record<keyof LeaseChanges, string> = {
+  name: 'name', userId: 'user_id', projectId: 'project_id', trustId: 'trust_id', startDate: 'start_date',
+  endDate: 'end_date', beforeEndDate: 'before_end_date', beforeStartDate: 'before_start_date', status: 'status',
+  statusReason: 'status_reason', degraded: 'degraded', updatedAt: 'updated_at',
+};
+
+function toSql(value: unknown): unknown {
+  if (value instanceof Date) return sqlDate(value);
+  if (typeof value === 'boolean') return sqlBool(value);
+  return value ?? null;
+}
+
+export class LeaseRepository {
+  constructor(private readonly db: Database) {}
+
+  async insert(tx: Tx, lease: LeaseRecord): Promise<void> {
+    await this.db.insert(
+      `INSERT INTO leases (${COLUMNS}) VALUES (${placeholders(14)})`,
+      [lease.id, lease.name, lease.userId, lease.projectId, lease.trustId, sqlDate(lease.startDate),
+        sqlDate(lease.endDate), sqlDate(lease.beforeEndDate), sqlDate(lease.beforeStartDate), lease.status,
+        lease.statusReason, sqlBool(lease.degraded), sqlDate(lease.createdAt), sqlDate(lease.updatedAt)],
+      tx,
+    );
+  }
+
+  async get(id: string, tx?: Tx): Promise<LeaseRecord | null> {
+    const rows = await this.db.select(`SELECT ${COLUMNS} FROM leases WHERE id = ?`, [id], tx);
+    return rows.length ? toLease(rows[0]) : null;
+  }
+
+  /** Reads the lease and locks its row until the transaction ends, so concurrent updates serialise. */
+  async getForUpdate(tx: Tx, id: string): Promise<LeaseRecord | null> {
+    const rows = await this.db.select(`SELECT ${COLUMNS} FROM leases WHERE id = ?${this.db.forUpdate}`, [id], tx);
+    return rows.length ? toLease(rows[0]) : null;
+  }
+
+  async findByName(name: string, projectId?: string, tx?: Tx): Promise<LeaseRecord[]> {
+    const where = projectId === undefined ? 'name = ?' : 'name = ? AND project_id = ?';
+    const params = projectId === undefined ? [name] : [name, projectId];
+    return (await this.db.select(`SELECT ${COLUMNS} FROM leases WHERE ${where}`, params, tx)).map(toLease);
+  }
+
+  async list(query: LeaseListQuery): Promise<LeaseRecord[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (query.projectId !== undefined) { where.push('project_id = ?'); params.push(query.projectId); }
+    if (query.status !== undefined) { where.push('status = ?'); params.push(query.status); }
+    if (query.name !== undefined) { where.push('name = ?'); params.push(query.name); }
+    if (query.after) {
+      where.push('(created_at > ? OR (created_at = ? AND id > ?))');
+      const at = sqlDate(query.after.createdAt);
+      params.push(at, at, query.after.id);
+    }
+    const limit = query.limit === undefined ? '' : ` LIMIT ${Math.floor(query.limit)}`;
+    const sql = `SELECT ${COLUMNS} FROM leases${where.length ? ` WHERE ${where.join(' AND ')}` : ''} `
+      + `ORDER BY created_at, id${limit}`;
+    return (await this.db.select(sql, params)).map(toLease);
+  }
+
+  /**
+   * Writes `changes`; with `expectedStatus` only if the lease is still in one of those statuses
+   * (compare-and-set). Returns whether a row changed.
+   */
+  async update(tx: Tx | undefined, id: string, changes: LeaseChanges, expectedStatus?: readonly LeaseStatus[]): Promise<boolean> {
+    const keys = Object.keys(changes) as (keyof LeaseChanges)[];
+    if (!keys.length) return true;
+    const sets = keys.map((k) => `${FIELD_COLUMNS[k]} = ?`).join(', ');
+    const params = keys.map((k) => toSql(changes[k]));
+    let where = 'id = ?';
+    params.push(id);
+    if (expectedStatus) {
+      where += ` AND status IN (${placeholders(expectedStatus.length)})`;
+      params.push(...expectedStatus);
+    }
+    return (await this.db.execute(`UPDATE leases SET ${sets} WHERE ${where}`, params, tx)) > 0;
+  }
+
+  async delete(tx: Tx, id: string): Promise<void> {
+    await this.db.execute('DELETE FROM leases WHERE id = ?', [id], tx);
+  }
+
+  async count(): Promise<number> {
+    const [row] = await this.db.select<{ n: number }>('SELECT COUNT(*) AS n FROM leases');
+    return Number(row.n);
+  }
+}

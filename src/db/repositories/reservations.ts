@@ -1,0 +1,67 @@
+import type { Database, Tx } from '../database';
+import type { ReservationRecord, ReservationStatus } from '../records';
+import { fromSqlBool, fromSqlDate, placeholders, sqlBool, sqlDate } from '../sql-values';
+
+const COLUMNS = 'id, lease_id, resource_type, resource_id, status, missing_resources, resources_changed, params, '
+  + 'created_at, updated_at';
+
+function toReservation(row: Record<string, unknown>): ReservationRecord {
+  return {
+    id: String(row.id),
+    leaseId: String(row.lease_id),
+    resourceType: String(row.resource_type),
+    resourceId: row.resource_id == null ? null : String(row.resource_id),
+    status: row.status as ReservationStatus,
+    missingResources: fromSqlBool(row.missing_resources),
+    resourcesChanged: fromSqlBool(row.resources_changed),
+    params: JSON.parse(String(row.params)) as Record<string, unknown>,
+    createdAt: fromSqlDate(row.created_at),
+    updatedAt: row.updated_at == null ? null : fromSqlDate(row.updated_at),
+  };
+}
+
+export class ReservationRepository {
+  constructor(private readonly db: Database) {}
+
+  async insert(tx: Tx, r: ReservationRecord): Promise<void> {
+    await this.db.insert(
+      `INSERT INTO reservations (${COLUMNS}) VALUES (${placeholders(10)})`,
+      [r.id, r.leaseId, r.resourceType, r.resourceId, r.status, sqlBool(r.missingResources),
+        sqlBool(r.resourcesChanged), JSON.stringify(r.params), sqlDate(r.createdAt), sqlDate(r.updatedAt)],
+      tx,
+    );
+  }
+
+  /** Reservations of the given leases, in creation order. One query for any number of leases. */
+  async listByLeases(leaseIds: readonly string[], tx?: Tx): Promise<ReservationRecord[]> {
+    if (!leaseIds.length) return [];
+    const rows = await this.db.select(
+      `SELECT ${COLUMNS} FROM reservations WHERE lease_id IN (${placeholders(leaseIds.length)}) ORDER BY created_at, id`,
+      leaseIds, tx);
+    return rows.map(toReservation);
+  }
+
+  async get(id: string, tx?: Tx): Promise<ReservationRecord | null> {
+    const rows = await this.db.select(`SELECT ${COLUMNS} FROM reservations WHERE id = ?`, [id], tx);
+    return rows.length ? toReservation(rows[0]) : null;
+  }
+
+  async updateParams(tx: Tx, id: string, params: Record<string, unknown>, updatedAt: Date): Promise<void> {
+    await this.db.execute('UPDATE reservations SET params = ?, updated_at = ? WHERE id = ?',
+      [JSON.stringify(params), sqlDate(updatedAt), id], tx);
+  }
+
+  /** Sets the status of every reservation of a lease (except those already `deleted`). */
+  async setStatusForLease(tx: Tx, leaseId: string, status: ReservationStatus, updatedAt: Date): Promise<void> {
+    await this.db.execute("UPDATE reservations SET status = ?, updated_at = ? WHERE lease_id = ? AND status <> 'deleted'",
+      [status, sqlDate(updatedAt), leaseId], tx);
+  }
+
+  async setFlags(tx: Tx, id: string, flags: { missingResources?: boolean; resourcesChanged?: boolean }, updatedAt: Date): Promise<void> {
+    const sets: string[] = ['updated_at = ?'];
+    const params: unknown[] = [sqlDate(updatedAt)];
+    if (flags.missingResources !== undefined) { sets.push('missing_resources = ?'); params.push(sqlBool(flags.missingResources)); }
+    if (flags.resourcesChanged !== undefined) { sets.push('resources_changed = ?'); params.push(sqlBool(flags.resourcesChanged)); }
+    await this.db.execute(`UPDATE reservations SET ${sets.join(', ')} WHERE id = ?`, [...params, id], tx);
+  }
+}

@@ -1,0 +1,69 @@
+import { InvalidInput } from '../common';
+
+const LEASE_FORMAT_HELP = '%Y-%m-%d %H:%M';
+const BLAZAR_FORMAT = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2})$/;
+// Extension: seconds, fractions and an offset, with "T" or a space between date and time.
+const ISO_FORMAT = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?(Z|[+-]\d{2}:?\d{2})?$/;
+
+function invalid(value: unknown): InvalidInput {
+  return new InvalidInput(`${String(value)} is an invalid date. Required format: ${LEASE_FORMAT_HELP}`);
+}
+
+/**
+ * Parses a lease date: `now`, Blazar's `YYYY-MM-DD HH:MM` (UTC), or ISO 8601 with seconds and an offset.
+ * `now` becomes the current time truncated to the second.
+ */
+export function parseLeaseDate(value: unknown, now: Date): Date {
+  if (typeof value !== 'string') throw invalid(value);
+  const text = value.trim();
+  if (text.toLowerCase() === 'now') return new Date(Math.floor(now.getTime() / 1000) * 1000);
+  const m = BLAZAR_FORMAT.exec(text) ?? ISO_FORMAT.exec(text);
+  if (!m) throw invalid(value);
+  const [year, month, day, hour, minute] = m.slice(1, 6).map(Number);
+  const second = m[6] ? Number(m[6]) : 0;
+  const ms = m[7] ? Math.floor(Number(`0.${m[7]}`) * 1000) : 0;
+  const utc = Date.UTC(year, month - 1, day, hour, minute, second, ms);
+  const check = new Date(utc);
+  // Date.UTC rolls 2030-02-30 over to March; a real date survives the round trip.
+  if (check.getUTCMonth() !== month - 1 || check.getUTCDate() !== day || hour > 23 || minute > 59 || second > 59) {
+    throw invalid(value);
+  }
+  const zone = m[8];
+  if (!zone || zone === 'Z') return check;
+  const sign = zone.startsWith('-') ? -1 : 1;
+  const digits = zone.slice(1).replace(':', '');
+  const offsetMinutes = Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2));
+  return new Date(utc - sign * offsetMinutes * 60_000);
+}
+
+const pad = (n: number, width = 2) => String(n).padStart(width, '0');
+
+function datePart(d: Date): string {
+  return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}`;
+}
+
+function timePart(d: Date): string {
+  return `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`;
+}
+
+/**
+ * Lease and event dates as Blazar renders them: `2030-01-02T12:00:00.000000`. The CLI parses them with
+ * `%Y-%m-%dT%H:%M:%S.%f` exactly, so the format must not vary.
+ */
+export function renderLeaseDate(d: Date): string;
+export function renderLeaseDate(d: Date | null): string | null;
+export function renderLeaseDate(d: Date | null): string | null {
+  return d ? `${datePart(d)}T${timePart(d)}.${pad(d.getUTCMilliseconds(), 3)}000` : null;
+}
+
+/** created_at / updated_at as Blazar renders them: `2030-01-02 12:00:00`. */
+export function renderTimestamp(d: Date): string;
+export function renderTimestamp(d: Date | null): string | null;
+export function renderTimestamp(d: Date | null): string | null {
+  return d ? `${datePart(d)} ${timePart(d)}` : null;
+}
+
+/** Blazar accepts a start in the current minute: "now" is compared at minute precision. */
+export function startOfMinute(d: Date): Date {
+  return new Date(Math.floor(d.getTime() / 60_000) * 60_000);
+}

@@ -1,0 +1,324 @@
+import { randomUUID } from 'node:crypto';
+import type { RequestContext } from '../auth/context';
+import { Conflict, InvalidInput, InvalidState, NotFound, type Clock, type Logger } from '../common';
+import type { Database, EventRecord, LeaseRecord, LeaseStatus, Repositories, ReservationRecord, Tx } from '../db';
+import type { Notifier } from '../notifications';
+import type { PluginRegistry, ResourcePlugin } from '../plugins';
+import { parseLeaseDate } from './dates';
+import { EVENT_SEQUENCE, planLeaseEvents, START_LEASE, USER_EVENT_SEQUENCE } from './event-plan';
+import { checkName, checkWindow, MESSAGES, optionalDate } from './lease-rules';
+import { renderLease, type LeaseView } from './view';
+
+export interface LeaseServiceOptions {
+  minutesBeforeEndLease: number;
+  minutesBeforeStartLease: number;
+}
+
+export interface LeaseServiceDeps {
+  db: Database;
+  repos: Repositories;
+  plugins: PluginRegistry;
+  notifier: Notifier;
+  clock: Clock;
+  logger: Logger;
+  /** Called after a commit that added or moved events, so an in-process manager wakes up. */
+  onEventsChanged?: () => void;
+}
+
+export interface LeaseListOptions {
+  status?: string;
+  name?: string;
+  projectId?: string;
+  limit?: number;
+  marker?: string;
+}
+
+type Body = Record<string, unknown>;
+
+/** Statuses in which a lease accepts a PUT. ERROR is repairable. */
+const UPDATABLE: readonly LeaseStatus[] = ['PENDING', 'ACTIVE', 'ERROR'];
+/** Statuses in which the manager is acting on the lease: wait for it to finish. */
+const BUSY: readonly LeaseStatus[] = ['CREATING', 'STARTING', 'UPDATING', 'TERMINATING', 'DELETING'];
+const OWN_EVENT_TYPES = new Set(Object.keys(EVENT_SEQUENCE));
+
+function isUniqueViolation(error: unknown): boolean {
+  return (error as { name?: string })?.name === 'SequelizeUniqueConstraintError';
+}
+
+/**
+ * Leases: create, read, update, delete, each in one transaction together with its allocations, events and
+ * notification. Resource-specific work is delegated to the plugins.
+ */
+export class LeaseService {
+  constructor(private readonly deps: LeaseServiceDeps, private readonly options: LeaseServiceOptions) {}
+
+  private get repos(): Repositories {
+    return this.deps.repos;
+  }
+
+  private plugin(resourceType: unknown): ResourcePlugin {
+    const plugin = typeof resourceType === 'string' ? this.deps.plugins.get(resourceType) : undefined;
+    if (!plugin) {
+      throw new InvalidInput(`Invalid resource_type ${JSON.stringify(resourceType)}; enabled types: ${this.deps.plugins.types().join(', ')}`);
+    }
+    return plugin;
+  }
+
+  /** Leases the caller may see, in creation order, one page at a time. */
+  async list(ctx: RequestContext, options: LeaseListOptions = {}): Promise<{ leases: LeaseView[]; nextMarker: string | null }> {
+    const projectId = ctx.isAdmin ? options.projectId : (ctx.projectId ?? '');
+    let after: { createdAt: Date; id: string } | undefined;
+    if (options.marker !== undefined) {
+      const marker = await this.repos.leases.get(options.marker);
+      if (!marker || (projectId !== undefined && marker.projectId !== projectId)) {
+        throw new InvalidInput(`Invalid marker ${options.marker}: no such lease`);
+      }
+      after = { createdAt: marker.createdAt, id: marker.id };
+    }
+    const limit = options.limit;
+    const rows = await this.repos.leases.list({
+      projectId, status: options.status, name: options.name, after, limit: limit === undefined ? undefined : limit + 1,
+    });
+    const page = limit === undefined ? rows : rows.slice(0, limit);
+    const views = await this.render(page);
+    const nextMarker = limit !== undefined && rows.length > limit ? page[page.length - 1].id : null;
+    return { leases: views, nextMarker };
+  }
+
+  async get(ctx: RequestContext, id: string): Promise<LeaseView> {
+    const lease = this.visible(ctx, await this.repos.leases.get(id), id);
+    return (await this.render([lease]))[0];
+  }
+
+  async create(ctx: RequestContext, body: Body): Promise<LeaseView> {
+    const now = this.deps.clock.now();
+    const name = checkName(body.name);
+    if (body.end_date === undefined || body.end_date === null) throw new InvalidInput('Missing parameter end_date');
+    const start = body.start_date == null ? parseLeaseDate('now', now) : parseLeaseDate(body.start_date, now);
+    const end = parseLeaseDate(body.end_date, now);
+    const beforeEnd = optionalDate(body.before_end_date, now) ?? null;
+    const beforeStart = optionalDate(body.before_start_date, now) ?? null;
+    checkWindow({ start, end, beforeEnd, beforeStart }, now, true);
+    const projectId = ctx.projectId;
+    if (!projectId) throw new InvalidInput('A lease needs a project: the request has no project scope');
+
+    const rawReservations = Array.isArray(body.reservations) ? (body.reservations as Body[]) : [];
+    const validated = await Promise.all(rawReservations.map(async (raw, index) => {
+      const { resource_type: type, ...params } = raw;
+      const plugin = this.plugin(type);
+      try {
+        return { plugin, params: await plugin.validate(params) };
+      } catch (error) {
+        if (error instanceof InvalidInput && rawReservations.length > 1) {
+          throw new InvalidInput(`reservations[${index}]: ${error.message}`);
+        }
+        throw error;
+      }
+    }));
+    const userEvents = this.userEvents(body.events, now);
+
+    const lease: LeaseRecord = {
+      id: randomUUID(), name, userId: ctx.userId, projectId, trustId: null, startDate: start, endDate: end,
+      beforeEndDate: beforeEnd, beforeStartDate: beforeStart, status: 'PENDING', statusReason: null, degraded: false,
+      createdAt: now, updatedAt: null,
+    };
+    const reservations: ReservationRecord[] = validated.map(({ plugin, params }) => ({
+      id: randomUUID(), leaseId: lease.id, resourceType: plugin.resourceType, resourceId: randomUUID(),
+      status: 'pending', missingResources: false, resourcesChanged: false, params, createdAt: now, updatedAt: null,
+    }));
+    const planned = [...this.planEvents(lease, now), ...userEvents];
+    const events: EventRecord[] = planned.map((p): EventRecord => ({
+      id: randomUUID(), leaseId: lease.id, eventType: p.eventType, sequence: EVENT_SEQUENCE[p.eventType] ?? USER_EVENT_SEQUENCE,
+      time: p.time, status: 'UNDONE', claimedBy: null, claimExpiresAt: null, attempts: 0, lastError: null,
+      createdAt: now, updatedAt: null,
+    })).sort((a, b) => a.time.getTime() - b.time.getTime() || a.sequence - b.sequence);
+
+    const view = await this.inTransaction(async (tx) => {
+      await this.checkNameFree(tx, name, projectId, null);
+      await this.repos.leases.insert(tx, lease);
+      for (const [i, r] of reservations.entries()) {
+        await this.repos.reservations.insert(tx, r);
+        await validated[i].plugin.allocate(tx, r, { start, end });
+      }
+      for (const e of events) await this.repos.events.insert(tx, e);
+      const rendered = renderLease(lease, reservations, events, this.deps.plugins);
+      await this.deps.notifier.emit(tx, 'lease.create', rendered, { leaseId: lease.id });
+      return rendered;
+    }, name);
+    this.deps.logger.info(`lease ${lease.id} (${name}) created`, { lease_id: lease.id, project_id: projectId });
+    this.deps.onEventsChanged?.();
+    return view;
+  }
+
+  async update(ctx: RequestContext, id: string, body: Body): Promise<LeaseView> {
+    const now = this.deps.clock.now();
+    const view = await this.inTransaction(async (tx) => {
+      const lease = this.visible(ctx, await this.repos.leases.getForUpdate(tx, id), id);
+      if (BUSY.includes(lease.status)) throw new InvalidState(`Lease ${id} is ${lease.status}; try again when that is finished`);
+      if (!UPDATABLE.includes(lease.status)) throw new InvalidState(`Lease ${id} is ${lease.status} and can no longer be updated`);
+      const [reservations, events] = await Promise.all([
+        this.repos.reservations.listByLeases([id], tx), this.repos.events.listByLeases([id], tx)]);
+      const started = lease.status === 'ACTIVE' || events.some((e) => e.eventType === START_LEASE && e.status === 'DONE');
+
+      const next: LeaseRecord = { ...lease, updatedAt: now };
+      if (body.name !== undefined) next.name = checkName(body.name);
+      const newStart = optionalDate(body.start_date, now);
+      const startChanged = newStart != null && newStart.getTime() !== lease.startDate.getTime();
+      if (startChanged && started) throw new InvalidInput(MESSAGES.startOfStartedLease);
+      if (newStart) next.startDate = newStart;
+      const newEnd = optionalDate(body.end_date, now);
+      if (newEnd) next.endDate = newEnd;
+      const beforeEnd = optionalDate(body.before_end_date, now);
+      if (beforeEnd !== undefined) next.beforeEndDate = beforeEnd;
+      const beforeStart = optionalDate(body.before_start_date, now);
+      if (beforeStart !== undefined) next.beforeStartDate = beforeStart;
+      checkWindow({ start: next.startDate, end: next.endDate, beforeEnd: next.beforeEndDate, beforeStart: next.beforeStartDate },
+        now, startChanged);
+      if (next.name !== lease.name) await this.checkNameFree(tx, next.name, lease.projectId, id);
+
+      const windowChanged = startChanged || next.endDate.getTime() !== lease.endDate.getTime();
+      const changes = this.reservationChanges(body.reservations, reservations);
+      const updatedReservations: ReservationRecord[] = [];
+      for (const r of reservations) {
+        const plugin = this.plugin(r.resourceType);
+        const change = changes.get(r.id);
+        const params = change ? await plugin.validateUpdate(r.params, change, started) : r.params;
+        const updated = change ? { ...r, params, updatedAt: now } : r;
+        if (change) await this.repos.reservations.updateParams(tx, r.id, params, now);
+        if ((change || windowChanged) && r.status !== 'deleted') {
+          await plugin.reallocate(tx, updated, { start: next.startDate, end: next.endDate }, started);
+        }
+        updatedReservations.push(updated);
+      }
+      await this.repos.leases.update(tx, id, {
+        name: next.name, startDate: next.startDate, endDate: next.endDate, beforeEndDate: next.beforeEndDate,
+        beforeStartDate: next.beforeStartDate, updatedAt: now,
+      });
+      const newEvents = await this.moveEvents(tx, next, events, now);
+      const rendered = renderLease(next, updatedReservations, newEvents, this.deps.plugins);
+      await this.deps.notifier.emit(tx, 'lease.update', rendered, { leaseId: id });
+      return rendered;
+    }, typeof body.name === 'string' ? body.name : undefined);
+    this.deps.logger.info(`lease ${id} updated`, { lease_id: id });
+    this.deps.onEventsChanged?.();
+    return view;
+  }
+
+  async delete(ctx: RequestContext, id: string): Promise<void> {
+    await this.deps.db.transaction(async (tx) => {
+      const lease = this.visible(ctx, await this.repos.leases.getForUpdate(tx, id), id);
+      if (BUSY.includes(lease.status)) throw new InvalidState(`Lease ${id} is ${lease.status}; try again when that is finished`);
+      const [reservations, events] = await Promise.all([
+        this.repos.reservations.listByLeases([id], tx), this.repos.events.listByLeases([id], tx)]);
+      for (const r of reservations) await this.plugin(r.resourceType).release(tx, r);
+      const rendered = renderLease(lease, reservations, events, this.deps.plugins);
+      await this.repos.leases.delete(tx, id);
+      await this.deps.notifier.emit(tx, 'lease.delete', rendered, { leaseId: id });
+    });
+    this.deps.logger.info(`lease ${id} deleted`, { lease_id: id });
+  }
+
+  /** Renders leases with their reservations and events: three queries for any number of leases. */
+  async render(leases: readonly LeaseRecord[], tx?: Tx): Promise<LeaseView[]> {
+    const ids = leases.map((l) => l.id);
+    const [reservations, events] = await Promise.all([
+      this.repos.reservations.listByLeases(ids, tx), this.repos.events.listByLeases(ids, tx)]);
+    return leases.map((lease) => renderLease(lease, reservations.filter((r) => r.leaseId === lease.id),
+      events.filter((e) => e.leaseId === lease.id), this.deps.plugins));
+  }
+
+  /** A lease the caller may see; another project's lease is reported as not found, not as forbidden. */
+  private visible(ctx: RequestContext, lease: LeaseRecord | null, id: string): LeaseRecord {
+    if (!lease || (!ctx.isAdmin && lease.projectId !== ctx.projectId)) throw new NotFound('lease', id);
+    return lease;
+  }
+
+  private async checkNameFree(tx: Tx, name: string, projectId: string, exceptId: string | null): Promise<void> {
+    const same = await this.repos.leases.findByName(name, projectId, tx);
+    if (same.some((l) => l.id !== exceptId)) throw new Conflict('lease_name_exists', `A lease named "${name}" already exists in this project`);
+  }
+
+  /** Runs a write transaction, turning a lost race on the unique name into the same 409 as the check. */
+  private async inTransaction<T>(fn: (tx: Tx) => Promise<T>, name?: string): Promise<T> {
+    try {
+      return await this.deps.db.transaction(fn);
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new Conflict('lease_name_exists', `A lease named "${name}" already exists in this project`);
+      throw error;
+    }
+  }
+
+  private planEvents(lease: LeaseRecord, now: Date) {
+    return planLeaseEvents({
+      start: lease.startDate, end: lease.endDate, beforeEnd: lease.beforeEndDate, beforeStart: lease.beforeStartDate,
+      minutesBeforeEnd: this.options.minutesBeforeEndLease, minutesBeforeStart: this.options.minutesBeforeStartLease, now,
+    });
+  }
+
+  /** User-defined events (`{"event_type": .., "event_date"|"time": ..}`): they only send a notification. */
+  private userEvents(raw: unknown, now: Date): { eventType: string; time: Date }[] {
+    if (raw == null) return [];
+    if (!Array.isArray(raw)) throw new InvalidInput('Invalid input for field/attribute events: expected a list');
+    return raw.map((e: Body, i) => {
+      const type = e?.event_type;
+      if (typeof type !== 'string' || !/^[A-Za-z0-9_.-]{1,60}$/.test(type)) {
+        throw new InvalidInput(`Invalid input for field/attribute events[${i}].event_type: letters, digits, "_", "." or "-", at most 60`);
+      }
+      if (OWN_EVENT_TYPES.has(type)) throw new InvalidInput(`events[${i}]: ${type} is planned by the service and cannot be added`);
+      const when = e.event_date ?? e.time;
+      if (when == null) throw new InvalidInput(`Missing parameter events[${i}].event_date`);
+      return { eventType: type, time: parseLeaseDate(when, now) };
+    });
+  }
+
+  /** Reservation changes of a PUT by reservation id; an id of another lease is a 404. */
+  private reservationChanges(raw: unknown, reservations: readonly ReservationRecord[]): Map<string, Body> {
+    const changes = new Map<string, Body>();
+    if (raw == null) return changes;
+    if (!Array.isArray(raw)) throw new InvalidInput('Invalid input for field/attribute reservations: expected a list');
+    for (const [i, item] of (raw as Body[]).entries()) {
+      const { id, resource_type: type, ...rest } = item ?? {};
+      if (typeof id !== 'string') throw new InvalidInput(`Missing parameter reservations[${i}].id`);
+      const existing = reservations.find((r) => r.id === id);
+      if (!existing) throw new NotFound('reservation', id);
+      if (type !== undefined && type !== existing.resourceType) {
+        throw new InvalidInput(`reservations[${i}]: resource_type cannot change (${existing.resourceType})`);
+      }
+      changes.set(id, rest);
+    }
+    return changes;
+  }
+
+  /** Brings the lease's own events in line with its (new) dates; user events stay as they are. */
+  private async moveEvents(tx: Tx, lease: LeaseRecord, events: readonly EventRecord[], now: Date): Promise<EventRecord[]> {
+    const planned = this.planEvents(lease, now);
+    const result: EventRecord[] = [];
+    for (const event of events) {
+      if (!OWN_EVENT_TYPES.has(event.eventType)) { result.push(event); continue; }
+      const plan = planned.find((p) => p.eventType === event.eventType);
+      if (!plan) {
+        if (event.status === 'UNDONE') { await this.repos.events.delete(tx, event.id); continue; }
+        result.push(event);
+        continue;
+      }
+      if (plan.time.getTime() !== event.time.getTime()) {
+        await this.repos.events.reschedule(tx, event.id, plan.time, now);
+        const rerun = plan.time > now && event.status !== 'IN_PROGRESS';
+        result.push({ ...event, time: plan.time, updatedAt: now, ...(rerun ? { status: 'UNDONE' as const, attempts: 0 } : {}) });
+      } else {
+        result.push(event);
+      }
+    }
+    for (const plan of planned) {
+      if (events.some((e) => e.eventType === plan.eventType)) continue;
+      const event: EventRecord = {
+        id: randomUUID(), leaseId: lease.id, eventType: plan.eventType, sequence: EVENT_SEQUENCE[plan.eventType],
+        time: plan.time, status: 'UNDONE', claimedBy: null, claimExpiresAt: null, attempts: 0, lastError: null,
+        createdAt: now, updatedAt: null,
+      };
+      await this.repos.events.insert(tx, event);
+      result.push(event);
+    }
+    return result.sort((a, b) => a.time.getTime() - b.time.getTime() || a.sequence - b.sequence);
+  }
+}

@@ -1,0 +1,220 @@
+import { Conflict, InvalidInput, NotFound, type Clock, type Logger } from '../../common';
+import type { CapabilityValue, Database, HostRecord, NewHost, Repositories, Tx } from '../../db';
+import { capabilityNumber, evaluateFilter, parseFilter, referencedKeys, HOST_COLUMNS } from '../filter';
+import { renderHost } from './host-view';
+import type { HostReservationParams } from './params';
+
+/** Registration fields that are host columns; every other key is an extra capability. */
+const REGISTRATION_FIELDS: Record<string, 'int' | 'string'> = {
+  vcpus: 'int', memory_mb: 'int', local_gb: 'int', hypervisor_version: 'int',
+  hypervisor_type: 'string', cpu_info: 'string', service_name: 'string', availability_zone: 'string',
+};
+const MAX_KEY_LENGTH = 64;
+const MAX_VALUE_LENGTH = 255;
+
+/** Capability values are strings; typed values (Heat's OS::Blazar::Host) are written as Python would print them. */
+function capabilityText(key: string, value: unknown): string {
+  if (typeof value === 'string') {
+    if (value.length > MAX_VALUE_LENGTH) throw new InvalidInput(`Extra capability ${key}: value longer than ${MAX_VALUE_LENGTH} characters`);
+    return value;
+  }
+  if (typeof value === 'boolean') return value ? 'True' : 'False';
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  throw new InvalidInput(`Invalid input for field/attribute ${key}: an extra capability must be a string, number or boolean`);
+}
+
+function checkKey(key: string): void {
+  if (key.length > MAX_KEY_LENGTH) throw new InvalidInput('Extra capability key too long');
+  if (!/^[A-Za-z0-9_.:-]+$/.test(key)) {
+    throw new InvalidInput(`Invalid extra capability key ${JSON.stringify(key)}: use letters, digits, "_", ".", ":" or "-"`);
+  }
+}
+
+function capabilities(raw: Record<string, unknown>, allowNull: boolean): Record<string, CapabilityValue | null> {
+  const out: Record<string, CapabilityValue | null> = {};
+  for (const [key, value] of Object.entries(raw)) {
+    checkKey(key);
+    if (value === null) {
+      if (allowNull) out[key] = null;
+      continue;
+    }
+    const text = capabilityText(key, value);
+    out[key] = { value: text, number: capabilityNumber(text) };
+  }
+  return out;
+}
+
+/** Host ids are numeric strings; anything else cannot name a host (the CLI looks names up itself). */
+export function parseHostId(id: string): number {
+  if (!/^\d{1,15}$/.test(id)) throw new NotFound('host', id);
+  return Number(id);
+}
+
+/**
+ * The hosts Climate can lease (compute driver `none`: records given at registration). Registration,
+ * capability changes that must not break reservations, deletion guarded by allocations, properties.
+ */
+export class HostInventory {
+  constructor(
+    private readonly db: Database,
+    private readonly repos: Repositories,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+  ) {}
+
+  async list(): Promise<Record<string, unknown>[]> {
+    return (await this.repos.hosts.list()).map(renderHost);
+  }
+
+  async get(id: string): Promise<Record<string, unknown>> {
+    return renderHost(await this.find(id));
+  }
+
+  async create(body: Record<string, unknown>): Promise<Record<string, unknown>> {
+    const { name, ...rest } = body;
+    if (typeof name !== 'string' || !name.trim()) throw new InvalidInput('Missing parameter name');
+    const now = this.clock.now();
+    const host: NewHost = {
+      hypervisorHostname: name.trim(), hypervisorType: null, hypervisorVersion: null, vcpus: 0, cpuInfo: null, memoryMb: 0,
+      localGb: 0, serviceName: null, availabilityZone: null, status: null, reservable: true, trustId: null, createdAt: now,
+    };
+    const extras: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(rest)) {
+      const kind = REGISTRATION_FIELDS[key];
+      if (!kind) { extras[key] = value; continue; }
+      if (value === null || value === undefined) continue;
+      if (kind === 'int') {
+        const n = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
+        if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) {
+          throw new InvalidInput(`Invalid input for field/attribute ${key}. Value: ${JSON.stringify(value)}. Must be a non-negative integer`);
+        }
+        this.assign(host, key, n);
+      } else {
+        const text = typeof value === 'string' ? value : JSON.stringify(value);
+        this.assign(host, key, text);
+      }
+    }
+    const caps = capabilities(extras, false);
+    const id = await this.db.transaction(async (tx) => {
+      if (await this.repos.hosts.findByName(host.hypervisorHostname, tx)) {
+        throw new Conflict('host_exists', `Host ${host.hypervisorHostname} is already registered`);
+      }
+      const newId = await this.repos.hosts.insert(tx, host);
+      await this.repos.hosts.setExtras(tx, newId, caps, now);
+      return newId;
+    });
+    this.logger.info(`host ${id} (${host.hypervisorHostname}) registered`);
+    return this.get(String(id));
+  }
+
+  /**
+   * Sets or removes (null) extra capabilities. A change that a pending or active reservation holding the host
+   * relies on is refused (409), checked under the host's row lock so no allocation slips in meanwhile.
+   */
+  async update(id: string, body: Record<string, unknown>): Promise<Record<string, unknown>> {
+    const hostId = parseHostId(id);
+    for (const key of Object.keys(body)) {
+      if (key in REGISTRATION_FIELDS || key === 'name' || HOST_COLUMNS.has(key)) {
+        throw new InvalidInput(`${key} is not an extra capability and cannot be changed through this call`);
+      }
+    }
+    const caps = capabilities(body, true);
+    const now = this.clock.now();
+    await this.db.transaction(async (tx) => {
+      if (!(await this.repos.hosts.lock(tx, hostId))) throw new NotFound('host', id);
+      const host = (await this.repos.hosts.get(hostId, tx))!;
+      await this.checkReservationsStillMatch(tx, host, caps, now);
+      await this.repos.hosts.setExtras(tx, hostId, caps, now);
+      await this.repos.hosts.touch(tx, hostId, now);
+    });
+    return this.get(id);
+  }
+
+  async delete(id: string): Promise<void> {
+    const hostId = parseHostId(id);
+    const now = this.clock.now();
+    await this.db.transaction(async (tx) => {
+      if (!(await this.repos.hosts.lock(tx, hostId))) throw new NotFound('host', id);
+      const current = await this.repos.hostAllocations.list({ hostId, endsAfter: now }, tx);
+      if (current.length) {
+        const leases = [...new Set(current.map((a) => a.leaseId))];
+        throw new Conflict('host_in_use', `Host ${id} is allocated to current or future leases (${leases.join(', ')}); it cannot be deleted`);
+      }
+      await this.repos.hostAllocations.forgetHost(tx, hostId);
+      await this.repos.hosts.delete(tx, hostId);
+    });
+    this.logger.info(`host ${id} deleted`);
+  }
+
+  /** Allocations grouped by host: every host when unfiltered, only hosts with matches when filtered. */
+  async allocations(filter: { leaseId?: string; reservationId?: string; hostId?: number }): Promise<Record<string, unknown>[]> {
+    const rows = await this.repos.hostAllocations.list(filter);
+    const byHost = new Map<number, Record<string, unknown>[]>();
+    if (filter.leaseId === undefined && filter.reservationId === undefined) {
+      const ids = filter.hostId !== undefined ? [filter.hostId] : (await this.repos.hosts.list()).map((h) => h.id);
+      for (const hostId of ids) byHost.set(hostId, []);
+    }
+    for (const a of rows) {
+      const list = byHost.get(a.hostId) ?? [];
+      list.push({ id: a.reservationId, lease_id: a.leaseId, start_date: leaseDate(a.startDate), end_date: leaseDate(a.endDate) });
+      byHost.set(a.hostId, list);
+    }
+    return [...byHost.entries()].map(([hostId, reservations]) => ({ resource_id: String(hostId), reservations }));
+  }
+
+  async allocation(id: string): Promise<Record<string, unknown>> {
+    const host = await this.find(id);
+    const [entry] = await this.allocations({ hostId: host.id });
+    return entry;
+  }
+
+  async properties(options: { detail: boolean; all: boolean }): Promise<Record<string, unknown>[]> {
+    const props = await this.repos.hosts.properties();
+    return props.filter((p) => options.all || !p.private).map((p) => (options.detail
+      ? { property: p.name, private: p.private, values: p.values }
+      : { property: p.name }));
+  }
+
+  async setPropertyPrivate(name: string, isPrivate: boolean): Promise<Record<string, unknown>> {
+    const changed = await this.db.transaction((tx) => this.repos.hosts.setPropertyPrivate(tx, name, isPrivate, this.clock.now()));
+    if (!changed) throw new NotFound('property', name);
+    const prop = (await this.repos.hosts.properties()).find((p) => p.name === name)!;
+    return { property: prop.name, private: prop.private, values: prop.values, resource_type: prop.resourceType };
+  }
+
+  private async find(id: string, tx?: Tx): Promise<HostRecord> {
+    const host = await this.repos.hosts.get(parseHostId(id), tx);
+    if (!host) throw new NotFound('host', id);
+    return host;
+  }
+
+  private assign(host: NewHost, key: string, value: string | number): void {
+    const fields: Record<string, keyof NewHost> = {
+      vcpus: 'vcpus', memory_mb: 'memoryMb', local_gb: 'localGb', hypervisor_version: 'hypervisorVersion',
+      hypervisor_type: 'hypervisorType', cpu_info: 'cpuInfo', service_name: 'serviceName', availability_zone: 'availabilityZone',
+    };
+    (host as unknown as Record<string, unknown>)[fields[key]] = value;
+  }
+
+  private async checkReservationsStillMatch(tx: Tx, host: HostRecord, caps: Record<string, CapabilityValue | null>, now: Date): Promise<void> {
+    const changed = new Set(Object.keys(caps));
+    const extras: Record<string, string> = { ...host.extras };
+    for (const [key, value] of Object.entries(caps)) {
+      if (value === null) delete extras[key]; else extras[key] = value.value;
+    }
+    const row = { ...renderHost(host), id: host.id, extras };
+    for (const r of await this.repos.hostAllocations.reservationsOnHost(tx, host.id, now)) {
+      const params = JSON.parse(r.params) as HostReservationParams;
+      for (const field of ['hypervisor_properties', 'resource_properties'] as const) {
+        const expr = parseFilter(params[field], field);
+        if (!expr || !referencedKeys(expr).some((k) => changed.has(k))) continue;
+        if (!evaluateFilter(expr, row)) {
+          throw new Conflict('capability_in_use', `Cannot change ${[...changed].join(', ')} on host ${host.id}: reservation `
+            + `${r.reservationId} holds it with ${field} ${params[field]}, which the host would no longer match`);
+        }
+      }
+    }
+  }
+}
+
+const leaseDate = (d: Date) => `${d.toISOString().slice(0, 19)}.000000`;

@@ -1,0 +1,154 @@
+import { NotEnoughResources, InvalidState } from '../../common';
+import type { HostCondition, Repositories, ReservationRecord, Tx, Window } from '../../db';
+import { compileFilterSql, parseFilter, validateKeys } from '../filter';
+import type { HookArgs, ResourcePlugin } from '../types';
+import type { HostActions } from './actions';
+import { parseHostParams, updateHostParams, type HostReservationParams } from './params';
+
+export const PHYSICAL_HOST = 'physical:host';
+
+export interface PhysicalHostOptions {
+  /** Minutes a host stays free between two allocations (`[DEFAULT] cleaning_time`). */
+  cleaningTimeMinutes: number;
+}
+
+const minutes = (n: number) => n * 60_000;
+
+/**
+ * Whole compute hosts for the lease window. Hosts are chosen by one set-based query; on engines with row
+ * locks the chosen hosts are locked in id order and re-checked, so two concurrent requests never get the
+ * same host (on SQLite the single writer gives the same guarantee).
+ */
+export class PhysicalHostPlugin implements ResourcePlugin {
+  readonly resourceType = PHYSICAL_HOST;
+
+  constructor(
+    private readonly repos: Repositories,
+    private readonly actions: HostActions,
+    private readonly options: PhysicalHostOptions,
+  ) {}
+
+  async validate(raw: Record<string, unknown>): Promise<HostReservationParams> {
+    return parseHostParams(raw);
+  }
+
+  async validateUpdate(current: Record<string, unknown>, changes: Record<string, unknown>, started: boolean): Promise<HostReservationParams> {
+    return updateHostParams(current as HostReservationParams, changes, started);
+  }
+
+  async allocate(tx: Tx, reservation: ReservationRecord, window: Window): Promise<void> {
+    const params = reservation.params as HostReservationParams;
+    const conditions = await this.conditions(tx, params);
+    const chosen = await this.pick(tx, conditions, window, params.max, reservation.id, []);
+    if (chosen.length < params.min) throw await this.notEnough(tx, params, conditions, window, reservation.id);
+    await this.repos.hostAllocations.insert(tx, reservation.id, reservation.leaseId, chosen, window);
+  }
+
+  async reallocate(tx: Tx, reservation: ReservationRecord, window: Window, started: boolean): Promise<void> {
+    const params = reservation.params as HostReservationParams;
+    const allocations = this.repos.hostAllocations;
+    const held = (await allocations.list({ reservationId: reservation.id }, tx)).map((a) => a.hostId);
+    const conditions = await this.conditions(tx, params);
+    await allocations.lockHosts(tx, held);
+    const stillFit = await allocations.findFree(tx, {
+      conditions, window: this.widen(window), ignoreReservationId: reservation.id, onlyHostIds: held,
+    });
+    const keep = stillFit.slice(0, params.max);
+    const dropped = held.filter((id) => !keep.includes(id));
+    if (started && dropped.length) {
+      throw new InvalidState(`Cannot remove hosts from a reservation whose lease has started (hosts ${dropped.join(', ')} `
+        + 'would no longer fit the new max or dates)');
+    }
+    const extra = keep.length < params.max
+      ? await this.pick(tx, conditions, window, params.max - keep.length, reservation.id, held)
+      : [];
+    if (keep.length + extra.length < params.min) throw await this.notEnough(tx, params, conditions, window, reservation.id);
+    await allocations.removeHosts(tx, reservation.id, dropped);
+    await allocations.moveReservation(tx, reservation.id, window);
+    await allocations.insert(tx, reservation.id, reservation.leaseId, extra, window);
+  }
+
+  async release(tx: Tx, reservation: ReservationRecord): Promise<void> {
+    await this.repos.hostAllocations.removeReservation(tx, reservation.id);
+  }
+
+  async headsUp(reservation: ReservationRecord): Promise<Record<string, unknown>> {
+    const hostIds = await this.hostIdsOf(reservation);
+    const hosts = await Promise.all(hostIds.map((id) => this.repos.hosts.get(id)));
+    return {
+      hosts: hosts.filter((h) => h !== null).map((h) => ({
+        id: String(h.id), hypervisor_hostname: h.hypervisorHostname, ...h.extras,
+      })),
+    };
+  }
+
+  async onStart(args: HookArgs): Promise<void> {
+    await this.actions.onStart({ ...args, hostIds: await this.hostIdsOf(args.reservation) });
+  }
+
+  async onEnd(args: HookArgs): Promise<void> {
+    await this.actions.onEnd({ ...args, hostIds: await this.hostIdsOf(args.reservation) });
+  }
+
+  async beforeEnd(args: HookArgs): Promise<void> {
+    await this.actions.beforeEnd({ ...args, hostIds: await this.hostIdsOf(args.reservation) });
+  }
+
+  async beforeStart(): Promise<void> {}
+
+  private async hostIdsOf(reservation: ReservationRecord): Promise<number[]> {
+    return (await this.repos.hostAllocations.list({ reservationId: reservation.id })).map((a) => a.hostId);
+  }
+
+  /** The window a host must be free in: the lease's, widened by the cleaning time on both sides. */
+  private widen(window: Window): Window {
+    const c = minutes(this.options.cleaningTimeMinutes);
+    return { start: new Date(window.start.getTime() - c), end: new Date(window.end.getTime() + c) };
+  }
+
+  /** Compiles both filters; an unknown `$key` is a 400 naming it. */
+  private async conditions(tx: Tx, params: HostReservationParams): Promise<HostCondition[]> {
+    const known = await this.repos.hosts.propertyNames(tx);
+    return (['hypervisor_properties', 'resource_properties'] as const).map((field) => {
+      const expr = parseFilter(params[field], field);
+      if (expr) validateKeys(expr, field, known);
+      return compileFilterSql(expr, 'h');
+    });
+  }
+
+  /**
+   * Up to `want` free hosts. Candidates are read, locked in id order and read again: a host another
+   * transaction took meanwhile drops out and the next candidates are tried.
+   */
+  private async pick(tx: Tx, conditions: HostCondition[], window: Window, want: number, reservationId: string, exclude: number[]): Promise<number[]> {
+    const allocations = this.repos.hostAllocations;
+    const widened = this.widen(window);
+    const chosen: number[] = [];
+    const skip = [...exclude];
+    while (chosen.length < want) {
+      const candidates = await allocations.findFree(tx, {
+        conditions, window: widened, ignoreReservationId: reservationId, excludeHostIds: skip, limit: want - chosen.length,
+      });
+      if (!candidates.length) break;
+      await allocations.lockHosts(tx, candidates);
+      const free = await allocations.findFree(tx, {
+        conditions, window: widened, ignoreReservationId: reservationId, onlyHostIds: candidates,
+      });
+      chosen.push(...free);
+      skip.push(...candidates);
+    }
+    return chosen;
+  }
+
+  private async notEnough(tx: Tx, params: HostReservationParams, conditions: HostCondition[], window: Window, reservationId: string): Promise<NotEnoughResources> {
+    const matching = await this.repos.hostAllocations.countMatching(tx, conditions);
+    const free = (await this.repos.hostAllocations.findFree(tx, {
+      conditions, window: this.widen(window), ignoreReservationId: reservationId,
+    })).length;
+    const filters = [params.hypervisor_properties, params.resource_properties].filter(Boolean);
+    const what = filters.length ? ` matching ${filters.join(' and ')}` : '';
+    return new NotEnoughResources(
+      `Not enough hosts available: asked for ${params.min === params.max ? params.min : `${params.min} to ${params.max}`} host(s)${what} `
+      + `from ${window.start.toISOString()} to ${window.end.toISOString()}; ${matching} reservable host(s) match, ${free} of them free then`);
+  }
+}

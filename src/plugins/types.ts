@@ -1,0 +1,82 @@
+import type { LeaseRecord, ReservationRecord, Tx, Window } from '../db';
+
+/** Reservation parameters as a plugin stores them (JSON-serialisable). */
+export type ReservationParams = Record<string, unknown>;
+
+/** What an event hook gets: the lease and the one reservation of this plugin's type. */
+export interface HookArgs {
+  lease: LeaseRecord;
+  reservation: ReservationRecord;
+}
+
+/**
+ * A resource type ("physical:host", "virtual:instance", ...). The lease service owns statuses, events and
+ * notifications; a plugin owns its parameters and its allocations, and acts when events run.
+ *
+ * Allocation methods run inside the caller's transaction and must be atomic with it: when they throw,
+ * nothing they wrote survives. Event hooks run outside any transaction and must be idempotent, because a
+ * failed or interrupted event is retried.
+ */
+export interface ResourcePlugin {
+  readonly resourceType: string;
+
+  /** Checks and normalises the parameters of a new reservation. Throws InvalidInput naming the field. */
+  validate(raw: Record<string, unknown>): Promise<ReservationParams>;
+
+  /**
+   * Applies the changes of a PUT to stored parameters and checks the result. `started` tells whether the
+   * lease has started (some parameters are then fixed: InvalidState).
+   */
+  validateUpdate(current: ReservationParams, changes: Record<string, unknown>, started: boolean): Promise<ReservationParams>;
+
+  /** Finds and records resources for a new reservation. Throws NotEnoughResources (409) when short. */
+  allocate(tx: Tx, reservation: ReservationRecord, window: Window): Promise<void>;
+
+  /**
+   * Re-checks and re-allocates after the window or the parameters changed, keeping the resources already held
+   * where they still fit. `reservation.params` are the new parameters.
+   */
+  reallocate(tx: Tx, reservation: ReservationRecord, window: Window, started: boolean): Promise<void>;
+
+  /** Releases everything the reservation holds. */
+  release(tx: Tx, reservation: ReservationRecord): Promise<void>;
+
+  /** Fields the API shows for this reservation besides its parameters (e.g. ids of created resources). */
+  describe?(reservation: ReservationRecord): Record<string, unknown>;
+
+  /** Extra payload for the before_start_lease notification (e.g. the hosts to power on). */
+  headsUp?(reservation: ReservationRecord): Promise<Record<string, unknown>>;
+
+  onStart(args: HookArgs): Promise<void>;
+  onEnd(args: HookArgs): Promise<void>;
+  beforeEnd(args: HookArgs): Promise<void>;
+  beforeStart(args: HookArgs): Promise<void>;
+}
+
+/** The enabled plugins by resource type; built once at start-up and frozen. */
+export class PluginRegistry {
+  private readonly byType = new Map<string, ResourcePlugin>();
+  private frozen = false;
+
+  register(plugin: ResourcePlugin): this {
+    if (this.frozen) throw new Error('plugin registry is frozen');
+    if (this.byType.has(plugin.resourceType)) {
+      throw new Error(`two plugins for resource type ${plugin.resourceType}`);
+    }
+    this.byType.set(plugin.resourceType, plugin);
+    return this;
+  }
+
+  freeze(): this {
+    this.frozen = true;
+    return this;
+  }
+
+  get(resourceType: string): ResourcePlugin | undefined {
+    return this.byType.get(resourceType);
+  }
+
+  types(): string[] {
+    return [...this.byType.keys()];
+  }
+}

@@ -1,0 +1,91 @@
+import { ConfigError, parseDatabaseUrl } from '../../../src/config';
+
+describe('parseDatabaseUrl', () => {
+  describe('sqlite', () => {
+    it('resolves a relative path against the working directory given', () => {
+      expect(parseDatabaseUrl('sqlite:///var/climate.sqlite', '/srv/climate')).toEqual({
+        dialect: 'sqlite',
+        storage: '/srv/climate/var/climate.sqlite',
+      });
+    });
+
+    it('defaults the working directory to the process one', () => {
+      expect(parseDatabaseUrl('sqlite:///x.db')).toEqual({ dialect: 'sqlite', storage: `${process.cwd()}/x.db` });
+    });
+
+    it('reads four slashes as an absolute path', () => {
+      expect(parseDatabaseUrl('sqlite:////var/lib/climate.db', '/elsewhere')).toEqual({
+        dialect: 'sqlite',
+        storage: '/var/lib/climate.db',
+      });
+    });
+
+    it.each(['sqlite://', 'sqlite:///', 'sqlite:///:memory:', 'SQLITE://'])('reads %j as in-memory', (url) => {
+      expect(parseDatabaseUrl(url, '/d')).toEqual({ dialect: 'sqlite', storage: ':memory:' });
+    });
+
+    it('rejects two slashes followed by a path', () => {
+      expect(() => parseDatabaseUrl('sqlite://climate.db')).toThrow(
+        '[database] connection: a SQLite URL needs three slashes: sqlite:///relative/path or sqlite:////absolute/path',
+      );
+    });
+  });
+
+  describe('servers', () => {
+    it('reads a full mysql URL, decoding the user info', () => {
+      expect(parseDatabaseUrl('mysql://climate:p%40ss%3Aword@db.example:3307/climate?charset=utf8')).toEqual({
+        dialect: 'mysql',
+        host: 'db.example',
+        port: 3307,
+        database: 'climate',
+        username: 'climate',
+        password: 'p@ss:word',
+        options: { charset: 'utf8' },
+      });
+    });
+
+    it('treats mysql+pymysql (and any +driver) as mysql, with the default port', () => {
+      for (const scheme of ['mysql+pymysql', 'mysql+mysqldb']) {
+        expect(parseDatabaseUrl(`${scheme}://u:p@db/climate`)).toMatchObject({ dialect: 'mysql', host: 'db', port: 3306 });
+      }
+    });
+
+    it('reads postgresql and postgres URLs with the default port, without credentials', () => {
+      for (const scheme of ['postgresql', 'postgres', 'postgresql+psycopg2']) {
+        expect(parseDatabaseUrl(`${scheme}://pg/climate`)).toEqual({
+          dialect: 'postgres',
+          host: 'pg',
+          port: 5432,
+          database: 'climate',
+          username: undefined,
+          password: undefined,
+          options: {},
+        });
+      }
+    });
+
+    it('strips the brackets of an IPv6 host', () => {
+      expect(parseDatabaseUrl('mysql://u@[::1]:3306/c')).toMatchObject({ host: '::1', username: 'u' });
+    });
+
+    it.each([
+      ['mysql:///climate?pw=secretpw', 'a mysql URL needs a host'],
+      ['mysql://u:secretpw@/climate', 'the value is not a valid URL'],
+      ['mysql://u:secretpw@db', 'a mysql URL needs a database name'],
+      ['postgresql://u:secretpw@db/a/b', 'a postgres URL needs a database name'],
+      ['oracle://u:secretpw@db/x', 'scheme "oracle" is not supported'],
+      ['secretpw', 'the value is not a URL of the form scheme://...'],
+    ])('rejects %j', (url, message) => {
+      let err: unknown;
+      try {
+        parseDatabaseUrl(url);
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(ConfigError);
+      expect((err as ConfigError).message).toContain(message);
+      // The URL may hold a password: the message must not repeat it.
+      expect((err as ConfigError).message).not.toContain('secretpw');
+    });
+  });
+});
