@@ -58,6 +58,8 @@ export async function up({ context: qi }: { context: QueryInterface }): Promise<
     claimed_by: text(255),
     claim_expires_at: date(true),
     attempts: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
+    // After a failed attempt: not retried before this (the event keeps its own time).
+    retry_at: date(true),
     last_error: { type: DataTypes.TEXT, allowNull: true },
     ...stamps,
   });

@@ -27,7 +27,7 @@ function toEvent(row: Record<string, unknown>): EventRecord {
  * that keeps one lease's events in time order across any number of managers.
  */
 const RUNNABLE = `
-  e.time <= ? AND (e.status = 'UNDONE' OR (e.status = 'IN_PROGRESS' AND e.claim_expires_at < ?))
+  e.time <= ? AND (e.retry_at IS NULL OR e.retry_at <= ?) AND (e.status = 'UNDONE' OR (e.status = 'IN_PROGRESS' AND e.claim_expires_at < ?))
   AND NOT EXISTS (
     SELECT 1 FROM events p WHERE p.lease_id = e.lease_id AND p.id <> e.id
       AND p.status IN ('UNDONE', 'IN_PROGRESS')
@@ -65,7 +65,7 @@ export class EventRepository {
   async reschedule(tx: Tx, id: string, time: Date, now: Date): Promise<void> {
     const rerun = time > now;
     await this.db.execute(
-      `UPDATE events SET time = ?, updated_at = ?${rerun ? ", status = CASE WHEN status = 'IN_PROGRESS' THEN status ELSE 'UNDONE' END, attempts = 0, last_error = NULL" : ''} WHERE id = ?`,
+      `UPDATE events SET time = ?, updated_at = ?${rerun ? ", status = CASE WHEN status = 'IN_PROGRESS' THEN status ELSE 'UNDONE' END, attempts = 0, retry_at = NULL, last_error = NULL" : ''} WHERE id = ?`,
       [sqlDate(time), sqlDate(now), id], tx);
   }
 
@@ -77,14 +77,14 @@ export class EventRepository {
   async findRunnable(now: Date, limit: number): Promise<string[]> {
     const at = sqlDate(now);
     const rows = await this.db.select<{ id: string }>(
-      `SELECT e.id FROM events e WHERE ${RUNNABLE} ORDER BY e.time, e.sequence LIMIT ${Math.floor(limit)}`, [at, at]);
+      `SELECT e.id FROM events e WHERE ${RUNNABLE} ORDER BY e.time, e.sequence LIMIT ${Math.floor(limit)}`, [at, at, at]);
     return rows.map((r) => String(r.id));
   }
 
   /** The earliest time at which something waits to run (a future event or a claim that will expire). */
   async nextWakeUp(): Promise<Date | null> {
     const [row] = await this.db.select<{ t: unknown; c: unknown }>(
-      "SELECT (SELECT MIN(time) FROM events WHERE status = 'UNDONE') AS t, "
+      "SELECT (SELECT MIN(CASE WHEN retry_at IS NOT NULL AND retry_at > time THEN retry_at ELSE time END) FROM events WHERE status = 'UNDONE') AS t, "
       + "(SELECT MIN(claim_expires_at) FROM events WHERE status = 'IN_PROGRESS') AS c");
     const times = [row?.t, row?.c].filter((v) => v != null).map((v) => fromSqlDate(v).getTime());
     return times.length ? new Date(Math.min(...times)) : null;
@@ -100,7 +100,7 @@ export class EventRepository {
     const changed = await this.db.execute(
       `UPDATE events SET status = 'IN_PROGRESS', claimed_by = ?, claim_expires_at = ?, updated_at = ?
        WHERE id = ? AND id IN (SELECT id FROM (SELECT e.id FROM events e WHERE e.id = ? AND ${RUNNABLE}) AS runnable)`,
-      [owner, sqlDate(expiresAt), at, id, id, at, at]);
+      [owner, sqlDate(expiresAt), at, id, id, at, at, at]);
     return changed > 0;
   }
 
@@ -111,15 +111,17 @@ export class EventRepository {
       [sqlDate(expiresAt), id, owner])) > 0;
   }
 
-  /** Ends a claim: DONE or ERROR, or back to UNDONE at `retryAt` for another attempt. Only the owner may. */
+  /**
+   * Ends a claim: DONE or ERROR, or back to UNDONE with `retryAt` for another attempt. Only the owner may,
+   * so a manager whose claim expired and was taken over cannot overwrite the new owner's outcome.
+   */
   async finish(tx: Tx | undefined, id: string, owner: string, outcome: { status: EventStatus; now: Date; error?: string; retryAt?: Date }): Promise<boolean> {
-    const retry = outcome.retryAt !== undefined;
     return (await this.db.execute(
       `UPDATE events SET status = ?, claimed_by = NULL, claim_expires_at = NULL, last_error = ?, updated_at = ?,
-         attempts = attempts + ?${retry ? ', time = ?' : ''}
+         attempts = attempts + ?, retry_at = ?
        WHERE id = ? AND claimed_by = ? AND status = 'IN_PROGRESS'`,
       [outcome.status, outcome.error ?? null, sqlDate(outcome.now), outcome.error ? 1 : 0,
-        ...(retry ? [sqlDate(outcome.retryAt!)] : []), id, owner], tx)) > 0;
+        sqlDate(outcome.retryAt ?? null), id, owner], tx)) > 0;
   }
 
   /** Releases every claim of `owner` (clean shutdown) so other managers take them at once. */

@@ -1,0 +1,69 @@
+import { Router } from 'express';
+import type { Policy } from '../../auth';
+import { parseHostId, type HostInventory } from '../../plugins/physical-host';
+import { contextOf, pathParam } from '../middleware/context';
+import { validateRequest, validatedRequest, type RequestValidator } from '../validation';
+
+/** Query flags arrive as "True"/"true"/"1" from the CLI and browsers alike. */
+const flag = (value: unknown) => typeof value === 'string' && ['true', '1', 'yes'].includes(value.toLowerCase());
+
+/** /v1/os-hosts: host inventory, allocations and properties (admin by default policy). */
+export function hostsRouter(hosts: HostInventory, policy: Policy, validator: RequestValidator): Router {
+  const router = Router();
+
+  router.get('/', validateRequest('listHosts', validator), async (_req, res) => {
+    policy.enforce(contextOf(res), 'climate:oshosts:get');
+    res.json({ hosts: await hosts.list() });
+  });
+
+  router.post('/', validateRequest('createHost', validator), async (_req, res) => {
+    policy.enforce(contextOf(res), 'climate:oshosts:post');
+    const { body } = validatedRequest(res, 'createHost');
+    res.status(201).json({ host: await hosts.create(body as Record<string, unknown>) });
+  });
+
+  router.get('/allocations', validateRequest('listHostAllocations', validator), async (_req, res) => {
+    policy.enforce(contextOf(res), 'climate:oshosts:get_allocations');
+    const { query } = validatedRequest(res, 'listHostAllocations');
+    res.json({ allocations: await hosts.allocations({ leaseId: query.lease_id, reservationId: query.reservation_id }) });
+  });
+
+  router.get('/properties', validateRequest('listHostProperties', validator), async (_req, res) => {
+    const ctx = contextOf(res);
+    policy.enforce(ctx, 'climate:oshosts:get_resource_properties');
+    const { query } = validatedRequest(res, 'listHostProperties');
+    const all = flag(query.all) && ctx.isAdmin;
+    res.json({ resource_properties: await hosts.properties({ detail: flag(query.detail), all }) });
+  });
+
+  router.patch('/properties/:propertyName', validateRequest('updateHostProperty', validator), async (req, res) => {
+    policy.enforce(contextOf(res), 'climate:oshosts:update_resource_properties');
+    const { body } = validatedRequest(res, 'updateHostProperty');
+    res.json({ resource_property: await hosts.setPropertyPrivate(pathParam(req, 'propertyName'), Boolean((body as { private: boolean }).private)) });
+  });
+
+  router.get('/:hostId', validateRequest('showHost', validator), async (req, res) => {
+    policy.enforce(contextOf(res), 'climate:oshosts:get');
+    res.json({ host: await hosts.get(pathParam(req, 'hostId')) });
+  });
+
+  router.put('/:hostId', validateRequest('updateHost', validator), async (req, res) => {
+    policy.enforce(contextOf(res), 'climate:oshosts:put');
+    const { body } = validatedRequest(res, 'updateHost');
+    res.json({ host: await hosts.update(pathParam(req, 'hostId'), body as Record<string, unknown>) });
+  });
+
+  router.delete('/:hostId', validateRequest('deleteHost', validator), async (req, res) => {
+    policy.enforce(contextOf(res), 'climate:oshosts:delete');
+    await hosts.delete(pathParam(req, 'hostId'));
+    res.status(204).end();
+  });
+
+  router.get('/:hostId/allocation', validateRequest('showHostAllocation', validator), async (req, res) => {
+    policy.enforce(contextOf(res), 'climate:oshosts:get_allocations');
+    parseHostId(pathParam(req, 'hostId'));
+    res.json({ allocation: await hosts.allocation(pathParam(req, 'hostId')) });
+  });
+
+  return router;
+}

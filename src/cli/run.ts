@@ -1,0 +1,63 @@
+import type { Server } from 'node:http';
+import { loadConfig, redactConfig, type ClimateConfig } from '../config';
+import { buildServices, type Services } from './services';
+
+export type Role = 'all-in-one' | 'api' | 'manager';
+
+/** Loads the configuration or exits with the message that names the bad option. */
+export function configOrExit(argv: string[]): ClimateConfig {
+  try {
+    return loadConfig({ argv, env: process.env });
+  } catch (error) {
+    process.stderr.write(`climate: configuration error: ${(error as Error).message}\n`);
+    process.exit(2);
+  }
+}
+
+function listen(services: Services): Promise<Server> {
+  const { host, port } = services.config.default;
+  return new Promise((resolve, reject) => {
+    const server = services.app().listen(port, host, () => resolve(server));
+    server.once('error', reject);
+  });
+}
+
+/** Runs a Climate process until SIGTERM/SIGINT, then stops gracefully (events finish, claims released). */
+export async function runProcess(role: Role, argv: string[]): Promise<void> {
+  const config = configOrExit(argv);
+  let services: Services;
+  try {
+    services = await buildServices(config, { migrate: role === 'all-in-one' && config.database.autoMigrate });
+  } catch (error) {
+    process.stderr.write(`climate: cannot start: ${(error as Error).message}\n`);
+    process.exit(1);
+  }
+  const { logger } = services;
+  logger.info(`climate ${role} starting`, { config: redactConfig(config) as unknown as Record<string, unknown> });
+  if (config.default.authStrategy === 'noauth' && role !== 'manager') {
+    logger.warning('auth_strategy = noauth: requests are NOT authenticated (identity from X-User-Id/X-Project-Id/X-Roles)');
+  }
+  let server: Server | null = null;
+  if (role !== 'manager') {
+    server = await listen(services);
+    const address = server.address();
+    const where = typeof address === 'object' && address ? `${address.address}:${address.port}` : String(address);
+    logger.info(`API listening on http://${where}/v1`);
+  }
+  if (role !== 'api') {
+    services.runner.start();
+    services.dispatchJob.start();
+    logger.info(`manager running as ${services.runner.owner}`);
+  }
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info(`${signal} received: stopping`);
+    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    await services.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}

@@ -1,0 +1,109 @@
+import { createApp } from '../api';
+import { createValidator, loadOpenApiDocument, type RequestValidator } from '../api/validation';
+import { Policy } from '../auth';
+import { createLogger, systemClock, type Clock, type Logger } from '../common';
+import type { ClimateConfig } from '../config';
+import { Database, migrateUp, Repositories } from '../db';
+import { LeaseLifecycle, LeaseService } from '../leases';
+import { EventRunner, PeriodicJob } from '../manager';
+import { LogDriver, NoopDriver, NotificationDispatcher, Notifier, type NotificationDriver } from '../notifications';
+import { PluginRegistry } from '../plugins';
+import { FloatingIpInventory } from '../plugins/floatingip';
+import { HostInventory, noHostActions, PhysicalHostPlugin, PHYSICAL_HOST } from '../plugins/physical-host';
+
+/** Everything a Climate process runs on, built in one place from the configuration. */
+export interface Services {
+  config: ClimateConfig;
+  logger: Logger;
+  clock: Clock;
+  db: Database;
+  repos: Repositories;
+  plugins: PluginRegistry;
+  leases: LeaseService;
+  lifecycle: LeaseLifecycle;
+  hosts: HostInventory;
+  floatingIps: FloatingIpInventory;
+  policy: Policy;
+  validator: RequestValidator;
+  runner: EventRunner;
+  dispatcher: NotificationDispatcher;
+  dispatchJob: PeriodicJob;
+  /** The HTTP app over these services. */
+  app(): ReturnType<typeof createApp>;
+  close(): Promise<void>;
+}
+
+export interface BuildOptions {
+  clock?: Clock;
+  logger?: Logger;
+  /** Run migrations before returning (the all-in-one and tests). */
+  migrate?: boolean;
+}
+
+function notificationDriver(config: ClimateConfig, logger: Logger): NotificationDriver {
+  switch (config.notifications.driver) {
+    case 'log': return new LogDriver(logger.child('notifications'));
+    case 'noop': return new NoopDriver();
+    default:
+      throw new Error(`[notifications] driver = ${config.notifications.driver} is not available in this version; use log or noop`);
+  }
+}
+
+function buildPlugins(config: ClimateConfig, repos: Repositories): PluginRegistry {
+  if (config.compute.driver !== 'none') {
+    throw new Error(`[compute] driver = ${config.compute.driver} is not available in this version; use none`);
+  }
+  const registry = new PluginRegistry();
+  for (const type of config.manager.plugins) {
+    if (type === PHYSICAL_HOST) {
+      registry.register(new PhysicalHostPlugin(repos, noHostActions, { cleaningTimeMinutes: config.default.cleaningTimeMinutes }));
+    } else {
+      throw new Error(`[manager] plugins: unknown resource type "${type}" (available: ${PHYSICAL_HOST})`);
+    }
+  }
+  return registry.freeze();
+}
+
+/** Builds the world: database, repositories, plugins, services, manager loops. Nothing starts running yet. */
+export async function buildServices(config: ClimateConfig, options: BuildOptions = {}): Promise<Services> {
+  const logger = options.logger ?? createLogger({ format: config.default.logFormat, level: config.default.debug ? 'debug' : 'info' });
+  const clock = options.clock ?? systemClock;
+  const db = new Database({ connection: config.database.connection, maxPoolSize: config.database.maxPoolSize });
+  await db.open();
+  if (options.migrate) await migrateUp(db);
+  const repos = new Repositories(db);
+  const plugins = buildPlugins(config, repos);
+  const notifier = new Notifier(repos.outbox, clock);
+  const driver = notificationDriver(config, logger);
+  const dispatcher = new NotificationDispatcher(repos.outbox, driver, clock, logger.child('notifications'),
+    { publisherId: config.notifications.publisherId });
+  const dispatchJob = new PeriodicJob('notification-dispatch', 1000, () => dispatcher.dispatchOnce(), logger);
+  const lifecycle = new LeaseLifecycle({ db, repos, plugins, notifier, clock, logger: logger.child('lifecycle') });
+  const runner = new EventRunner(repos, lifecycle, clock, logger.child('manager'), {
+    pollIntervalMs: config.manager.pollIntervalMs, claimMs: config.manager.eventClaimMs,
+    maxRetries: config.manager.eventMaxRetries, retryDelayMs: config.manager.eventRetryDelayMs,
+  });
+  const leases = new LeaseService(
+    { db, repos, plugins, notifier, clock, logger: logger.child('leases'), onEventsChanged: () => { runner.wake(); dispatchJob.wake(); } },
+    { minutesBeforeEndLease: config.manager.minutesBeforeEndLease, minutesBeforeStartLease: config.manager.minutesBeforeStartLease },
+  );
+  const hosts = new HostInventory(db, repos, clock, logger.child('hosts'));
+  const floatingIps = new FloatingIpInventory(db, repos, clock);
+  const policy = new Policy();
+  const validator = createValidator(loadOpenApiDocument());
+  const services: Services = {
+    config, logger, clock, db, repos, plugins, leases, lifecycle, hosts, floatingIps, policy, validator, runner, dispatcher, dispatchJob,
+    app: () => createApp({ leases, hosts, floatingIps, policy, validator, logger: logger.child('api') }, {
+      maxBodyBytes: config.default.apiMaxBodyBytes, debug: config.default.debug,
+      defaultPageLimit: config.default.apiDefaultPageLimit, maxPageLimit: config.default.apiMaxPageLimit,
+      noauth: config.default.noauth,
+    }),
+    close: async () => {
+      await runner.stop();
+      await dispatchJob.stop();
+      await driver.close();
+      await db.close();
+    },
+  };
+  return services;
+}

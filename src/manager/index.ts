@@ -1,0 +1,3 @@
+/** The manager: lease events at their time, and periodic jobs. */
+export { EventRunner, type EventRunnerOptions } from './event-runner';
+export { PeriodicJob } from './periodic';

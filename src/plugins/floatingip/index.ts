@@ -1,0 +1,2 @@
+/** virtual:floatingip: the registered floating IPs (reservations come with the Neutron work). */
+export { FloatingIpInventory } from './inventory';
