@@ -135,7 +135,7 @@ export async function up({ context: qi }: { context: QueryInterface }): Promise<
     lease_id: text(36),
     event_type: text(255, false),
     priority: text(16, false),
-    payload: { type: DataTypes.TEXT('long'), allowNull: false },
+    payload: { type: qi.sequelize.getDialect() === 'sqlite' ? DataTypes.TEXT : DataTypes.TEXT('long'), allowNull: false },
     created_at: date(),
     sent_at: date(true),
     attempts: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
