@@ -1,0 +1,66 @@
+import type { RequestContext } from '../../src/auth';
+import { ManualClock, silentLogger } from '../../src/common';
+import { LeaseLifecycle, LeaseService } from '../../src/leases';
+import { EventRunner } from '../../src/manager';
+import { Notifier } from '../../src/notifications';
+import { PluginRegistry } from '../../src/plugins';
+import { FlakyPlugin } from '../support/flaky-plugin';
+import { startTestService, type TestService } from '../support/service';
+
+const admin: RequestContext = { userId: 'u1', projectId: 'p1', roles: ['admin'], isAdmin: true, requestId: 'req-test' };
+
+describe('failed events are retried with backoff, then put the lease in ERROR', () => {
+  let svc: TestService;
+  const clock = new ManualClock(new Date('2030-01-01T12:00:00Z'));
+
+  beforeAll(async () => { svc = await startTestService({ clock }); });
+  afterAll(async () => { await svc.close(); });
+
+  function world(plugin: FlakyPlugin) {
+    const { db, repos } = svc.services;
+    const plugins = new PluginRegistry().register(plugin).freeze();
+    const notifier = new Notifier(repos.outbox, clock);
+    const lifecycle = new LeaseLifecycle({ db, repos, plugins, notifier, clock, logger: silentLogger });
+    const leases = new LeaseService({ db, repos, plugins, notifier, clock, logger: silentLogger },
+      { minutesBeforeEndLease: 0, minutesBeforeStartLease: 0 });
+    const runner = new EventRunner(repos, lifecycle, clock, silentLogger,
+      { pollIntervalMs: 1000, claimMs: 60_000, maxRetries: 2, retryDelayMs: 1000 });
+    return { leases, runner };
+  }
+
+  it('succeeds on a retry after the backoff delay', async () => {
+    const plugin = new FlakyPlugin(1);
+    const { leases, runner } = world(plugin);
+    const lease = await leases.create(admin, { name: 'retry', end_date: '2030-01-01 13:00', reservations: [{ resource_type: 'test:flaky' }] });
+    await runner.runDueOnce();
+    expect(plugin.startCalls).toBe(1);
+    expect((await leases.get(admin, lease.id)).status).toBe('STARTING');
+    await runner.runDueOnce();
+    expect(plugin.startCalls).toBe(1); // not before the backoff delay
+    clock.advance(1000);
+    await runner.runDueOnce();
+    expect(plugin.startCalls).toBe(2);
+    expect((await leases.get(admin, lease.id)).status).toBe('ACTIVE');
+  });
+
+  it('gives up after event_max_retries: event ERROR, lease ERROR with a reason and a lease.error notification', async () => {
+    const plugin = new FlakyPlugin(10);
+    const { leases, runner } = world(plugin);
+    const lease = await leases.create(admin, { name: 'doomed', end_date: '2030-01-01 13:00', reservations: [{ resource_type: 'test:flaky' }] });
+    for (const delay of [0, 1000, 2000]) {
+      clock.advance(delay);
+      await runner.runDueOnce();
+    }
+    expect(plugin.startCalls).toBe(3);
+    const failed = await leases.get(admin, lease.id);
+    expect(failed.status).toBe('ERROR');
+    expect(failed.status_reason).toMatch(/start_lease failed after 3 attempt\(s\): cloud said no/);
+    expect(failed.events.find((e) => e.event_type === 'start_lease')?.status).toBe('ERROR');
+    const rows = await svc.services.db.select<{ event_type: string; priority: string }>(
+      'SELECT event_type, priority FROM notifications WHERE lease_id = ? ORDER BY id', [lease.id]);
+    expect(rows.at(-1)).toEqual({ event_type: 'lease.error', priority: 'ERROR' });
+    // A lease in ERROR can still be deleted.
+    await leases.delete(admin, lease.id);
+    await expect(leases.get(admin, lease.id)).rejects.toThrow(/not found/);
+  });
+});
