@@ -66,6 +66,10 @@ function buildPlugins(config: ClimateConfig, repos: Repositories): PluginRegistr
 
 /** Builds the world: database, repositories, plugins, services, manager loops. Nothing starts running yet. */
 export async function buildServices(config: ClimateConfig, options: BuildOptions = {}): Promise<Services> {
+  if (config.default.authStrategy !== 'noauth') {
+    // Refuse rather than fall back: serving without authentication when keystone was asked for would be a hole.
+    throw new Error(`[DEFAULT] auth_strategy = ${config.default.authStrategy} is not available in this version; use noauth`);
+  }
   const logger = options.logger ?? createLogger({ format: config.default.logFormat, level: config.default.debug ? 'debug' : 'info' });
   const clock = options.clock ?? systemClock;
   const db = new Database({ connection: config.database.connection, maxPoolSize: config.database.maxPoolSize });

@@ -4,9 +4,7 @@ import { defaultConfig, listOptions, loadConfig, renderSample, SAMPLE_PATH } fro
 import { tempDir, writeConf } from './helpers';
 
 const REPO_ROOT = path.resolve(__dirname, '../../..');
-const REGENERATE =
-  'npx tsc --outDir /tmp/climate-gen --rootDir . --module commonjs --target ES2022 --strict --skipLibCheck ' +
-  '--types node tools/gen-config-sample.ts && node /tmp/climate-gen/tools/gen-config-sample.js';
+const REGENERATE = 'npm run gen:config';
 
 const dir = tempDir();
 
