@@ -1,0 +1,188 @@
+/**
+ * `npm run bench`: Climate's performance on SQLite and MariaDB with 1,000 hosts and 10,000 existing leases.
+ * Prints a table and writes JSON (var/bench/). Options: --dialect sqlite|mariadb, --hosts N, --leases N,
+ * --events N, --out FILE.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as path from 'node:path';
+import { buildServices, type Services } from '../../src/cli/services';
+import { silentLogger } from '../../src/common';
+import { configWith } from '../../src/config';
+import { createTestDatabase, type TestDialect } from '../../test/support/database';
+import { call } from './http';
+import { summarize, timed, type Summary } from './stats';
+
+interface Options {
+  dialects: TestDialect[];
+  hosts: number;
+  leases: number;
+  events: number;
+  out: string;
+}
+
+function parseArgs(argv: string[]): Options {
+  const get = (name: string) => { const i = argv.indexOf(`--${name}`); return i >= 0 ? argv[i + 1] : undefined; };
+  const dialect = get('dialect');
+  return {
+    dialects: dialect ? [dialect as TestDialect] : ['sqlite', 'mariadb'],
+    hosts: Number(get('hosts') ?? 1000),
+    leases: Number(get('leases') ?? 10_000),
+    events: Number(get('events') ?? 1000),
+    out: get('out') ?? path.join('var', 'bench', `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`),
+  };
+}
+
+const DAY = 86_400_000;
+const iso = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+const hostReservation = { resource_type: 'physical:host', min: 1, max: 1, hypervisor_properties: '', resource_properties: '' };
+
+interface Result {
+  dialect: TestDialect;
+  hosts: number;
+  existingLeases: number;
+  createSequential: Summary;
+  createConcurrent: { clients: number; creates: number; perSecond: number; latency: Summary };
+  listLeases: Summary;
+  allocations: Summary;
+  eventLateness: Summary & { events: number };
+}
+
+async function listen(services: Services): Promise<{ server: Server; base: string }> {
+  const server = await new Promise<Server>((resolve) => { const s = services.app().listen(0, '127.0.0.1', () => resolve(s)); });
+  return { server, base: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
+
+async function benchDialect(dialect: TestDialect, o: Options): Promise<Result> {
+  const db = await createTestDatabase(dialect);
+  const config = configWith({
+    database: { connection: db.url, maxPoolSize: 10 },
+    notifications: { driver: 'noop' },
+    manager: { minutesBeforeEndLease: 0, minutesBeforeStartLease: 0, pollIntervalMs: 1000 },
+    default: { apiMaxPageLimit: 1000 },
+  });
+  const services = await buildServices(config, { migrate: true, logger: silentLogger });
+  const { server, base } = await listen(services);
+  const log = (m: string) => process.stderr.write(`[${dialect}] ${m}\n`);
+  try {
+    log(`registering ${o.hosts} hosts`);
+    await timed(o.hosts, 8, async (i) => { await call(base, 'POST', '/v1/os-hosts', { name: `bench-${i}`, vcpus: 8 + (i % 4) * 8, memory_mb: 65536 }); });
+
+    // Existing leases: 1 host each, days 30.. ahead, so the calendar holds `leases` allocations.
+    const origin = new Date(Math.ceil(Date.now() / DAY) * DAY + 30 * DAY);
+    log(`creating ${o.leases} existing leases`);
+    const admin = { userId: 'bench', projectId: 'bench', roles: ['admin'], isAdmin: true, requestId: 'req-bench' };
+    await timed(o.leases, 8, async (i) => {
+      const day = Math.floor(i / o.hosts);
+      await services.leases.create(admin, {
+        name: `existing-${i}`, start_date: iso(new Date(origin.getTime() + day * DAY)),
+        end_date: iso(new Date(origin.getTime() + (day + 1) * DAY - 3_600_000)), reservations: [hostReservation],
+      });
+    });
+
+    log('sequential creates');
+    const seqOrigin = origin.getTime() + 400 * DAY;
+    const sequential = await timed(300, 1, async (i) => {
+      await call(base, 'POST', '/v1/leases', {
+        name: `seq-${i}`, start_date: iso(new Date(seqOrigin + i * 3_600_000)), end_date: iso(new Date(seqOrigin + (i + 1) * 3_600_000)),
+        reservations: [hostReservation],
+      });
+    });
+
+    log('concurrent creates');
+    const concOrigin = origin.getTime() + 800 * DAY;
+    const creates = 1000;
+    // Every client asks for the same few windows, so they compete for the same lowest-numbered hosts.
+    const concurrent = await timed(creates, 8, async (i) => {
+      const slot = i % 20;
+      await call(base, 'POST', '/v1/leases', {
+        name: `conc-${i}`, start_date: iso(new Date(concOrigin + slot * 3_600_000)), end_date: iso(new Date(concOrigin + (slot + 1) * 3_600_000)),
+        reservations: [hostReservation],
+      });
+    });
+
+    log('GET /v1/leases?limit=100');
+    const list = await timed(200, 1, async () => { await call(base, 'GET', '/v1/leases?limit=100'); });
+    log('GET /v1/os-hosts/allocations');
+    const allocations = await timed(20, 1, async () => { await call(base, 'GET', '/v1/os-hosts/allocations'); });
+
+    log(`event lateness: ${o.events} leases starting within one minute`);
+    const lateness = await eventLateness(services, o.events);
+
+    return {
+      dialect, hosts: o.hosts, existingLeases: o.leases,
+      createSequential: summarize(sequential.durations),
+      createConcurrent: { clients: 8, creates, perSecond: creates / (concurrent.wallMs / 1000), latency: summarize(concurrent.durations) },
+      listLeases: summarize(list.durations),
+      allocations: summarize(allocations.durations),
+      eventLateness: { ...summarize(lateness), events: lateness.length },
+    };
+  } finally {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await services.close();
+    await db.drop();
+  }
+}
+
+/**
+ * Leases whose start events all fall within one minute, created ahead of time; the manager runs with its
+ * real clock. Lateness = when the event was marked done minus when it was due.
+ */
+async function eventLateness(services: Services, count: number): Promise<number[]> {
+  const admin = { userId: 'bench', projectId: 'bench', roles: ['admin'], isAdmin: true, requestId: 'req-bench' };
+  const minute = Math.ceil((Date.now() + 45_000) / 60_000) * 60_000;
+  const ids: string[] = [];
+  await timed(count, 8, async (i) => {
+    const start = new Date(minute + Math.floor((i * 60_000) / count / 1000) * 1000);
+    const lease = await services.leases.create(admin, {
+      name: `timed-${i}`, start_date: iso(start), end_date: iso(new Date(minute + 30 * DAY)), reservations: [],
+    });
+    ids.push(lease.id);
+  });
+  services.runner.start();
+  const deadline = minute + 60_000 + 120_000;
+  for (;;) {
+    const events = await services.repos.events.listByLeases(ids);
+    const starts = events.filter((e) => e.eventType === 'start_lease');
+    if (starts.every((e) => e.status === 'DONE') || Date.now() > deadline) {
+      await services.runner.stop();
+      return starts.filter((e) => e.status === 'DONE').map((e) => (e.updatedAt ?? e.time).getTime() - e.time.getTime());
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+}
+
+const ms = (n: number) => (Number.isFinite(n) ? `${n.toFixed(1)} ms` : '-');
+
+function table(results: Result[]): string {
+  const rows = [
+    ['metric', ...results.map((r) => r.dialect)],
+    ['hosts / existing leases', ...results.map((r) => `${r.hosts} / ${r.existingLeases}`)],
+    ['lease create p50 (sequential)', ...results.map((r) => ms(r.createSequential.p50))],
+    ['lease create p99 (sequential)', ...results.map((r) => ms(r.createSequential.p99))],
+    ['creates/s, 8 clients', ...results.map((r) => r.createConcurrent.perSecond.toFixed(0))],
+    ['create p50 / p99, 8 clients', ...results.map((r) => `${ms(r.createConcurrent.latency.p50)} / ${ms(r.createConcurrent.latency.p99)}`)],
+    ['GET /v1/leases?limit=100 p50 / p99', ...results.map((r) => `${ms(r.listLeases.p50)} / ${ms(r.listLeases.p99)}`)],
+    ['GET /v1/os-hosts/allocations p50 / p99', ...results.map((r) => `${ms(r.allocations.p50)} / ${ms(r.allocations.p99)}`)],
+    ['event lateness p50 / p99', ...results.map((r) => `${ms(r.eventLateness.p50)} / ${ms(r.eventLateness.p99)} (${r.eventLateness.events} events)`)],
+  ];
+  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
+  return [line(rows[0]), line(rows[0].map(() => '---')), ...rows.slice(1).map(line)].join('\n');
+}
+
+async function main(): Promise<void> {
+  const options = parseArgs(process.argv.slice(2));
+  const results: Result[] = [];
+  for (const dialect of options.dialects) results.push(await benchDialect(dialect, options));
+  const output = table(results);
+  process.stdout.write(`${output}\n`);
+  mkdirSync(path.dirname(options.out), { recursive: true });
+  writeFileSync(options.out, `${JSON.stringify({ when: new Date().toISOString(), results }, null, 2)}\n`);
+  process.stderr.write(`results written to ${options.out}\n`);
+}
+
+main().catch((error) => {
+  process.stderr.write(`bench failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exit(1);
+});
