@@ -7,6 +7,9 @@ cd "$(dirname "$0")/.."
 bash tools/ensure-mariadb.sh
 bash tools/ensure-openstack-cli.sh
 
+echo "== build (the crash test runs the compiled manager)"
+npm run build --silent
+
 echo "== type check"
 npx tsc -p tsconfig.json --noEmit
 

@@ -110,6 +110,7 @@ export class EventRunner {
       void this.repos.events.extendClaim(id, this.owner, new Date(this.clock.now().getTime() + this.options.claimMs))
         .catch((error) => this.logger.warning('could not extend event claim', { event_id: id, error: String(error) }));
     }, Math.max(1000, this.options.claimMs / 3));
+    heartbeat.unref();
     try {
       await this.lifecycle.run(event, (tx) => this.repos.events.finish(tx, id, this.owner, { status: 'DONE', now: this.clock.now() }));
     } catch (error) {

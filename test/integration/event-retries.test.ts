@@ -1,10 +1,7 @@
 import type { RequestContext } from '../../src/auth';
-import { ManualClock, silentLogger } from '../../src/common';
-import { LeaseLifecycle, LeaseService } from '../../src/leases';
-import { EventRunner } from '../../src/manager';
-import { Notifier } from '../../src/notifications';
-import { PluginRegistry } from '../../src/plugins';
+import { ManualClock } from '../../src/common';
 import { FlakyPlugin } from '../support/flaky-plugin';
+import { managerWorld, type ManagerWorld } from '../support/manager-world';
 import { startTestService, type TestService } from '../support/service';
 
 const admin: RequestContext = { userId: 'u1', projectId: 'p1', roles: ['admin'], isAdmin: true, requestId: 'req-test' };
@@ -16,21 +13,18 @@ describe('failed events are retried with backoff, then put the lease in ERROR', 
   beforeAll(async () => { svc = await startTestService({ clock }); });
   afterAll(async () => { await svc.close(); });
 
-  function world(plugin: FlakyPlugin) {
-    const { db, repos } = svc.services;
-    const plugins = new PluginRegistry().register(plugin).freeze();
-    const notifier = new Notifier(repos.outbox, clock);
-    const lifecycle = new LeaseLifecycle({ db, repos, plugins, notifier, clock, logger: silentLogger });
-    const leases = new LeaseService({ db, repos, plugins, notifier, clock, logger: silentLogger },
-      { minutesBeforeEndLease: 0, minutesBeforeStartLease: 0 });
-    const runner = new EventRunner(repos, lifecycle, clock, silentLogger,
-      { pollIntervalMs: 1000, claimMs: 60_000, maxRetries: 2, retryDelayMs: 1000 });
-    return { leases, runner };
+  const worlds: ManagerWorld[] = [];
+  afterAll(async () => { for (const w of worlds) await w.close(); });
+
+  async function world(plugin: FlakyPlugin): Promise<ManagerWorld> {
+    const w = await managerWorld(svc.services.config.database.connection, plugin, clock);
+    worlds.push(w);
+    return w;
   }
 
   it('succeeds on a retry after the backoff delay', async () => {
-    const plugin = new FlakyPlugin(1);
-    const { leases, runner } = world(plugin);
+    const plugin = new FlakyPlugin({ failures: 1 });
+    const { leases, runner } = await world(plugin);
     const lease = await leases.create(admin, { name: 'retry', end_date: '2030-01-01 13:00', reservations: [{ resource_type: 'test:flaky' }] });
     await runner.runDueOnce();
     expect(plugin.startCalls).toBe(1);
@@ -44,8 +38,8 @@ describe('failed events are retried with backoff, then put the lease in ERROR', 
   });
 
   it('gives up after event_max_retries: event ERROR, lease ERROR with a reason and a lease.error notification', async () => {
-    const plugin = new FlakyPlugin(10);
-    const { leases, runner } = world(plugin);
+    const plugin = new FlakyPlugin({ failures: 10 });
+    const { leases, runner } = await world(plugin);
     const lease = await leases.create(admin, { name: 'doomed', end_date: '2030-01-01 13:00', reservations: [{ resource_type: 'test:flaky' }] });
     for (const delay of [0, 1000, 2000]) {
       clock.advance(delay);
