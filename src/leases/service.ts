@@ -128,7 +128,9 @@ export class LeaseService {
     }));
     const planned = [...this.planEvents(lease, now), ...userEvents];
     const events: EventRecord[] = planned.map((p): EventRecord => ({
-      id: randomUUID(), leaseId: lease.id, eventType: p.eventType, sequence: EVENT_SEQUENCE[p.eventType] ?? USER_EVENT_SEQUENCE,
+      id: randomUUID(), leaseId: lease.id, eventType: p.eventType,
+      // hasOwn: a user event may be named "constructor".
+      sequence: Object.hasOwn(EVENT_SEQUENCE, p.eventType) ? EVENT_SEQUENCE[p.eventType] : USER_EVENT_SEQUENCE,
       time: p.time, status: 'UNDONE', claimedBy: null, claimExpiresAt: null, attempts: 0, lastError: null,
       createdAt: now, updatedAt: null,
     })).sort((a, b) => a.time.getTime() - b.time.getTime() || a.sequence - b.sequence);
@@ -179,7 +181,7 @@ export class LeaseService {
       const windowChanged = startChanged || next.endDate.getTime() !== lease.endDate.getTime();
       const changes = this.reservationChanges(body.reservations, reservations);
       const updatedReservations: ReservationRecord[] = [];
-      for (const r of reservations) {
+      for (const r of reservations.map((item) => ({ ...item }))) {
         const plugin = this.plugin(r.resourceType);
         const change = changes.get(r.id);
         const params = change ? await plugin.validateUpdate(r.params, change, started) : r.params;
@@ -190,11 +192,25 @@ export class LeaseService {
         }
         updatedReservations.push(updated);
       }
+      if (lease.status === 'ERROR') {
+        // A PUT repairs a lease in ERROR: the events that failed run again, from the state before the failure.
+        next.status = started ? 'ACTIVE' : 'PENDING';
+        next.statusReason = null;
+        await this.repos.reservations.setStatusForLease(tx, id, started ? 'active' : 'pending', now);
+        for (const r of updatedReservations) r.status = started ? 'active' : 'pending';
+      }
       await this.repos.leases.update(tx, id, {
         name: next.name, startDate: next.startDate, endDate: next.endDate, beforeEndDate: next.beforeEndDate,
-        beforeStartDate: next.beforeStartDate, updatedAt: now,
+        beforeStartDate: next.beforeStartDate, status: next.status, statusReason: next.statusReason, updatedAt: now,
       });
       const newEvents = await this.moveEvents(tx, next, events, now);
+      if (lease.status === 'ERROR') {
+        for (const e of newEvents.filter((event) => event.status === 'ERROR')) {
+          await this.repos.events.retry(tx, e.id, now);
+          e.status = 'UNDONE';
+          e.attempts = 0;
+        }
+      }
       const rendered = renderLease(next, updatedReservations, newEvents, this.deps.plugins);
       await this.deps.notifier.emit(tx, 'lease.update', rendered, { leaseId: id });
       return rendered;

@@ -57,4 +57,25 @@ describe('failed events are retried with backoff, then put the lease in ERROR', 
     await leases.delete(admin, lease.id);
     await expect(leases.get(admin, lease.id)).rejects.toThrow(/not found/);
   });
+
+  it('repairs a lease in ERROR with a PUT: the failed event runs again', async () => {
+    const plugin = new FlakyPlugin({ failures: 3 });
+    const { leases, runner } = await world(plugin);
+    const lease = await leases.create(admin, { name: 'repairable', end_date: '2030-01-02 13:00', reservations: [{ resource_type: 'test:flaky' }] });
+    for (const delay of [0, 1000, 2000]) {
+      clock.advance(delay);
+      await runner.runDueOnce();
+    }
+    expect((await leases.get(admin, lease.id)).status).toBe('ERROR');
+
+    const repaired = await leases.update(admin, lease.id, { end_date: '2030-01-02 14:00' });
+    expect(repaired.status).toBe('PENDING');
+    expect(repaired.status_reason).toBeNull();
+    expect(repaired.events.find((e) => e.event_type === 'start_lease')?.status).toBe('UNDONE');
+    await runner.runDueOnce();
+    const active = await leases.get(admin, lease.id);
+    expect(active.status).toBe('ACTIVE');
+    expect(active.reservations[0].status).toBe('active');
+    expect(plugin.startCalls).toBe(4);
+  });
 });

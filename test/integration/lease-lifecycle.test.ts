@@ -66,4 +66,27 @@ describe.each(DIALECTS)('lease lifecycle driven by the event runner on %s', (dia
     expect(payload.seconds_until_start).toBe(600);
     expect(payload.resources[0].hosts).toEqual([expect.objectContaining({ hypervisor_hostname: 'h1', bmc_address: '10.0.0.5' })]);
   });
+
+  it('moves events with the dates, and runs a done before_end_lease again when extended past it', async () => {
+    const { leases, runner } = svc.services;
+    clock.set(new Date('2030-03-01T11:00:00Z'));
+    const lease = await leases.create(admin, { name: 'extend', start_date: '2030-03-01 12:00', end_date: '2030-03-01 14:00' });
+    clock.set(new Date('2030-03-01T13:40:00Z'));
+    while (await runner.runDueOnce() > 0) { /* start, then before_end */ }
+    const before = await leases.get(admin, lease.id);
+    expect(before.events.find((e) => e.event_type === 'before_end_lease')?.status).toBe('DONE');
+
+    const extended = await leases.update(admin, lease.id, { end_date: '2030-03-01 16:00' });
+    const notice = extended.events.find((e) => e.event_type === 'before_end_lease');
+    expect(notice).toMatchObject({ time: '2030-03-01T15:30:00.000000', status: 'UNDONE' });
+    expect(extended.events.find((e) => e.event_type === 'end_lease')?.time).toBe('2030-03-01T16:00:00.000000');
+
+    clock.set(new Date('2030-03-01T15:30:00Z'));
+    await runner.runDueOnce();
+    expect(await outboxTypes(svc, lease.id)).toEqual([
+      'lease.create', 'lease.event.before_start_lease', 'lease.event.start_lease', 'lease.event.before_end_lease', 'lease.update',
+      'lease.event.before_end_lease',
+    ]);
+    expect((await leases.get(admin, lease.id)).status).toBe('ACTIVE');
+  });
 });

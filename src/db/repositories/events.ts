@@ -69,6 +69,13 @@ export class EventRepository {
       [sqlDate(time), sqlDate(now), id], tx);
   }
 
+  /** Makes a failed event runnable again at once (a lease in ERROR repaired by an update). */
+  async retry(tx: Tx, id: string, now: Date): Promise<void> {
+    await this.db.execute(
+      "UPDATE events SET status = 'UNDONE', attempts = 0, retry_at = NULL, last_error = NULL, updated_at = ? WHERE id = ? AND status = 'ERROR'",
+      [sqlDate(now), id], tx);
+  }
+
   async delete(tx: Tx, id: string): Promise<void> {
     await this.db.execute('DELETE FROM events WHERE id = ?', [id], tx);
   }
@@ -96,12 +103,18 @@ export class EventRepository {
    */
   async claim(id: string, owner: string, now: Date, expiresAt: Date): Promise<boolean> {
     const at = sqlDate(now);
-    // MySQL cannot read the table an UPDATE writes in a subquery; the derived table works around that.
-    const changed = await this.db.execute(
-      `UPDATE events SET status = 'IN_PROGRESS', claimed_by = ?, claim_expires_at = ?, updated_at = ?
-       WHERE id = ? AND id IN (SELECT id FROM (SELECT e.id FROM events e WHERE e.id = ? AND ${RUNNABLE}) AS runnable)`,
-      [owner, sqlDate(expiresAt), at, id, id, at, at, at]);
-    return changed > 0;
+    // The event row is locked first, so concurrent claimers queue on it: on its own, the UPDATE below share-locks
+    // the row in its subquery and then wants it exclusively, and two claimers doing that deadlock. The
+    // transaction also retries a deadlock with a lease update that is moving this lease's events.
+    return this.db.transaction(async (tx) => {
+      await this.db.select(`SELECT id FROM events WHERE id = ?${this.db.forUpdate}`, [id], tx);
+      // MySQL cannot read the table an UPDATE writes in a subquery; the derived table works around that.
+      const changed = await this.db.execute(
+        `UPDATE events SET status = 'IN_PROGRESS', claimed_by = ?, claim_expires_at = ?, updated_at = ?
+         WHERE id = ? AND id IN (SELECT id FROM (SELECT e.id FROM events e WHERE e.id = ? AND ${RUNNABLE}) AS runnable)`,
+        [owner, sqlDate(expiresAt), at, id, id, at, at, at], tx);
+      return changed > 0;
+    });
   }
 
   /** Extends a claim still held by `owner`; false when the claim was lost. */
