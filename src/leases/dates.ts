@@ -22,6 +22,8 @@ export function parseLeaseDate(value: unknown, now: Date): Date {
   const [year, month, day, hour, minute] = m.slice(1, 6).map(Number);
   const second = m[6] ? Number(m[6]) : 0;
   const ms = m[7] ? Math.floor(Number(`0.${m[7]}`) * 1000) : 0;
+  // Date.UTC reads years 0-99 as 1900-1999, and databases store DATETIME from year 1000 on.
+  if (year < 1000) throw invalid(value);
   const utc = Date.UTC(year, month - 1, day, hour, minute, second, ms);
   const check = new Date(utc);
   // Date.UTC rolls 2030-02-30 over to March; a real date survives the round trip.
@@ -32,8 +34,14 @@ export function parseLeaseDate(value: unknown, now: Date): Date {
   if (!zone || zone === 'Z') return check;
   const sign = zone.startsWith('-') ? -1 : 1;
   const digits = zone.slice(1).replace(':', '');
-  const offsetMinutes = Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2));
-  return new Date(utc - sign * offsetMinutes * 60_000);
+  const [offsetHours, offsetMins] = [Number(digits.slice(0, 2)), Number(digits.slice(2))];
+  if (offsetHours > 23 || offsetMins > 59) throw invalid(value);
+  const offsetMinutes = offsetHours * 60 + offsetMins;
+  const result = new Date(utc - sign * offsetMinutes * 60_000);
+  // An offset can push 9999-12-31 into year 10000 (or 1000-01-01 into 999), which no column stores.
+  const resultYear = result.getUTCFullYear();
+  if (resultYear < 1000 || resultYear > 9999) throw invalid(value);
+  return result;
 }
 
 const pad = (n: number, width = 2) => String(n).padStart(width, '0');

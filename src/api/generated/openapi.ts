@@ -534,16 +534,19 @@ export interface components {
              */
             id: string;
             hypervisor_hostname: string;
-            /** @example QEMU */
-            hypervisor_type: string;
+            /**
+             * @description Null when neither Nova nor the registration gave it (compute driver `none`).
+             * @example QEMU
+             */
+            hypervisor_type: string | null;
             hypervisor_version: number | null;
             vcpus: number;
-            /** @description JSON text as Nova reports it. */
-            cpu_info: string;
+            /** @description JSON text as Nova reports it; null when unknown. */
+            cpu_info: string | null;
             memory_mb: number;
             local_gb: number;
-            service_name: string;
-            availability_zone: string;
+            service_name: string | null;
+            availability_zone: string | null;
             status: string | null;
             reservable: boolean;
             trust_id: string | null;
@@ -615,7 +618,8 @@ export interface components {
         FloatingIP: {
             id: string;
             floating_network_id: string;
-            subnet_id: string;
+            /** @description Null while the subnet is not known (no Neutron lookup yet). */
+            subnet_id: string | null;
             floating_ip_address: string;
             reservable: boolean;
             created_at: components["schemas"]["Timestamp"];

@@ -39,6 +39,12 @@ export interface RequestValidator {
 const COMPONENTS_ID = 'urn:climate:openapi:components';
 const COMPONENT_REF_PREFIX = '#/components/schemas/';
 
+/**
+ * Deepest nesting of arrays and objects a request body may have. Far above what any body needs (a filter sent
+ * as an array by Heat may nest 32 levels inside a lease body), far below what overflows the stack.
+ */
+const MAX_BODY_DEPTH = 100;
+
 /** OpenAPI keywords that are annotations for validation; declared so that Ajv's strict mode still catches typos. */
 const OPENAPI_KEYWORDS = ['discriminator', 'xml', 'externalDocs', 'example', 'x-error-message'];
 
@@ -106,6 +112,10 @@ export function createValidator(doc: OpenApiDocument = loadOpenApiDocument()): R
       if (!validate) throw new Error(`operation ${operationId} has no request body`);
       // A request without a (JSON) body leaves req.body undefined; say so rather than "None is not an object".
       if (body === undefined) throw new InvalidInput('Missing request body');
+      // structuredClone (and Ajv) recurse: a body nested thousands deep would overflow the stack (a 500).
+      if (nestedDeeperThan(body, MAX_BODY_DEPTH)) {
+        throw new InvalidInput(`Invalid input for the request body: nested deeper than ${MAX_BODY_DEPTH} levels`);
+      }
       const copy: unknown = structuredClone(body);
       run(validate, copy, 'request body');
       return copy as RequestBody<K>;
@@ -123,6 +133,18 @@ export function createValidator(doc: OpenApiDocument = loadOpenApiDocument()): R
       return result as RequestQuery<K>;
     },
   };
+}
+
+/** Whether `value` nests arrays/objects more than `limit` levels deep; iterative, so any depth is safe to check. */
+function nestedDeeperThan(value: unknown, limit: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length) {
+    const [node, depth] = stack.pop()!;
+    if (typeof node !== 'object' || node === null) continue;
+    if (depth > limit) return true;
+    for (const child of Object.values(node)) stack.push([child, depth + 1]);
+  }
+  return false;
 }
 
 function run(validate: ValidateFunction, data: unknown, location: InputLocation): void {

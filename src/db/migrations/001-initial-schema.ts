@@ -42,7 +42,8 @@ export async function up({ context: qi }: { context: QueryInterface }): Promise<
     status: text(16, false),
     missing_resources: flag(),
     resources_changed: flag(),
-    params: { type: DataTypes.TEXT, allowNull: false },
+    // Two filters of up to 64 KiB each, JSON-escaped: more than MySQL's TEXT (64 KiB) holds.
+    params: { type: qi.sequelize.getDialect() === 'sqlite' ? DataTypes.TEXT : DataTypes.TEXT('long'), allowNull: false },
     ...stamps,
   });
   await qi.addIndex('reservations', ['lease_id'], { name: 'reservations_lease' });

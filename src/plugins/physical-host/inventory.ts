@@ -9,8 +9,15 @@ const REGISTRATION_FIELDS: Record<string, 'int' | 'string'> = {
   vcpus: 'int', memory_mb: 'int', local_gb: 'int', hypervisor_version: 'int',
   hypervisor_type: 'string', cpu_info: 'string', service_name: 'string', availability_zone: 'string',
 };
+/** Fields every rendered host has; a capability of the same name would be hidden behind them. */
+const HOST_FIELDS = new Set([...HOST_COLUMNS.keys(), ...Object.keys(REGISTRATION_FIELDS), 'name', 'trust_id', 'created_at', 'updated_at']);
 const MAX_KEY_LENGTH = 64;
 const MAX_VALUE_LENGTH = 255;
+/** What the host columns hold (VARCHAR(255), TEXT, INTEGER, BIGINT): more is a 400, not a database error. */
+const MAX_NAME_LENGTH = 255;
+const MAX_CPU_INFO_BYTES = 65535;
+const MAX_INT: Record<string, number> = { hypervisor_version: Number.MAX_SAFE_INTEGER };
+const MAX_INT_DEFAULT = 2147483647;
 
 /** Capability values are strings; typed values (Heat's OS::Blazar::Host) are written as Python would print them. */
 function capabilityText(key: string, value: unknown): string {
@@ -25,7 +32,8 @@ function capabilityText(key: string, value: unknown): string {
 
 function checkKey(key: string): void {
   if (key.length > MAX_KEY_LENGTH) throw new InvalidInput('Extra capability key too long');
-  if (!/^[A-Za-z0-9_.:-]+$/.test(key)) {
+  // "__proto__" cannot be a key of the plain objects capabilities travel in: it would be dropped silently.
+  if (!/^[A-Za-z0-9_.:-]+$/.test(key) || key === '__proto__') {
     throw new InvalidInput(`Invalid extra capability key ${JSON.stringify(key)}: use letters, digits, "_", ".", ":" or "-"`);
   }
 }
@@ -73,6 +81,9 @@ export class HostInventory {
   async create(body: Record<string, unknown>): Promise<Record<string, unknown>> {
     const { name, ...rest } = body;
     if (typeof name !== 'string' || !name.trim()) throw new InvalidInput('Missing parameter name');
+    if (name.trim().length > MAX_NAME_LENGTH) {
+      throw new InvalidInput(`Invalid input for field/attribute name: longer than ${MAX_NAME_LENGTH} characters`);
+    }
     const now = this.clock.now();
     const host: NewHost = {
       hypervisorHostname: name.trim(), hypervisorType: null, hypervisorVersion: null, vcpus: 0, cpuInfo: null, memoryMb: 0,
@@ -80,17 +91,26 @@ export class HostInventory {
     };
     const extras: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(rest)) {
-      const kind = REGISTRATION_FIELDS[key];
-      if (!kind) { extras[key] = value; continue; }
+      // hasOwn: "constructor" or "toString" are capability names, not registration fields.
+      const kind = Object.hasOwn(REGISTRATION_FIELDS, key) ? REGISTRATION_FIELDS[key] : undefined;
+      if (!kind && HOST_FIELDS.has(key)) throw new InvalidInput(`${key} is not an extra capability and cannot be set at registration`);
+      if (!kind) { checkKey(key); extras[key] = value; continue; }
       if (value === null || value === undefined) continue;
       if (kind === 'int') {
         const n = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
         if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) {
           throw new InvalidInput(`Invalid input for field/attribute ${key}. Value: ${JSON.stringify(value)}. Must be a non-negative integer`);
         }
+        const max = MAX_INT[key] ?? MAX_INT_DEFAULT;
+        if (n > max) throw new InvalidInput(`Invalid input for field/attribute ${key}. Value: ${JSON.stringify(value)}. Must be at most ${max}`);
         this.assign(host, key, n);
       } else {
         const text = typeof value === 'string' ? value : JSON.stringify(value);
+        const tooLong = key === 'cpu_info' ? Buffer.byteLength(text, 'utf8') > MAX_CPU_INFO_BYTES : text.length > MAX_VALUE_LENGTH;
+        if (tooLong) {
+          throw new InvalidInput(`Invalid input for field/attribute ${key}: longer than `
+            + `${key === 'cpu_info' ? `${MAX_CPU_INFO_BYTES} bytes` : `${MAX_VALUE_LENGTH} characters`}`);
+        }
         this.assign(host, key, text);
       }
     }
@@ -114,7 +134,7 @@ export class HostInventory {
   async update(id: string, body: Record<string, unknown>): Promise<Record<string, unknown>> {
     const hostId = parseHostId(id);
     for (const key of Object.keys(body)) {
-      if (key in REGISTRATION_FIELDS || key === 'name' || HOST_COLUMNS.has(key)) {
+      if (HOST_FIELDS.has(key)) {
         throw new InvalidInput(`${key} is not an extra capability and cannot be changed through this call`);
       }
     }

@@ -22,6 +22,10 @@ function count(value: unknown, field: string): number {
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) {
     throw new InvalidInput(`Invalid input for field/attribute ${field}. Value: ${JSON.stringify(value)}. Must be an integer of at least 1`);
   }
+  // 1e300 is an integer to JS, but not a count SQL (LIMIT) or JSON round-trips can use.
+  if (!Number.isSafeInteger(n)) {
+    throw new InvalidInput(`Invalid input for field/attribute ${field}. Value: ${JSON.stringify(value)}. Must be at most ${Number.MAX_SAFE_INTEGER}`);
+  }
   return n;
 }
 
