@@ -1,9 +1,8 @@
 /**
  * Compatibility with the real OpenStack CLI: Debian's python3-openstackclient with the python3-blazarclient
  * plugin (`openstack reservation ...`), run as a child process against Climate listening on 127.0.0.1 without
- * Keystone (`--os-auth-type none --os-endpoint <url>/v1`). Every step goes through the CLI (only two hosts with
- * CPU counts are registered in-process, see beforeAll); what it printed is compared with what Climate stored,
- * read back over HTTP.
+ * Keystone (`--os-auth-type none --os-endpoint <url>/v1`). Every step goes through the CLI; what it printed
+ * is compared with what Climate stored, read back over HTTP.
  *
  * A lease that starts at the next whole minute is created first and watched through `lease show` in the
  * background while the other tests run; the last test waits for it to end.
@@ -151,10 +150,12 @@ describe('openstack reservation CLI (python3-blazarclient) against Climate', () 
     if (ensured.code !== 0) throw new Error(`tools/ensure-openstack-cli.sh failed (${ensured.code}):\n${ensured.stderr}${ensured.stdout}`);
     svc = await startTestService({ listen: true, manager: true, config: { manager: { pollIntervalMs: 200 } } });
     // Hosts with CPU counts for the `$vcpus` filters. Without Nova (compute driver "none") the counts come
-    // from the registration body, which the CLI cannot send as numbers (`--extra vcpus=4` sends "4"), so
-    // these two are registered in-process.
+    // from the registration: the CLI sends `--extra vcpus=4` as the string "4", which Climate stores as a number.
     for (const [name, vcpus] of [['big-1', 4], ['big-2', 8]] as const) {
-      hostIds[name] = String((await svc.services.hosts.create({ name, vcpus, memory_mb: 8192, local_gb: 100 })).id);
+      const created = fromCli(await cliJson(['host', 'create', '--extra', `vcpus=${vcpus}`, '--extra', 'memory_mb=8192',
+        '--extra', 'local_gb=100', name]));
+      expect(created).toMatchObject({ vcpus, memory_mb: 8192, local_gb: 100 });
+      hostIds[name] = String(created.id);
     }
   }, INSTALL_TIMEOUT_MS + 60_000);
 

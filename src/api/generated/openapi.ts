@@ -565,17 +565,19 @@ export interface components {
         HostCreate: {
             /** @description Nova hypervisor hostname. */
             name: string;
-            vcpus?: number;
-            memory_mb?: number;
-            local_gb?: number;
+            vcpus?: components["schemas"]["HostQuantity"];
+            memory_mb?: components["schemas"]["HostQuantity"];
+            local_gb?: components["schemas"]["HostQuantity"];
             hypervisor_type?: string;
-            hypervisor_version?: number;
+            hypervisor_version?: components["schemas"]["HostQuantity"];
             cpu_info?: string;
             service_name?: string;
             availability_zone?: string;
         } & {
             [key: string]: components["schemas"]["ExtraCapabilityValue"];
         };
+        /** @description A non-negative integer, or its decimal digits as a string: `openstack reservation host create --extra vcpus=4` sends every extra as a string. */
+        HostQuantity: number | string;
         /** @description Body of PUT /v1/os-hosts/{host_id}, a flat map of extra capabilities; null removes one. */
         HostUpdate: {
             [key: string]: components["schemas"]["ExtraCapabilityValue"];

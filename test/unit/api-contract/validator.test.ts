@@ -214,9 +214,9 @@ describe('host bodies', () => {
 
   it('requires the name and checks the known fields', () => {
     expect(bodyError('createHost', { gpu: 'True' })).toBe('Missing parameter name');
-    expect(bodyError('createHost', { name: 'c', vcpus: '2' })).toBe(
-      "Invalid input for field/attribute vcpus. Value: 2. '2' is not of type 'integer'",
-    );
+    // The CLI sends `--extra vcpus=2` as a string of digits: accepted; anything else is not.
+    expect(() => validator.validateBody('createHost', { name: 'c', vcpus: '2' })).not.toThrow();
+    expect(bodyError('createHost', { name: 'c', vcpus: 'two' })).toMatch(/^Invalid input for field\/attribute vcpus\./);
     expect(bodyError('createHost', { name: 'c', memory_mb: -1 })).toBe(
       'Invalid input for field/attribute memory_mb. Value: -1. -1 is less than the minimum of 0',
     );
