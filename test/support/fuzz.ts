@@ -329,7 +329,10 @@ function hostCreateMutations(rng: Rng, fx: FuzzFixtures): Mutation[] {
       apply: (b) => {
         const field = rng.pick(HOST_INT_FIELDS);
         const max = field === 'hypervisor_version' ? Number.MAX_SAFE_INTEGER : 2 ** 31 - 1;
-        b[field] = wrongValue(rng, (v) => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= max, ['4', 2 ** 31, 2 ** 53, -7]);
+        // Digit strings are valid (the CLI sends `--extra vcpus=4` as "4"); other strings are not.
+        const valid = (v: unknown) => (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= max)
+          || (typeof v === 'string' && /^[0-9]{1,10}$/.test(v) && Number(v) <= max);
+        b[field] = wrongValue(rng, valid, ['4.5', ' 4', '0x10', String(2 ** 31), 2 ** 31, 2 ** 53, -7]);
       },
     },
     { label: 'bad text field', apply: (b) => { b[rng.pick(HOST_TEXT_FIELDS)] = rng.chance(0.3) ? huge(rng, 66_000, 70_000) : wrongValue(rng, isString); } },
