@@ -72,14 +72,18 @@ export class HostAllocationRepository {
   }
 
   /**
-   * Locks the host rows in id order (so two transactions never wait on each other in a cycle). Every
-   * allocation insert happens under the lock of its host: that is what makes check-then-insert atomic
-   * on engines with row locks. SQLite's single writer needs no lock.
+   * Locks the host rows in id order (so two transactions never wait on each other in a cycle) and returns the
+   * ids locked. Every allocation insert happens under the lock of its host: that is what makes check-then-insert
+   * atomic on engines with row locks. With `skipLocked`, rows another transaction holds are passed over instead
+   * of waited for (MariaDB 10.6+, MySQL 8, PostgreSQL). SQLite's single writer needs no lock.
    */
-  async lockHosts(tx: Tx, hostIds: readonly number[]): Promise<void> {
-    if (!hostIds.length || this.db.dialect === 'sqlite') return;
+  async lockHosts(tx: Tx, hostIds: readonly number[], options: { skipLocked?: boolean } = {}): Promise<number[]> {
+    if (!hostIds.length || this.db.dialect === 'sqlite') return [...hostIds];
     const sorted = [...hostIds].sort((a, b) => a - b);
-    await this.db.select(`SELECT id FROM hosts WHERE id IN (${placeholders(sorted.length)}) ORDER BY id FOR UPDATE`, sorted, tx);
+    const rows = await this.db.select<{ id: number }>(
+      `SELECT id FROM hosts WHERE id IN (${placeholders(sorted.length)}) ORDER BY id FOR UPDATE${options.skipLocked ? ' SKIP LOCKED' : ''}`,
+      sorted, tx);
+    return rows.map((r) => Number(r.id));
   }
 
   async insert(tx: Tx, reservationId: string, leaseId: string, hostIds: readonly number[], window: Window): Promise<void> {

@@ -117,26 +117,32 @@ export class PhysicalHostPlugin implements ResourcePlugin {
   }
 
   /**
-   * Up to `want` free hosts. Candidates are read, locked in id order and read again: a host another
-   * transaction took meanwhile drops out and the next candidates are tried.
+   * Up to `want` free hosts, lowest ids first. Candidates are read, locked in id order and read again: a host
+   * another transaction took meanwhile drops out and the next candidates are tried. Hosts another transaction
+   * is busy with are skipped rather than waited for, so concurrent requests for one window spread over the
+   * hosts instead of queueing on the same rows; only when the rest falls short are those hosts waited for.
    */
   private async pick(tx: Tx, conditions: HostCondition[], window: Window, want: number, reservationId: string, exclude: number[]): Promise<number[]> {
     const allocations = this.repos.hostAllocations;
     const widened = this.widen(window);
     const chosen: number[] = [];
     const skip = [...exclude];
+    const busy: number[] = [];
+    const take = async (candidates: number[], skipLocked: boolean) => {
+      const locked = await allocations.lockHosts(tx, candidates, { skipLocked });
+      busy.push(...candidates.filter((id) => !locked.includes(id)));
+      const free = await allocations.findFree(tx, { conditions, window: widened, ignoreReservationId: reservationId, onlyHostIds: locked });
+      chosen.push(...free.slice(0, want - chosen.length));
+    };
     while (chosen.length < want) {
       const candidates = await allocations.findFree(tx, {
         conditions, window: widened, ignoreReservationId: reservationId, excludeHostIds: skip, limit: want - chosen.length,
       });
       if (!candidates.length) break;
-      await allocations.lockHosts(tx, candidates);
-      const free = await allocations.findFree(tx, {
-        conditions, window: widened, ignoreReservationId: reservationId, onlyHostIds: candidates,
-      });
-      chosen.push(...free);
       skip.push(...candidates);
+      await take(candidates, true);
     }
+    if (chosen.length < want && busy.length) await take(busy.splice(0), false);
     return chosen;
   }
 
