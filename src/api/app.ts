@@ -1,4 +1,4 @@
-import express, { type Express } from 'express';
+import express, { type Express, type RequestHandler } from 'express';
 import type { NoauthIdentity, Policy } from '../auth';
 import type { Logger } from '../common';
 import type { LeaseService } from '../leases';
@@ -29,6 +29,8 @@ export interface ApiOptions {
   maxPageLimit: number;
   /** Identity for requests in noauth mode. */
   noauth: NoauthIdentity;
+  /** Authentication of /v1 (the Keystone token middleware); noauth when absent. */
+  authenticate?: RequestHandler;
 }
 
 /** Methods each route answers, for 405 + Allow on the others. */
@@ -59,9 +61,10 @@ export function createApp(deps: ApiDeps, options: ApiOptions): Express {
   app.use(requestIdMiddleware());
   app.use(microversionMiddleware());
   app.use(versionsRouter());
+  // Authentication before the body is read: unauthenticated requests cost no parsing.
+  app.use('/v1', options.authenticate ?? noauthMiddleware(options.noauth));
   // Any content type is read as JSON: some clients omit the header, and a non-JSON body is then a clear 400.
   app.use(express.json({ limit: options.maxBodyBytes, type: () => true, strict: false }));
-  app.use('/v1', noauthMiddleware(options.noauth));
   app.use('/v1/leases', leasesRouter(deps.leases, deps.validator, { defaultLimit: options.defaultPageLimit, maxLimit: options.maxPageLimit }));
   app.use('/v1/os-hosts', hostsRouter(deps.hosts, deps.policy, deps.validator));
   app.use('/v1/floatingips', floatingIpsRouter(deps.floatingIps, deps.policy, deps.validator));

@@ -1,11 +1,29 @@
 #!/usr/bin/env node
+import * as fs from 'node:fs';
+import { renderPolicySample } from '../auth';
 import { Database, currentVersion, migrateUp, pendingMigrations } from '../db';
 import { configOrExit } from './run';
 
-const USAGE = 'usage: climate-manage [--config-file PATH] db sync | db version';
+const USAGE = 'usage: climate-manage [--config-file PATH] db sync | db version | policy sample [--output-file PATH]';
 
-/** Operator commands: database migrations. */
+/** `policy sample [--output-file PATH]`: the default policy rules with their descriptions (no configuration needed). */
+function policyCommand(args: string[]): number {
+  const out = args.indexOf('--output-file');
+  const file = out >= 0 ? args[out + 1] : undefined;
+  const rest = out >= 0 ? args.filter((_a, i) => i !== out && i !== out + 1) : args;
+  if (rest.join(' ') !== 'sample' || (out >= 0 && !file)) {
+    process.stderr.write(`${USAGE}\n`);
+    return 2;
+  }
+  if (file) fs.writeFileSync(file, renderPolicySample());
+  else process.stdout.write(renderPolicySample());
+  return 0;
+}
+
+/** Operator commands: database migrations, policy sample. */
 async function main(argv: string[]): Promise<number> {
+  const withoutConfig = argv.filter((a, i) => a !== '--config-file' && !a.startsWith('--config-file=') && argv[i - 1] !== '--config-file');
+  if (withoutConfig[0] === 'policy') return policyCommand(withoutConfig.slice(1));
   const words = argv.filter((a, i) => !a.startsWith('--') && !argv[i - 1]?.startsWith('--config-file'));
   const config = configOrExit(argv.filter((a) => !words.includes(a)));
   const db = new Database({ connection: config.database.connection });

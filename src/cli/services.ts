@@ -1,12 +1,13 @@
 import { createApp } from '../api';
 import { createValidator, loadOpenApiDocument, type RequestValidator } from '../api/validation';
-import { Policy } from '../auth';
+import * as path from 'node:path';
+import { buildKeystoneAuth, Policy, type KeystoneAuth } from '../auth';
 import { createLogger, systemClock, type Clock, type Logger } from '../common';
 import type { ClimateConfig } from '../config';
 import { Database, migrateUp, Repositories } from '../db';
 import { LeaseLifecycle, LeaseService } from '../leases';
 import { EventRunner, PeriodicJob } from '../manager';
-import { LogDriver, NoopDriver, NotificationDispatcher, Notifier, type NotificationDriver } from '../notifications';
+import { LogDriver, NoopDriver, NotificationDispatcher, Notifier, StompDriver, type NotificationDriver } from '../notifications';
 import { PluginRegistry } from '../plugins';
 import { FloatingIpInventory } from '../plugins/floatingip';
 import { HostInventory, noHostActions, PhysicalHostPlugin, PHYSICAL_HOST } from '../plugins/physical-host';
@@ -24,6 +25,8 @@ export interface Services {
   hosts: HostInventory;
   floatingIps: FloatingIpInventory;
   policy: Policy;
+  /** Keystone session, token validation, trusts and endpoints; null in noauth mode without [keystone_authtoken] auth_url. */
+  keystone: KeystoneAuth | null;
   validator: RequestValidator;
   runner: EventRunner;
   dispatcher: NotificationDispatcher;
@@ -44,6 +47,10 @@ function notificationDriver(config: ClimateConfig, logger: Logger): Notification
   switch (config.notifications.driver) {
     case 'log': return new LogDriver(logger.child('notifications'));
     case 'noop': return new NoopDriver();
+    case 'stomp': {
+      const { transportUrl, exchange, topics } = config.notifications;
+      return new StompDriver({ transportUrl, exchange, topics, logger: logger.child('notifications') });
+    }
     default:
       throw new Error(`[notifications] driver = ${config.notifications.driver} is not available in this version; use log or noop`);
   }
@@ -66,11 +73,11 @@ function buildPlugins(config: ClimateConfig, repos: Repositories): PluginRegistr
 
 /** Builds the world: database, repositories, plugins, services, manager loops. Nothing starts running yet. */
 export async function buildServices(config: ClimateConfig, options: BuildOptions = {}): Promise<Services> {
-  if (config.default.authStrategy !== 'noauth') {
-    // Refuse rather than fall back: serving without authentication when keystone was asked for would be a hole.
-    throw new Error(`[DEFAULT] auth_strategy = ${config.default.authStrategy} is not available in this version; use noauth`);
-  }
   const logger = options.logger ?? createLogger({ format: config.default.logFormat, level: config.default.debug ? 'debug' : 'info' });
+  const policyFile = config.osloPolicy.policyFile;
+  const policy = policyFile ? Policy.fromFile(path.resolve(policyFile), logger.child('policy')) : new Policy();
+  // Before the database opens: a missing keystone option fails start-up without leaving anything open.
+  const keystone = await buildKeystoneAuth(config, { policy, logger });
   const clock = options.clock ?? systemClock;
   const db = new Database({ connection: config.database.connection, maxPoolSize: config.database.maxPoolSize });
   await db.open();
@@ -80,27 +87,27 @@ export async function buildServices(config: ClimateConfig, options: BuildOptions
   const notifier = new Notifier(repos.outbox, clock);
   const driver = notificationDriver(config, logger);
   const dispatcher = new NotificationDispatcher(repos.outbox, driver, clock, logger.child('notifications'),
-    { publisherId: config.notifications.publisherId });
-  const dispatchJob = new PeriodicJob('notification-dispatch', 1000, () => dispatcher.dispatchOnce(), logger);
-  const lifecycle = new LeaseLifecycle({ db, repos, plugins, notifier, clock, logger: logger.child('lifecycle') });
+    { publisherId: config.notifications.publisherId, retentionHours: config.notifications.retentionHours });
+  const dispatchJob = new PeriodicJob('notification-dispatch', 1000, () => dispatcher.runOnce(), logger);
+  const lifecycle = new LeaseLifecycle({ db, repos, plugins, notifier, clock, logger: logger.child('lifecycle'), trusts: keystone?.trusts });
   const runner = new EventRunner(repos, lifecycle, clock, logger.child('manager'), {
     pollIntervalMs: config.manager.pollIntervalMs, claimMs: config.manager.eventClaimMs,
     maxRetries: config.manager.eventMaxRetries, retryDelayMs: config.manager.eventRetryDelayMs,
   });
   const leases = new LeaseService(
-    { db, repos, plugins, notifier, clock, logger: logger.child('leases'), onEventsChanged: () => { runner.wake(); dispatchJob.wake(); } },
+    { db, repos, plugins, notifier, clock, logger: logger.child('leases'), onEventsChanged: () => { runner.wake(); dispatchJob.wake(); },
+      policy, trusts: keystone?.trusts },
     { minutesBeforeEndLease: config.manager.minutesBeforeEndLease, minutesBeforeStartLease: config.manager.minutesBeforeStartLease },
   );
   const hosts = new HostInventory(db, repos, clock, logger.child('hosts'));
   const floatingIps = new FloatingIpInventory(db, repos, clock);
-  const policy = new Policy();
   const validator = createValidator(loadOpenApiDocument());
   const services: Services = {
-    config, logger, clock, db, repos, plugins, leases, lifecycle, hosts, floatingIps, policy, validator, runner, dispatcher, dispatchJob,
+    config, logger, clock, db, repos, plugins, leases, lifecycle, hosts, floatingIps, policy, keystone, validator, runner, dispatcher, dispatchJob,
     app: () => createApp({ leases, hosts, floatingIps, policy, validator, logger: logger.child('api') }, {
       maxBodyBytes: config.default.apiMaxBodyBytes, debug: config.default.debug,
       defaultPageLimit: config.default.apiDefaultPageLimit, maxPageLimit: config.default.apiMaxPageLimit,
-      noauth: config.default.noauth,
+      noauth: config.default.noauth, authenticate: keystone?.middleware ?? undefined,
     }),
     close: async () => {
       await runner.stop();

@@ -1,5 +1,5 @@
 import { defaultValues, type OptionValues } from './schema';
-import type { ClimateConfig, DeepPartial } from './types';
+import type { ClimateConfig, DeepPartial, EndpointConfig } from './types';
 
 /** Converts section/option values (file names and units) to the ClimateConfig shape, without freezing. */
 export function toClimateConfig(v: OptionValues): ClimateConfig {
@@ -43,6 +43,17 @@ export function toClimateConfig(v: OptionValues): ClimateConfig {
       transportUrl: n.transport_url,
       retentionHours: n.retention_hours,
     },
+    provisioner: {
+      transportUrl: v.provisioner.transport_url,
+      exchange: v.provisioner.exchange,
+      topic: v.provisioner.topic,
+      queue: v.provisioner.queue,
+      onBeforeStart: v.provisioner.on_before_start,
+      onEnd: v.provisioner.on_end,
+      concurrency: v.provisioner.concurrency,
+      timeoutMs: secondsToMs(v.provisioner.timeout),
+      retries: v.provisioner.retries,
+    },
     keystoneAuthtoken: {
       authUrl: k.auth_url,
       wwwAuthenticateUri: k.www_authenticate_uri,
@@ -55,7 +66,17 @@ export function toClimateConfig(v: OptionValues): ClimateConfig {
       jwsPublicKeyRepository: k.jws_public_key_repository,
       tokenCacheTimeMs: secondsToMs(k.token_cache_time),
     },
+    osloPolicy: { policyFile: v.oslo_policy.policy_file },
+    nova: endpoint(v.nova),
+    placement: endpoint(v.placement),
+    heat: endpoint(v.heat),
+    cinder: endpoint(v.cinder),
+    neutron: endpoint(v.neutron),
   };
+}
+
+function endpoint(section: OptionValues['nova']): EndpointConfig {
+  return { endpointType: section.endpoint_type, regionName: section.region_name, endpointOverride: section.endpoint_override };
 }
 
 /** Rounded so 0.1 s gives 100, not 100.00000000000001, and timers get whole milliseconds. */
@@ -109,12 +130,18 @@ export function redactConfig(config: ClimateConfig): ClimateConfig {
   return deepFreeze({
     ...config,
     database: { ...config.database, connection: redactUrl(config.database.connection) },
-    notifications: { ...config.notifications, transportUrl: redactUrl(config.notifications.transportUrl) },
+    notifications: { ...config.notifications, transportUrl: redactUrlList(config.notifications.transportUrl) },
+    provisioner: { ...config.provisioner, transportUrl: redactUrlList(config.provisioner.transportUrl) },
     keystoneAuthtoken: {
       ...config.keystoneAuthtoken,
       password: config.keystoneAuthtoken.password === '' ? '' : HIDDEN,
     },
   });
+}
+
+/** A broker URL may be a comma-separated failover list: each URL's password is hidden. */
+function redactUrlList(value: string): string {
+  return value.split(',').map((part) => redactUrl(part)).join(',');
 }
 
 /**

@@ -58,6 +58,19 @@ const oneOf = <const C extends string>(choices: readonly C[], def: NoInfer<C>, h
   choices,
 });
 
+/** How Climate finds another OpenStack service: in its service user's catalog, or at a fixed URL. */
+function endpointOptions(service: string) {
+  return {
+    endpoint_type: oneOf(
+      ['public', 'internal', 'admin', 'publicURL', 'internalURL', 'adminURL'],
+      'public',
+      `Which endpoint of ${service} in the service catalog Climate calls (the interface).`,
+    ),
+    region_name: str('', `Region of the ${service} endpoint. Empty: the first one in the catalog.`),
+    endpoint_override: url('', `URL of ${service} to use instead of looking it up in the service catalog.`, { schemes: ['http', 'https'] }),
+  };
+}
+
 /**
  * Every option Climate reads, by section then name, each declared once. The sample file, the loader's
  * conversions and checks, and the types of the loaded values all come from here. Key order is the order of
@@ -154,8 +167,42 @@ export const SCHEMA = {
     topics: list(['notifications'], 'Topics notifications are published on.'),
     publisher_id: str('climate.lease', 'Publisher ID carried by every notification.'),
     exchange: str('climate', 'Exchange notifications are published to (stomp driver).'),
-    transport_url: url('', 'Message broker URL for the stomp driver, e.g. stomp://user:password@broker:61613.', { secret: true }),
+    transport_url: url(
+      '',
+      'Message broker URL for the stomp driver, e.g. stomp://user:password@broker:61613/ (the path is the ' +
+        'virtual host, "/" when empty; stomp+ssl:// for TLS; ?heartbeat=SECONDS, default 10, 0 disables). ' +
+        'Several URLs separated by commas are tried in turn (failover). Notifications go to the destination ' +
+        '/exchange/<exchange>/<topic>.<priority>; the exchange must exist (its consumers declare it).',
+      { secret: true },
+    ),
     retention_hours: int(72, 'Hours notifications are kept in the database after they were sent.', { min: 1 }),
+  },
+  provisioner: {
+    transport_url: url(
+      '',
+      'climate-provisioner: STOMP broker URL(s), as [notifications] transport_url. Empty: [notifications] transport_url.',
+      { secret: true },
+    ),
+    exchange: str('climate', 'climate-provisioner: exchange Climate publishes notifications to ([notifications] exchange).'),
+    topic: str('notifications', 'climate-provisioner: notification topic to listen on (one of [notifications] topics).'),
+    queue: str(
+      'climate-provisioner',
+      'climate-provisioner: name of the durable queue it reads, bound to <exchange> with routing key <topic>.info. ' +
+        'Notifications wait there while the provisioner is down; provisioners sharing the name share the work.',
+    ),
+    on_before_start: str(
+      '',
+      'climate-provisioner: command run for each host of a host reservation on lease.event.before_start_lease, e.g. ' +
+        '"ipmitool -I lanplus -H {bmc_address} -U {bmc_user} -P {bmc_password} chassis power on". Split into ' +
+        'arguments like a shell would (quotes, backslashes), then {name} in each argument is replaced by the ' +
+        'host\'s field or extra capability (id, hypervisor_hostname, ...) or by lease_id, lease_name, project_id, ' +
+        'user_id, reservation_id, start_date, end_date, seconds_until_start, event_type. Run without a shell; ' +
+        'a value never becomes more than one argument. Empty: nothing is run.',
+    ),
+    on_end: str('', 'climate-provisioner: command run for each host on lease.event.end_lease, as on_before_start. Empty: nothing is run.'),
+    concurrency: int(4, 'climate-provisioner: most commands running at the same time.', { min: 1 }),
+    timeout: int(120, 'climate-provisioner: seconds a command may run before it is killed (and counted as failed).', { min: 1 }),
+    retries: int(2, 'climate-provisioner: how many times a failed command is run again (with a growing delay) before it is given up.', { min: 0 }),
   },
   keystone_authtoken: {
     auth_url: url('', 'Keystone URL used to validate tokens, e.g. http://keystone:5000/v3.', { schemes: ['http', 'https'] }),
@@ -173,11 +220,25 @@ export const SCHEMA = {
     project_domain_name: str('Default', 'Domain of the project in project_name.'),
     jws_public_key_repository: str(
       '',
-      'Directory of the public keys Keystone signs JWS tokens with. When set, JWS tokens are verified ' +
-        'locally instead of being sent to Keystone.',
+      'Directory of the public keys Keystone signs JWS tokens with (its jws_public_key_repository, copied). ' +
+        'When set, the signature and expiry of JWS tokens are checked locally, so forged, altered and expired ' +
+        'tokens are refused without asking Keystone; valid ones are still resolved (roles, catalog) by Keystone.',
     ),
     token_cache_time: int(300, 'Seconds a validated token is remembered before it is checked again; 0 disables the cache.', { min: 0 }),
   },
+  oslo_policy: {
+    policy_file: str(
+      '',
+      'YAML file of policy rules that replace Climate\'s built-in defaults rule by rule ("climate-manage policy ' +
+        'sample" prints the defaults with what each rule guards). Relative to the working directory. Empty: the ' +
+        'defaults only.',
+    ),
+  },
+  nova: endpointOptions('Nova (service type compute)'),
+  placement: endpointOptions('Placement (service type placement)'),
+  heat: endpointOptions('Heat (service type orchestration)'),
+  cinder: endpointOptions('Cinder (service type volumev3)'),
+  neutron: endpointOptions('Neutron (service type network)'),
 } as const;
 
 /** The type of SCHEMA. */

@@ -58,6 +58,20 @@ export interface ClimateConfig {
     readonly transportUrl: string;
     readonly retentionHours: number;
   };
+  /** [provisioner] (climate-provisioner) */
+  readonly provisioner: {
+    /** Empty: use notifications.transportUrl. May contain a password. */
+    readonly transportUrl: string;
+    readonly exchange: string;
+    readonly topic: string;
+    readonly queue: string;
+    /** Command templates; empty when not set. */
+    readonly onBeforeStart: string;
+    readonly onEnd: string;
+    readonly concurrency: number;
+    readonly timeoutMs: number;
+    readonly retries: number;
+  };
   /** [keystone_authtoken] */
   readonly keystoneAuthtoken: {
     readonly authUrl: string;
@@ -75,6 +89,27 @@ export interface ClimateConfig {
     /** 0 disables the token cache. */
     readonly tokenCacheTimeMs: number;
   };
+  /** [oslo_policy] */
+  readonly osloPolicy: {
+    /** Empty: the built-in rules only. */
+    readonly policyFile: string;
+  };
+  /** [nova], [placement], [heat], [cinder], [neutron]: where those services are. */
+  readonly nova: EndpointConfig;
+  readonly placement: EndpointConfig;
+  readonly heat: EndpointConfig;
+  readonly cinder: EndpointConfig;
+  readonly neutron: EndpointConfig;
+}
+
+/** How Climate finds another OpenStack service. */
+export interface EndpointConfig {
+  /** Catalog interface: public, internal, admin (or publicURL, ...). */
+  readonly endpointType: string;
+  /** Empty: any region. */
+  readonly regionName: string;
+  /** Empty: from the catalog. */
+  readonly endpointOverride: string;
 }
 
 /** Any part of T may be left out; arrays are replaced whole, never merged. */

@@ -1,3 +1,4 @@
+import type { LeaseTrusts } from '../auth/trusts';
 import type { Clock, Logger } from '../common';
 import type { Database, EventRecord, LeaseRecord, LeaseStatus, Repositories, ReservationRecord, ReservationStatus, Tx } from '../db';
 import type { Notifier, Priority } from '../notifications';
@@ -12,6 +13,8 @@ export interface LifecycleDeps {
   notifier: Notifier;
   clock: Clock;
   logger: Logger;
+  /** Withdraws a lease's Keystone trust once the lease has ended (keystone mode). */
+  trusts?: Pick<LeaseTrusts, 'release'>;
 }
 
 /** How an event changes the lease: the transitional status while plugins act, and where it ends. */
@@ -51,7 +54,11 @@ export class LeaseLifecycle {
     const reservations = await repos.reservations.listByLeases([lease.id]);
     // hasOwn: a user event may be named "constructor".
     const transition = Object.hasOwn(TRANSITIONS, event.eventType) ? TRANSITIONS[event.eventType] : undefined;
-    if (transition) return this.transition(event, lease, reservations, transition, finish);
+    if (transition) {
+      const outcome = await this.transition(event, lease, reservations, transition, finish);
+      if (event.eventType === END_LEASE && outcome === 'done' && lease.trustId) await this.deps.trusts?.release(lease.trustId);
+      return outcome;
+    }
 
     if (event.eventType === BEFORE_END_LEASE) await this.hooks('beforeEnd', lease, reservations);
     if (event.eventType === BEFORE_START_LEASE) await this.hooks('beforeStart', lease, reservations);

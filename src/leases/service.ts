@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { RequestContext } from '../auth/context';
+import type { LeaseTrusts } from '../auth/trusts';
 import { Conflict, InvalidInput, InvalidState, NotFound, type Clock, type Logger } from '../common';
 import type { Database, EventRecord, LeaseRecord, LeaseStatus, Repositories, ReservationRecord, Tx } from '../db';
 import type { Notifier } from '../notifications';
@@ -23,6 +24,10 @@ export interface LeaseServiceDeps {
   logger: Logger;
   /** Called after a commit that added or moved events, so an in-process manager wakes up. */
   onEventsChanged?: () => void;
+  /** Policy rules climate:leases:*, checked against the lease's own project; without it, ownership only. */
+  policy?: { enforce(ctx: RequestContext, rule: string, target?: Readonly<Record<string, unknown>>): void };
+  /** Keystone trusts: created before a lease's transaction, deleted with the lease (keystone mode). */
+  trusts?: LeaseTrusts;
 }
 
 export interface LeaseListOptions {
@@ -66,6 +71,7 @@ export class LeaseService {
 
   /** Leases the caller may see, in creation order, one page at a time. */
   async list(ctx: RequestContext, options: LeaseListOptions = {}): Promise<{ leases: LeaseView[]; nextMarker: string | null }> {
+    this.authorize(ctx, 'climate:leases:get', { project_id: ctx.projectId, user_id: ctx.userId });
     const projectId = ctx.isAdmin ? options.projectId : (ctx.projectId ?? '');
     let after: { createdAt: Date; id: string } | undefined;
     if (options.marker !== undefined) {
@@ -86,11 +92,12 @@ export class LeaseService {
   }
 
   async get(ctx: RequestContext, id: string): Promise<LeaseView> {
-    const lease = this.visible(ctx, await this.repos.leases.get(id), id);
+    const lease = this.visible(ctx, await this.repos.leases.get(id), id, 'climate:leases:get');
     return (await this.render([lease]))[0];
   }
 
   async create(ctx: RequestContext, body: Body): Promise<LeaseView> {
+    this.authorize(ctx, 'climate:leases:post', { project_id: ctx.projectId, user_id: ctx.userId });
     const now = this.deps.clock.now();
     const name = checkName(body.name);
     if (body.end_date === undefined || body.end_date === null) throw new InvalidInput('Missing parameter end_date');
@@ -135,6 +142,8 @@ export class LeaseService {
       createdAt: now, updatedAt: null,
     })).sort((a, b) => a.time.getTime() - b.time.getTime() || a.sequence - b.sequence);
 
+    // The trust is an HTTP call to Keystone: made before the transaction, withdrawn if the transaction fails.
+    lease.trustId = (await this.deps.trusts?.createForLease(ctx, projectId)) ?? null;
     const view = await this.inTransaction(async (tx) => {
       await this.checkNameFree(tx, name, projectId, null);
       await this.repos.leases.insert(tx, lease);
@@ -146,7 +155,10 @@ export class LeaseService {
       const rendered = renderLease(lease, reservations, events, this.deps.plugins);
       await this.deps.notifier.emit(tx, 'lease.create', rendered, { leaseId: lease.id });
       return rendered;
-    }, name);
+    }, name).catch(async (error: unknown) => {
+      if (lease.trustId) await this.deps.trusts?.release(lease.trustId, ctx);
+      throw error;
+    });
     this.deps.logger.info(`lease ${lease.id} (${name}) created`, { lease_id: lease.id, project_id: projectId });
     this.deps.onEventsChanged?.();
     return view;
@@ -155,7 +167,7 @@ export class LeaseService {
   async update(ctx: RequestContext, id: string, body: Body): Promise<LeaseView> {
     const now = this.deps.clock.now();
     const view = await this.inTransaction(async (tx) => {
-      const lease = this.visible(ctx, await this.repos.leases.getForUpdate(tx, id), id);
+      const lease = this.visible(ctx, await this.repos.leases.getForUpdate(tx, id), id, 'climate:leases:put');
       if (BUSY.includes(lease.status)) throw new InvalidState(`Lease ${id} is ${lease.status}; try again when that is finished`);
       if (!UPDATABLE.includes(lease.status)) throw new InvalidState(`Lease ${id} is ${lease.status} and can no longer be updated`);
       const [reservations, events] = await Promise.all([
@@ -221,8 +233,8 @@ export class LeaseService {
   }
 
   async delete(ctx: RequestContext, id: string): Promise<void> {
-    await this.deps.db.transaction(async (tx) => {
-      const lease = this.visible(ctx, await this.repos.leases.getForUpdate(tx, id), id);
+    const trustId = await this.deps.db.transaction(async (tx) => {
+      const lease = this.visible(ctx, await this.repos.leases.getForUpdate(tx, id), id, 'climate:leases:delete');
       if (BUSY.includes(lease.status)) throw new InvalidState(`Lease ${id} is ${lease.status}; try again when that is finished`);
       const [reservations, events] = await Promise.all([
         this.repos.reservations.listByLeases([id], tx), this.repos.events.listByLeases([id], tx)]);
@@ -230,8 +242,10 @@ export class LeaseService {
       const rendered = renderLease(lease, reservations, events, this.deps.plugins);
       await this.repos.leases.delete(tx, id);
       await this.deps.notifier.emit(tx, 'lease.delete', rendered, { leaseId: id });
+      return lease.trustId;
     });
     this.deps.logger.info(`lease ${id} deleted`, { lease_id: id });
+    if (trustId) await this.deps.trusts?.release(trustId, ctx);
   }
 
   /** Renders leases with their reservations and events: three queries for any number of leases. */
@@ -243,10 +257,18 @@ export class LeaseService {
       events.filter((e) => e.leaseId === lease.id), this.deps.plugins));
   }
 
-  /** A lease the caller may see; another project's lease is reported as not found, not as forbidden. */
-  private visible(ctx: RequestContext, lease: LeaseRecord | null, id: string): LeaseRecord {
+  /**
+   * A lease the caller may see, then `rule` checked against the lease's own project and user. Another project's
+   * lease is reported as not found, not as forbidden.
+   */
+  private visible(ctx: RequestContext, lease: LeaseRecord | null, id: string, rule: string): LeaseRecord {
     if (!lease || (!ctx.isAdmin && lease.projectId !== ctx.projectId)) throw new NotFound('lease', id);
+    this.authorize(ctx, rule, { project_id: lease.projectId, user_id: lease.userId });
     return lease;
+  }
+
+  private authorize(ctx: RequestContext, rule: string, target: Readonly<Record<string, unknown>>): void {
+    this.deps.policy?.enforce(ctx, rule, target);
   }
 
   private async checkNameFree(tx: Tx, name: string, projectId: string, exceptId: string | null): Promise<void> {

@@ -9,6 +9,10 @@ export interface DispatcherOptions {
   /** First retry delay after a failed send; doubles per attempt up to maxRetryDelayMs. */
   retryDelayMs?: number;
   maxRetryDelayMs?: number;
+  /** Sent notifications older than this are deleted (`[notifications] retention_hours`); 0 keeps them. */
+  retentionHours?: number;
+  /** How often `runOnce` prunes; default every 10 minutes. */
+  pruneIntervalMs?: number;
 }
 
 /**
@@ -20,6 +24,8 @@ export class NotificationDispatcher {
   private readonly batchSize: number;
   private readonly retryDelayMs: number;
   private readonly maxRetryDelayMs: number;
+  private lastPruneAt: number | null = null;
+  private checked = false;
 
   constructor(
     private readonly outbox: OutboxRepository,
@@ -31,6 +37,35 @@ export class NotificationDispatcher {
     this.batchSize = options.batchSize ?? 100;
     this.retryDelayMs = options.retryDelayMs ?? 1000;
     this.maxRetryDelayMs = options.maxRetryDelayMs ?? 60_000;
+  }
+
+  /** The manager's periodic job: sends what is pending, and now and then prunes what was sent long ago. */
+  async runOnce(): Promise<number> {
+    if (!this.checked) {
+      // Say at start, not at the first lease, when the broker or its exchange is not there.
+      this.checked = true;
+      try {
+        await this.driver.check?.();
+      } catch (error) {
+        this.logger.error(`notifications cannot be delivered yet (driver ${this.driver.name}): ${(error as Error).message}`);
+      }
+    }
+    const sent = await this.dispatchOnce();
+    const now = this.clock.now().getTime();
+    if (this.lastPruneAt === null || now - this.lastPruneAt >= (this.options.pruneIntervalMs ?? 600_000)) {
+      this.lastPruneAt = now;
+      await this.prune();
+    }
+    return sent;
+  }
+
+  /** Deletes notifications sent more than `retentionHours` ago; returns how many. */
+  async prune(): Promise<number> {
+    const hours = this.options.retentionHours ?? 0;
+    if (hours <= 0) return 0;
+    const pruned = await this.outbox.pruneSentBefore(new Date(this.clock.now().getTime() - hours * 3_600_000));
+    if (pruned) this.logger.debug(`pruned ${pruned} notification(s) sent more than ${hours} hour(s) ago`);
+    return pruned;
   }
 
   /** Sends what is pending; returns how many were sent. */

@@ -4,5 +4,10 @@ import type { Notification } from '../envelope';
 export interface NotificationDriver {
   readonly name: string;
   send(notification: Notification): Promise<void>;
+  /**
+   * Whether notifications can be delivered (broker reachable, exchange there), without sending any; rejects
+   * with what is wrong, in words an operator can act on. The dispatcher calls it once, when it starts.
+   */
+  check?(): Promise<void>;
   close(): Promise<void>;
 }

@@ -1,0 +1,119 @@
+/** A rule Climate knows, with the check it has unless policy.yaml says otherwise. */
+export interface RuleDefault {
+  name: string;
+  check: string;
+  description: string;
+  /** The API calls the rule guards (none for the base rules other rules refer to). */
+  operations?: readonly { method: string; path: string }[];
+}
+
+const ADMIN = 'rule:admin';
+const READER = 'rule:admin or rule:project_reader';
+const MEMBER = 'rule:admin or rule:project_member';
+
+/**
+ * Climate's rules. In targets, %(project_id)s is the project that owns the lease (the caller's own project for a
+ * list or a create) and %(user_id)s the user who created it.
+ */
+export const DEFAULT_RULES: readonly RuleDefault[] = [
+  {
+    name: 'admin',
+    check: 'role:admin',
+    description: 'Cloud administrators. They manage hosts and floating IPs, and see and manage the leases of every ' +
+      'project. Requests for which this rule holds are marked is_admin.',
+  },
+  {
+    name: 'project_reader',
+    check: '(role:reader or role:member) and project_id:%(project_id)s',
+    description: 'Users who may look at the leases of the project the lease belongs to.',
+  },
+  {
+    name: 'project_member',
+    check: 'role:member and project_id:%(project_id)s',
+    description: 'Users who may create, change and delete the leases of the project the lease belongs to.',
+  },
+  {
+    name: 'climate:leases:get',
+    check: READER,
+    description: 'List leases, or show one.',
+    operations: [{ method: 'GET', path: '/v1/leases' }, { method: 'GET', path: '/v1/leases/{lease_id}' }],
+  },
+  {
+    name: 'climate:leases:post',
+    check: MEMBER,
+    description: 'Create a lease in the project of the request.',
+    operations: [{ method: 'POST', path: '/v1/leases' }],
+  },
+  {
+    name: 'climate:leases:put',
+    check: MEMBER,
+    description: 'Change a lease: its name, dates or reservations.',
+    operations: [{ method: 'PUT', path: '/v1/leases/{lease_id}' }],
+  },
+  {
+    name: 'climate:leases:delete',
+    check: MEMBER,
+    description: 'Delete a lease, releasing what it reserved.',
+    operations: [{ method: 'DELETE', path: '/v1/leases/{lease_id}' }],
+  },
+  {
+    name: 'climate:oshosts:get',
+    check: ADMIN,
+    description: 'List the hosts that can be reserved, or show one.',
+    operations: [{ method: 'GET', path: '/v1/os-hosts' }, { method: 'GET', path: '/v1/os-hosts/{host_id}' }],
+  },
+  {
+    name: 'climate:oshosts:post',
+    check: ADMIN,
+    description: 'Make a host reservable.',
+    operations: [{ method: 'POST', path: '/v1/os-hosts' }],
+  },
+  {
+    name: 'climate:oshosts:put',
+    check: ADMIN,
+    description: 'Change the extra capabilities of a host.',
+    operations: [{ method: 'PUT', path: '/v1/os-hosts/{host_id}' }],
+  },
+  {
+    name: 'climate:oshosts:delete',
+    check: ADMIN,
+    description: 'Stop a host from being reservable.',
+    operations: [{ method: 'DELETE', path: '/v1/os-hosts/{host_id}' }],
+  },
+  {
+    name: 'climate:oshosts:get_allocations',
+    check: ADMIN,
+    description: 'Show which leases hold which hosts.',
+    operations: [{ method: 'GET', path: '/v1/os-hosts/allocations' }, { method: 'GET', path: '/v1/os-hosts/{host_id}/allocation' }],
+  },
+  {
+    name: 'climate:oshosts:get_resource_properties',
+    check: ADMIN,
+    description: 'List the properties hosts are described by.',
+    operations: [{ method: 'GET', path: '/v1/os-hosts/properties' }],
+  },
+  {
+    name: 'climate:oshosts:update_resource_properties',
+    check: ADMIN,
+    description: 'Make a host property private (hidden from property lists) or public.',
+    operations: [{ method: 'PATCH', path: '/v1/os-hosts/properties/{property_name}' }],
+  },
+  {
+    name: 'climate:floatingips:get',
+    check: ADMIN,
+    description: 'List the floating IPs that can be reserved, or show one.',
+    operations: [{ method: 'GET', path: '/v1/floatingips' }, { method: 'GET', path: '/v1/floatingips/{floatingip_id}' }],
+  },
+  {
+    name: 'climate:floatingips:post',
+    check: ADMIN,
+    description: 'Make a floating IP reservable.',
+    operations: [{ method: 'POST', path: '/v1/floatingips' }],
+  },
+  {
+    name: 'climate:floatingips:delete',
+    check: ADMIN,
+    description: 'Stop a floating IP from being reservable.',
+    operations: [{ method: 'DELETE', path: '/v1/floatingips/{floatingip_id}' }],
+  },
+];

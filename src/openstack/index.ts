@@ -1,0 +1,2 @@
+/** HTTP clients of the other OpenStack services. */
+export * from './keystone';
