@@ -95,13 +95,15 @@ export class LeaseLifecycle {
       const moved = await db.transaction((tx) => repos.leases.update(tx, lease.id, { status: t.during, updatedAt: clock.now() }, t.from));
       if (!moved) return this.transition(event, (await repos.leases.get(lease.id)) ?? lease, reservations, t, finish);
     }
+    // Read before the hooks release anything: whoever powered hosts on at the heads-up powers them off now.
+    const extra = event.eventType === END_LEASE ? { resources: await this.resources(reservations) } : {};
     await this.hooks(t.hook, lease, reservations);
     const now = clock.now();
     await db.transaction(async (tx) => {
       if (!(await finish(tx))) return;
       await repos.leases.update(tx, lease.id, { status: t.to, statusReason: null, updatedAt: now }, [t.during]);
       await repos.reservations.setStatusForLease(tx, lease.id, t.reservations, now);
-      await this.notify(tx, { ...lease, status: t.to, statusReason: null, updatedAt: now }, `lease.event.${event.eventType}`);
+      await this.notify(tx, { ...lease, status: t.to, statusReason: null, updatedAt: now }, `lease.event.${event.eventType}`, extra);
     });
     this.deps.logger.info(`lease ${lease.id} is ${t.to} (${event.eventType})`, { lease_id: lease.id });
     return 'done';
@@ -118,13 +120,18 @@ export class LeaseLifecycle {
 
   /** What a provisioner needs from the heads-up: seconds to go, and each reservation's resources. */
   private async headsUp(lease: LeaseRecord, reservations: ReservationRecord[]): Promise<Record<string, unknown>> {
+    const seconds = Math.max(0, Math.round((lease.startDate.getTime() - this.deps.clock.now().getTime()) / 1000));
+    return { seconds_until_start: seconds, resources: await this.resources(reservations) };
+  }
+
+  /** Each reservation's resources as its plugin describes them (e.g. hosts with their capabilities). */
+  private async resources(reservations: ReservationRecord[]): Promise<Record<string, unknown>[]> {
     const resources = [];
     for (const r of reservations) {
       const plugin = this.deps.plugins.get(r.resourceType);
       resources.push({ reservation_id: r.id, resource_type: r.resourceType, ...(await plugin?.headsUp?.(r)) });
     }
-    const seconds = Math.max(0, Math.round((lease.startDate.getTime() - this.deps.clock.now().getTime()) / 1000));
-    return { seconds_until_start: seconds, resources };
+    return resources;
   }
 
   /** The notification payload is the lease as the API shows it, read inside the transaction. */

@@ -65,6 +65,13 @@ describe.each(DIALECTS)('lease lifecycle driven by the event runner on %s', (dia
     const payload = JSON.parse(row.payload);
     expect(payload.seconds_until_start).toBe(600);
     expect(payload.resources[0].hosts).toEqual([expect.objectContaining({ hypervisor_hostname: 'h1', bmc_address: '10.0.0.5' })]);
+
+    // The end notification names the same hosts, for whoever powers them off.
+    clock.set(new Date('2030-02-01T13:00:00Z'));
+    while (await svc.services.runner.runDueOnce() > 0) { /* start, then end */ }
+    const [end] = await svc.services.db.select<{ payload: string }>(
+      "SELECT payload FROM notifications WHERE lease_id = ? AND event_type = 'lease.event.end_lease'", [lease.id]);
+    expect(JSON.parse(end.payload).resources[0].hosts).toEqual([expect.objectContaining({ hypervisor_hostname: 'h1' })]);
   });
 
   it('moves events with the dates, and runs a done before_end_lease again when extended past it', async () => {
