@@ -145,7 +145,30 @@ describe.each(DIALECTS)('HostAllocationRepository on %s', (dialect) => {
     });
 
     it('lockHosts with no hosts is a no-op', async () => {
-      await expect(t.db.transaction((tx) => t.repos.hostAllocations.lockHosts(tx, []))).resolves.toBeUndefined();
+      await expect(t.db.transaction((tx) => t.repos.hostAllocations.lockHosts(tx, []))).resolves.toEqual([]);
+    });
+
+    it('with skipLocked, passes over a host another transaction holds instead of waiting', async () => {
+      let locked!: () => void;
+      let release!: () => void;
+      const firstLocked = new Promise<void>((resolve) => { locked = resolve; });
+      const done = new Promise<void>((resolve) => { release = resolve; });
+      const one = t.db.transaction(async (tx) => {
+        await t.repos.hostAllocations.lockHosts(tx, [hosts[1]]);
+        locked();
+        await done;
+      });
+      await firstLocked;
+      // SQLite has one writer at a time: the second transaction starts only after the first, and gets both.
+      const second = t.db.transaction((tx) => t.repos.hostAllocations.lockHosts(tx, [hosts[1], hosts[2]], { skipLocked: true }));
+      if (dialect === 'sqlite') {
+        release();
+        expect(await second).toEqual([hosts[1], hosts[2]]);
+      } else {
+        expect(await second).toEqual([hosts[2]]);
+        release();
+      }
+      await one;
     });
   });
 });
