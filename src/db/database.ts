@@ -66,6 +66,13 @@ export class Database {
       });
     }
     this.dialect = target.dialect;
+    if (this.dialect === 'mysql') {
+      // Set once per pooled connection rather than by a statement before every transaction.
+      this.sequelize.addHook('afterConnect', async (connection: unknown) => {
+        await (connection as { promise(): { query(sql: string): Promise<unknown> } }).promise()
+          .query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED');
+      });
+    }
   }
 
   /** Prepares the connection: WAL on SQLite, so readers never wait for the writer. */
@@ -88,6 +95,7 @@ export class Database {
           return await this.writeLock.run(() =>
             this.sequelize.transaction({ type: Transaction.TYPES.IMMEDIATE }, fn));
         }
+        if (this.dialect === 'mysql') return await this.sequelize.transaction(fn); // READ COMMITTED per session
         return await this.sequelize.transaction({ isolationLevel: Transaction.ISOLATION_LEVELS.READ_COMMITTED }, fn);
       } catch (error) {
         if (attempt >= 8 || !isRetryable(error)) throw error;

@@ -9,4 +9,5 @@ export { HostRepository, type NewHost, type CapabilityValue } from './repositori
 export { HostAllocationRepository, type HostCondition, type FreeHostQuery } from './repositories/host-allocations';
 export { FloatingIpRepository } from './repositories/floatingips';
 export { OutboxRepository } from './repositories/outbox';
+export { OpsRepository, type EventBacklog, type EventCompletion, type OutboxBacklog } from './repositories/ops';
 export { Repositories } from './repositories';

@@ -151,7 +151,7 @@ export class LeaseService {
         await this.repos.reservations.insert(tx, r);
         await validated[i].plugin.allocate(tx, r, { start, end });
       }
-      for (const e of events) await this.repos.events.insert(tx, e);
+      await this.repos.events.insertMany(tx, events);
       const rendered = renderLease(lease, reservations, events, this.deps.plugins);
       await this.deps.notifier.emit(tx, 'lease.create', rendered, { leaseId: lease.id });
       return rendered;
@@ -233,6 +233,15 @@ export class LeaseService {
   }
 
   async delete(ctx: RequestContext, id: string): Promise<void> {
+    // An active lease hands its resources back first (instances deleted, hosts to the freepool), outside the
+    // transaction and idempotently: if that fails, nothing is deleted and the request can be repeated.
+    const before = this.visible(ctx, await this.repos.leases.get(id), id, 'climate:leases:delete');
+    if (before.status === 'ACTIVE') {
+      for (const reservation of await this.repos.reservations.listByLeases([id])) {
+        if (reservation.status === 'deleted') continue;
+        await this.plugin(reservation.resourceType).onEnd({ lease: before, reservation });
+      }
+    }
     const trustId = await this.deps.db.transaction(async (tx) => {
       const lease = this.visible(ctx, await this.repos.leases.getForUpdate(tx, id), id, 'climate:leases:delete');
       if (BUSY.includes(lease.status)) throw new InvalidState(`Lease ${id} is ${lease.status}; try again when that is finished`);

@@ -37,10 +37,17 @@ export class EventRepository {
   constructor(private readonly db: Database) {}
 
   async insert(tx: Tx, e: EventRecord): Promise<void> {
-    await this.db.insert(
-      `INSERT INTO events (${COLUMNS}) VALUES (${placeholders(12)})`,
-      [e.id, e.leaseId, e.eventType, e.sequence, sqlDate(e.time), e.status, e.claimedBy, sqlDate(e.claimExpiresAt),
-        e.attempts, e.lastError, sqlDate(e.createdAt), sqlDate(e.updatedAt)],
+    await this.insertMany(tx, [e]);
+  }
+
+  /** Inserts events in one statement. */
+  async insertMany(tx: Tx, events: readonly EventRecord[]): Promise<void> {
+    if (!events.length) return;
+    const row = `(${placeholders(12)})`;
+    await this.db.execute(
+      `INSERT INTO events (${COLUMNS}) VALUES ${events.map(() => row).join(', ')}`,
+      events.flatMap((e) => [e.id, e.leaseId, e.eventType, e.sequence, sqlDate(e.time), e.status, e.claimedBy,
+        sqlDate(e.claimExpiresAt), e.attempts, e.lastError, sqlDate(e.createdAt), sqlDate(e.updatedAt)]),
       tx,
     );
   }

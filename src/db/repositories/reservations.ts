@@ -64,4 +64,24 @@ export class ReservationRepository {
     if (flags.resourcesChanged !== undefined) { sets.push('resources_changed = ?'); params.push(sqlBool(flags.resourcesChanged)); }
     await this.db.execute(`UPDATE reservations SET ${sets.join(', ')} WHERE id = ?`, [...params, id], tx);
   }
+
+  /**
+   * Reservations of a resource type with their lease's status, for periodic jobs that compare the cloud with
+   * the database: those whose id is in `ids`, plus those whose lease is in one of `leaseStatuses`. One query.
+   */
+  async listWithLeaseStatus(resourceType: string, q: { ids?: readonly string[]; leaseStatuses?: readonly string[] }, tx?: Tx):
+  Promise<(ReservationRecord & { leaseStatus: string; projectId: string })[]> {
+    const ids = q.ids ?? [];
+    const statuses = q.leaseStatuses ?? [];
+    const or: string[] = [];
+    if (ids.length) or.push(`r.id IN (${placeholders(ids.length)})`);
+    if (statuses.length) or.push(`l.status IN (${placeholders(statuses.length)})`);
+    if (!or.length) return [];
+    const cols = COLUMNS.split(', ').map((c) => `r.${c}`).join(', ');
+    const rows = await this.db.select(
+      `SELECT ${cols}, l.status AS lease_status, l.project_id AS lease_project_id FROM reservations r JOIN leases l ON l.id = r.lease_id `
+      + `WHERE r.resource_type = ? AND (${or.join(' OR ')}) ORDER BY r.created_at, r.id`,
+      [resourceType, ...ids, ...statuses], tx);
+    return rows.map((row) => ({ ...toReservation(row), leaseStatus: String(row.lease_status), projectId: String(row.lease_project_id) }));
+  }
 }

@@ -108,10 +108,12 @@ export class PhysicalHostPlugin implements ResourcePlugin {
 
   /** Compiles both filters; an unknown `$key` is a 400 naming it. */
   private async conditions(tx: Tx, params: HostReservationParams): Promise<HostCondition[]> {
-    const known = await this.repos.hosts.propertyNames(tx);
-    return (['hypervisor_properties', 'resource_properties'] as const).map((field) => {
-      const expr = parseFilter(params[field], field);
-      if (expr) validateKeys(expr, field, known);
+    const fields = ['hypervisor_properties', 'resource_properties'] as const;
+    const exprs = fields.map((field) => parseFilter(params[field], field));
+    // The known capability names are read only when a filter needs checking.
+    const known = exprs.some((e) => e !== null) ? await this.repos.hosts.propertyNames(tx) : new Set<string>();
+    return exprs.map((expr, i) => {
+      if (expr) validateKeys(expr, fields[i], known);
       return compileFilterSql(expr, 'h');
     });
   }
