@@ -1,18 +1,12 @@
 import type { LeaseTrusts } from '../auth/trusts';
-import type { Clock, Logger } from '../common';
-import type { Database, EventRecord, LeaseRecord, LeaseStatus, Repositories, ReservationRecord, ReservationStatus, Tx } from '../db';
-import type { Notifier, Priority } from '../notifications';
-import type { PluginRegistry, ResourcePlugin } from '../plugins';
+import type { EventRecord, LeaseRecord, LeaseStatus, ReservationRecord, ReservationStatus, Tx } from '../db';
+import type { Priority } from '../notifications';
+import type { ResourcePlugin } from '../plugins';
 import { BEFORE_END_LEASE, BEFORE_START_LEASE, END_LEASE, START_LEASE } from './event-plan';
+import type { LeaseDomainDeps } from './deps';
 import { renderLease } from './view';
 
-export interface LifecycleDeps {
-  db: Database;
-  repos: Repositories;
-  plugins: PluginRegistry;
-  notifier: Notifier;
-  clock: Clock;
-  logger: Logger;
+export interface LifecycleDeps extends LeaseDomainDeps {
   /** Withdraws a lease's Keystone trust once the lease has ended (keystone mode). */
   trusts?: Pick<LeaseTrusts, 'release'>;
 }

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { RequestContext } from '../auth/context';
 import type { LeaseTrusts } from '../auth/trusts';
-import { Conflict, InvalidInput, InvalidState, NotFound, type Clock, type Logger } from '../common';
-import type { Database, EventRecord, LeaseRecord, LeaseStatus, Repositories, ReservationRecord, Tx } from '../db';
-import type { Notifier } from '../notifications';
-import type { PluginRegistry, ResourcePlugin } from '../plugins';
+import { Conflict, InvalidInput, InvalidState, NotFound } from '../common';
+import type { EventRecord, LeaseRecord, LeaseStatus, Repositories, ReservationRecord, Tx } from '../db';
+import type { ResourcePlugin } from '../plugins';
 import { parseLeaseDate } from './dates';
+import type { LeaseDomainDeps } from './deps';
 import { EVENT_SEQUENCE, planLeaseEvents, START_LEASE, USER_EVENT_SEQUENCE } from './event-plan';
 import { checkName, checkWindow, MESSAGES, optionalDate } from './lease-rules';
 import { renderLease, type LeaseView } from './view';
@@ -15,13 +15,7 @@ export interface LeaseServiceOptions {
   minutesBeforeStartLease: number;
 }
 
-export interface LeaseServiceDeps {
-  db: Database;
-  repos: Repositories;
-  plugins: PluginRegistry;
-  notifier: Notifier;
-  clock: Clock;
-  logger: Logger;
+export interface LeaseServiceDeps extends LeaseDomainDeps {
   /** Called after a commit that added or moved events, so an in-process manager wakes up. */
   onEventsChanged?: () => void;
   /** Policy rules climate:leases:*, checked against the lease's own project; without it, ownership only. */
