@@ -3,13 +3,18 @@ import type { NoauthIdentity, Policy } from '../auth';
 import type { Logger } from '../common';
 import type { LeaseService } from '../leases';
 import type { FloatingIpInventory } from '../plugins/floatingip';
+import type { MetricsRegistry } from '../metrics';
 import type { HostInventory } from '../plugins/physical-host';
 import { noauthMiddleware, requestIdMiddleware } from './middleware/context';
 import { errorHandler, notFoundHandler } from './middleware/errors';
+import { httpMetricsMiddleware } from './middleware/metrics';
 import { microversionMiddleware } from './middleware/microversion';
+import { API_ROUTES, findRoute, HEALTHCHECK_ROUTE, METRICS_ROUTE } from './routes';
 import { floatingIpsRouter } from './routers/floatingips';
+import { DatabaseHealth, healthcheckRouter, type DatabasePing } from './routers/health';
 import { hostsRouter } from './routers/hosts';
 import { leasesRouter } from './routers/leases';
+import { metricsRouter } from './routers/metrics';
 import { versionsRouter } from './routers/versions';
 import type { RequestValidator } from './validation';
 
@@ -20,6 +25,10 @@ export interface ApiDeps {
   policy: Policy;
   validator: RequestValidator;
   logger: Logger;
+  /** Answers /healthcheck: resolves when the database answers. */
+  database: DatabasePing;
+  /** Served at /metrics, with the request metrics added; null: no /metrics (`[DEFAULT] metrics_enabled = false`). */
+  metrics: MetricsRegistry | null;
 }
 
 export interface ApiOptions {
@@ -31,36 +40,24 @@ export interface ApiOptions {
   noauth: NoauthIdentity;
   /** Authentication of /v1 (the Keystone token middleware); noauth when absent. */
   authenticate?: RequestHandler;
-}
-
-/** Methods each route answers, for 405 + Allow on the others. */
-const ROUTES: [RegExp, string[]][] = [
-  [/^\/(versions)?$/, ['GET']],
-  [/^\/v1\/?$/, ['GET']],
-  [/^\/v1\/leases\/?$/, ['GET', 'POST']],
-  [/^\/v1\/leases\/[^/]+\/?$/, ['GET', 'PUT', 'DELETE']],
-  [/^\/v1\/os-hosts\/?$/, ['GET', 'POST']],
-  [/^\/v1\/os-hosts\/allocations\/?$/, ['GET']],
-  [/^\/v1\/os-hosts\/properties\/?$/, ['GET']],
-  [/^\/v1\/os-hosts\/properties\/[^/]+\/?$/, ['PATCH']],
-  [/^\/v1\/os-hosts\/[^/]+\/?$/, ['GET', 'PUT', 'DELETE']],
-  [/^\/v1\/os-hosts\/[^/]+\/allocation\/?$/, ['GET']],
-  [/^\/v1\/floatingips\/?$/, ['GET', 'POST']],
-  [/^\/v1\/floatingips\/[^/]+\/?$/, ['GET', 'DELETE']],
-];
-
-function allowedMethods(path: string): string[] {
-  return ROUTES.find(([pattern]) => pattern.test(path))?.[1] ?? [];
+  /** A /healthcheck whose database query takes longer answers 503. Default 2000. */
+  healthcheckTimeoutMs?: number;
 }
 
 /** The HTTP API: express app with Blazar's routes, headers and error bodies. */
 export function createApp(deps: ApiDeps, options: ApiOptions): Express {
+  const routes = [...API_ROUTES, HEALTHCHECK_ROUTE, ...(deps.metrics ? [METRICS_ROUTE] : [])];
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  // First, so that the time measured is the whole request's.
+  if (deps.metrics) app.use(httpMetricsMiddleware(deps.metrics, routes));
   app.use(requestIdMiddleware());
   app.use(microversionMiddleware());
   app.use(versionsRouter());
+  // For load balancers and scrapers: no token, no body.
+  app.use(healthcheckRouter(new DatabaseHealth(deps.database, deps.logger.child('healthcheck'), options.healthcheckTimeoutMs)));
+  if (deps.metrics) app.use(metricsRouter(deps.metrics));
   // Authentication before the body is read: unauthenticated requests cost no parsing.
   app.use('/v1', options.authenticate ?? noauthMiddleware(options.noauth));
   // Any content type is read as JSON: some clients omit the header, and a non-JSON body is then a clear 400.
@@ -68,7 +65,7 @@ export function createApp(deps: ApiDeps, options: ApiOptions): Express {
   app.use('/v1/leases', leasesRouter(deps.leases, deps.validator, { defaultLimit: options.defaultPageLimit, maxLimit: options.maxPageLimit }));
   app.use('/v1/os-hosts', hostsRouter(deps.hosts, deps.policy, deps.validator));
   app.use('/v1/floatingips', floatingIpsRouter(deps.floatingIps, deps.policy, deps.validator));
-  app.use(notFoundHandler(allowedMethods));
+  app.use(notFoundHandler((path) => [...(findRoute(routes, path)?.methods ?? [])]));
   app.use(errorHandler(deps.logger, options.debug));
   return app;
 }

@@ -4,9 +4,9 @@
  * optionally, that ended), from Climate's notifications. Reads the same configuration file as Climate
  * (`--config-file PATH` or $CLIMATE_CONFIG_FILE). Stops on SIGTERM/SIGINT.
  */
-import { createLogger } from '../common';
 import { loadConfig, redactConfig, type ClimateConfig } from '../config';
 import { provisionerFromConfig, type Provisioner } from '../provisioner';
+import { processLogger } from './logging';
 
 function main(argv: string[]): void {
   let config: ClimateConfig;
@@ -16,7 +16,7 @@ function main(argv: string[]): void {
     process.stderr.write(`climate-provisioner: configuration error: ${(error as Error).message}\n`);
     process.exit(2);
   }
-  const logger = createLogger({ name: 'climate.provisioner', format: config.default.logFormat, level: config.default.debug ? 'debug' : 'info' });
+  const logger = processLogger(config, 'climate.provisioner');
   let provisioner: Provisioner;
   try {
     provisioner = provisionerFromConfig(config, logger);

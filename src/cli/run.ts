@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
 import { loadConfig, redactConfig, type ClimateConfig } from '../config';
+import { processLogger } from './logging';
 import { buildServices, type Services } from './services';
 
 export type Role = 'all-in-one' | 'api' | 'manager';
@@ -27,7 +28,7 @@ export async function runProcess(role: Role, argv: string[]): Promise<void> {
   const config = configOrExit(argv);
   let services: Services;
   try {
-    services = await buildServices(config, { migrate: role === 'all-in-one' && config.database.autoMigrate });
+    services = await buildServices(config, { migrate: role === 'all-in-one' && config.database.autoMigrate, logger: processLogger(config) });
   } catch (error) {
     process.stderr.write(`climate: cannot start: ${(error as Error).message}\n`);
     process.exit(1);
@@ -43,10 +44,12 @@ export async function runProcess(role: Role, argv: string[]): Promise<void> {
     const address = server.address();
     const where = typeof address === 'object' && address ? `${address.address}:${address.port}` : String(address);
     logger.info(`API listening on http://${where}/v1`);
+    if (config.default.metricsEnabled) logger.info('Prometheus metrics served at /metrics without authentication ([DEFAULT] metrics_enabled)');
   }
   if (role !== 'api') {
     services.runner.start();
     services.dispatchJob.start();
+    for (const job of services.managerJobs) job.start();
     logger.info(`manager running as ${services.runner.owner}`);
   }
   let stopping = false;

@@ -4,13 +4,18 @@ import * as path from 'node:path';
 import { buildKeystoneAuth, Policy, type KeystoneAuth } from '../auth';
 import { createLogger, systemClock, type Clock, type Logger } from '../common';
 import type { ClimateConfig } from '../config';
-import { Database, migrateUp, Repositories } from '../db';
+import { Database, migrateUp, OpsRepository, Repositories } from '../db';
 import { LeaseLifecycle, LeaseService } from '../leases';
 import { EventRunner, PeriodicJob } from '../manager';
+import { createServiceRegistry } from '../metrics';
 import { LogDriver, NoopDriver, NotificationDispatcher, Notifier, StompDriver, type NotificationDriver } from '../notifications';
 import { PluginRegistry } from '../plugins';
 import { FloatingIpInventory } from '../plugins/floatingip';
-import { HostInventory, noHostActions, PhysicalHostPlugin, PHYSICAL_HOST } from '../plugins/physical-host';
+import {
+  freepoolOf, HostInventory, noHostActions, NovaHostActions, NovaHostRegistrar, PhysicalHostPlugin, PHYSICAL_HOST, type HostActions,
+} from '../plugins/physical-host';
+import { buildComputeClients, type ComputeClients } from '../openstack';
+import { Reconciler } from '../manager/reconciler';
 
 /** Everything a Climate process runs on, built in one place from the configuration. */
 export interface Services {
@@ -31,6 +36,12 @@ export interface Services {
   runner: EventRunner;
   dispatcher: NotificationDispatcher;
   dispatchJob: PeriodicJob;
+  /** Nova and Placement clients; null with [compute] driver = none. */
+  compute: ComputeClients | null;
+  /** Compares Nova's aggregates with the database; null with [compute] driver = none. */
+  reconciler: Reconciler | null;
+  /** Periodic manager jobs besides notification dispatch (reconciler): started with the event runner. */
+  managerJobs: PeriodicJob[];
   /** The HTTP app over these services. */
   app(): ReturnType<typeof createApp>;
   close(): Promise<void>;
@@ -56,14 +67,11 @@ function notificationDriver(config: ClimateConfig, logger: Logger): Notification
   }
 }
 
-function buildPlugins(config: ClimateConfig, repos: Repositories): PluginRegistry {
-  if (config.compute.driver !== 'none') {
-    throw new Error(`[compute] driver = ${config.compute.driver} is not available in this version; use none`);
-  }
+function buildPlugins(config: ClimateConfig, repos: Repositories, hostActions: HostActions): PluginRegistry {
   const registry = new PluginRegistry();
   for (const type of config.manager.plugins) {
     if (type === PHYSICAL_HOST) {
-      registry.register(new PhysicalHostPlugin(repos, noHostActions, { cleaningTimeMinutes: config.default.cleaningTimeMinutes }));
+      registry.register(new PhysicalHostPlugin(repos, hostActions, { cleaningTimeMinutes: config.default.cleaningTimeMinutes }));
     } else {
       throw new Error(`[manager] plugins: unknown resource type "${type}" (available: ${PHYSICAL_HOST})`);
     }
@@ -78,12 +86,23 @@ export async function buildServices(config: ClimateConfig, options: BuildOptions
   const policy = policyFile ? Policy.fromFile(path.resolve(policyFile), logger.child('policy')) : new Policy();
   // Before the database opens: a missing keystone option fails start-up without leaving anything open.
   const keystone = await buildKeystoneAuth(config, { policy, logger });
+  // Also before the database opens: Nova must be reachable and have the freepool aggregate.
+  const compute = config.compute.driver === 'nova' ? buildComputeClients(config, { keystone, logger }) : null;
+  if (compute) await freepoolOf(compute.nova, config.nova.aggregateFreepoolName);
   const clock = options.clock ?? systemClock;
   const db = new Database({ connection: config.database.connection, maxPoolSize: config.database.maxPoolSize });
   await db.open();
   if (options.migrate) await migrateUp(db);
   const repos = new Repositories(db);
-  const plugins = buildPlugins(config, repos);
+  const novaHosts = compute ? new NovaHostActions(compute.nova, repos, {
+    freepoolName: config.nova.aggregateFreepoolName, availabilityZonePrefix: config.nova.availabilityZonePrefix,
+    instanceDeleteTimeoutMs: config.nova.instanceDeleteTimeoutMs,
+  }, logger.child('nova')) : null;
+  const plugins = buildPlugins(config, repos, novaHosts ?? noHostActions);
+  const reconciler = compute && novaHosts ? new Reconciler(compute.nova, repos, novaHosts,
+    { freepoolName: config.nova.aggregateFreepoolName, repair: config.nova.reconcileRepair }, logger.child('reconciler')) : null;
+  const managerJobs = reconciler && config.nova.reconcileIntervalMs > 0
+    ? [new PeriodicJob('reconciler', config.nova.reconcileIntervalMs, () => reconciler.runOnce(), logger)] : [];
   const notifier = new Notifier(repos.outbox, clock);
   const driver = notificationDriver(config, logger);
   const dispatcher = new NotificationDispatcher(repos.outbox, driver, clock, logger.child('notifications'),
@@ -99,12 +118,17 @@ export async function buildServices(config: ClimateConfig, options: BuildOptions
       policy, trusts: keystone?.trusts },
     { minutesBeforeEndLease: config.manager.minutesBeforeEndLease, minutesBeforeStartLease: config.manager.minutesBeforeStartLease },
   );
-  const hosts = new HostInventory(db, repos, clock, logger.child('hosts'));
+  const hosts = new HostInventory(db, repos, clock, logger.child('hosts'),
+    compute ? new NovaHostRegistrar(compute.nova, config.nova.aggregateFreepoolName) : null);
   const floatingIps = new FloatingIpInventory(db, repos, clock);
   const validator = createValidator(loadOpenApiDocument());
+  // /healthcheck and /metrics read through it; one registry however many times app() is called.
+  const ops = new OpsRepository(db);
+  const metrics = config.default.metricsEnabled ? createServiceRegistry(ops, clock, logger.child('metrics')) : null;
   const services: Services = {
     config, logger, clock, db, repos, plugins, leases, lifecycle, hosts, floatingIps, policy, keystone, validator, runner, dispatcher, dispatchJob,
-    app: () => createApp({ leases, hosts, floatingIps, policy, validator, logger: logger.child('api') }, {
+    compute, reconciler, managerJobs,
+    app: () => createApp({ leases, hosts, floatingIps, policy, validator, logger: logger.child('api'), database: ops, metrics }, {
       maxBodyBytes: config.default.apiMaxBodyBytes, debug: config.default.debug,
       defaultPageLimit: config.default.apiDefaultPageLimit, maxPageLimit: config.default.apiMaxPageLimit,
       noauth: config.default.noauth, authenticate: keystone?.middleware ?? undefined,
@@ -112,6 +136,7 @@ export async function buildServices(config: ClimateConfig, options: BuildOptions
     close: async () => {
       await runner.stop();
       await dispatchJob.stop();
+      for (const job of managerJobs) await job.stop();
       await driver.close();
       await db.close();
     },

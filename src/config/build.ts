@@ -15,6 +15,8 @@ export function toClimateConfig(v: OptionValues): ClimateConfig {
       cleaningTimeMinutes: d.cleaning_time,
       debug: d.debug,
       logFormat: d.log_format,
+      logOutput: d.log_output,
+      metricsEnabled: d.metrics_enabled,
       noauth: { userId: d.noauth_user_id, projectId: d.noauth_project_id, roles: [...d.noauth_roles] },
       apiMaxBodyBytes: d.api_max_body_bytes,
       apiDefaultPageLimit: d.api_default_page_limit,
@@ -67,7 +69,18 @@ export function toClimateConfig(v: OptionValues): ClimateConfig {
       tokenCacheTimeMs: secondsToMs(k.token_cache_time),
     },
     osloPolicy: { policyFile: v.oslo_policy.policy_file },
-    nova: endpoint(v.nova),
+    nova: {
+      ...endpoint(v.nova),
+      aggregateFreepoolName: v.nova.aggregate_freepool_name,
+      availabilityZonePrefix: v.nova.availability_zone_prefix,
+      requestTimeoutMs: secondsToMs(v.nova.request_timeout),
+      requestRetries: v.nova.request_retries,
+      retryDelayMs: secondsToMs(v.nova.retry_delay),
+      instanceDeleteTimeoutMs: secondsToMs(v.nova.instance_delete_timeout),
+      reconcileIntervalMs: secondsToMs(v.nova.reconcile_interval),
+      reconcileRepair: v.nova.reconcile_repair,
+      healingIntervalMs: secondsToMs(v.nova.healing_interval),
+    },
     placement: endpoint(v.placement),
     heat: endpoint(v.heat),
     cinder: endpoint(v.cinder),
@@ -75,7 +88,7 @@ export function toClimateConfig(v: OptionValues): ClimateConfig {
   };
 }
 
-function endpoint(section: OptionValues['nova']): EndpointConfig {
+function endpoint(section: OptionValues['placement']): EndpointConfig {
   return { endpointType: section.endpoint_type, regionName: section.region_name, endpointOverride: section.endpoint_override };
 }
 

@@ -98,6 +98,17 @@ export const SCHEMA = {
         'reveal internals to API users: do not enable in production.',
     ),
     log_format: oneOf(['text', 'json'], 'text', 'Log format: "text" lines for people, or one "json" object per line for log collectors.'),
+    log_output: oneOf(
+      ['stdout', 'stderr'],
+      'stdout',
+      'Where the services write their log lines. Under systemd both end in the journal (StandardOutput=journal).',
+    ),
+    metrics_enabled: bool(
+      true,
+      'Serve Prometheus metrics at /metrics on the API port, without authentication (request counts and ' +
+        'latencies, leases by status, due events, notification backlog). Keep the port on an internal network ' +
+        'or block /metrics at the load balancer, or turn this off.',
+    ),
     noauth_user_id: str('admin', 'With auth_strategy = noauth: user ID of requests that send no X-User-Id header.'),
     noauth_project_id: str('admin', 'With auth_strategy = noauth: project ID of requests that send no X-Project-Id header.'),
     noauth_roles: list(['admin'], 'With auth_strategy = noauth: roles of requests that send no X-Roles header.'),
@@ -234,7 +245,50 @@ export const SCHEMA = {
         'defaults only.',
     ),
   },
-  nova: endpointOptions('Nova (service type compute)'),
+  nova: {
+    ...endpointOptions('Nova (service type compute)'),
+    aggregate_freepool_name: str(
+      'freepool',
+      'With [compute] driver = nova: name of the Nova host aggregate that holds reservable hosts while no lease ' +
+        'has them (the scheduler filter keeps ordinary instances off them). It must exist: start-up fails otherwise.',
+    ),
+    availability_zone_prefix: str(
+      'climate_',
+      'With [compute] driver = nova: the availability zone of a host reservation\'s aggregate is this prefix followed ' +
+        'by the reservation id. Empty: reservation aggregates get no availability zone.',
+    ),
+    request_timeout: float(30, 'Seconds one request to Nova or Placement may take before it counts as unanswered.', { min: 0.01 }),
+    request_retries: int(
+      3,
+      'How many times a request to Nova or Placement that got no answer or a 5xx is tried again (only requests that ' +
+        'are safe to repeat), with a doubling delay.',
+      { min: 0 },
+    ),
+    retry_delay: float(0.5, 'Seconds before the first retry of a failed Nova or Placement request; doubles with each retry.', { min: 0 }),
+    instance_delete_timeout: int(
+      300,
+      'Seconds Climate waits, when a lease ends, for the instances left on its hosts to be deleted before the ' +
+        'event counts as failed (and is retried).',
+      { min: 1 },
+    ),
+    reconcile_interval: int(
+      300,
+      'Seconds between two runs of the reconciler, which compares Nova\'s aggregates with the leases Climate holds ' +
+        '(hosts missing from the freepool, aggregates of leases that are over). 0 disables it.',
+      { min: 0 },
+    ),
+    reconcile_repair: bool(
+      true,
+      'Whether the reconciler repairs what it finds (hosts back to the freepool, leftover aggregates without ' +
+        'instances deleted) or only reports it in the log.',
+    ),
+    healing_interval: int(
+      60,
+      'Seconds between two checks of the reserved hosts\' state in Nova (compute service down or disabled); ' +
+        'reservations holding such hosts are marked degraded. 0 disables it.',
+      { min: 0 },
+    ),
+  },
   placement: endpointOptions('Placement (service type placement)'),
   heat: endpointOptions('Heat (service type orchestration)'),
   cinder: endpointOptions('Cinder (service type volumev3)'),

@@ -13,6 +13,10 @@ export interface ClimateConfig {
     readonly cleaningTimeMinutes: number;
     readonly debug: boolean;
     readonly logFormat: 'text' | 'json';
+    /** Where processes write their log lines. */
+    readonly logOutput: 'stdout' | 'stderr';
+    /** Serve /metrics. */
+    readonly metricsEnabled: boolean;
     /** Identity of noauth requests that carry no identity headers. */
     readonly noauth: {
       readonly userId: string;
@@ -95,7 +99,7 @@ export interface ClimateConfig {
     readonly policyFile: string;
   };
   /** [nova], [placement], [heat], [cinder], [neutron]: where those services are. */
-  readonly nova: EndpointConfig;
+  readonly nova: NovaConfig;
   readonly placement: EndpointConfig;
   readonly heat: EndpointConfig;
   readonly cinder: EndpointConfig;
@@ -110,6 +114,22 @@ export interface EndpointConfig {
   readonly regionName: string;
   /** Empty: from the catalog. */
   readonly endpointOverride: string;
+}
+
+/** [nova]: where Nova is, and how Climate uses it with [compute] driver = nova. */
+export interface NovaConfig extends EndpointConfig {
+  readonly aggregateFreepoolName: string;
+  /** Empty: reservation aggregates get no availability zone. */
+  readonly availabilityZonePrefix: string;
+  readonly requestTimeoutMs: number;
+  readonly requestRetries: number;
+  readonly retryDelayMs: number;
+  readonly instanceDeleteTimeoutMs: number;
+  /** 0: the reconciler does not run. */
+  readonly reconcileIntervalMs: number;
+  readonly reconcileRepair: boolean;
+  /** 0: host healing does not run. */
+  readonly healingIntervalMs: number;
 }
 
 /** Any part of T may be left out; arrays are replaced whole, never merged. */

@@ -1,3 +1,4 @@
 /** The manager: lease events at their time, and periodic jobs. */
 export { EventRunner, type EventRunnerOptions } from './event-runner';
 export { PeriodicJob } from './periodic';
+export { Reconciler, type Finding, type ReconcilerOptions } from './reconciler';

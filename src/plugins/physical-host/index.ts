@@ -3,3 +3,7 @@ export { PhysicalHostPlugin, PHYSICAL_HOST, type PhysicalHostOptions } from './p
 export { HostInventory, parseHostId } from './inventory';
 export { noHostActions, type HostActions } from './actions';
 export type { HostReservationParams } from './params';
+export {
+  NovaHostActions, NovaHostRegistrar, freepoolOf, reservationAggregateName, serviceHostOf, deleteServersAndWait,
+  RESERVATION_ID_KEY, OWNER_PROJECT_KEY, RESERVATION_TYPE_KEY, type HostRegistrar, type NovaHostOptions,
+} from './nova';

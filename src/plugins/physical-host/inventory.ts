@@ -3,6 +3,7 @@ import type { CapabilityValue, Database, HostRecord, NewHost, Repositories, Tx }
 import { capabilityNumber, evaluateFilter, parseFilter, referencedKeys, HOST_COLUMNS } from '../filter';
 import { renderHost } from './host-view';
 import type { HostReservationParams } from './params';
+import type { HostRegistrar } from './nova';
 
 /** Registration fields that are host columns; every other key is an extra capability. */
 const REGISTRATION_FIELDS: Record<string, 'int' | 'string'> = {
@@ -68,6 +69,8 @@ export class HostInventory {
     private readonly repos: Repositories,
     private readonly clock: Clock,
     private readonly logger: Logger,
+    /** The cloud side of registration (compute driver nova); none: hosts are records only. */
+    private readonly registrar: HostRegistrar | null = null,
   ) {}
 
   async list(): Promise<Record<string, unknown>[]> {
@@ -115,6 +118,12 @@ export class HostInventory {
       }
     }
     const caps = capabilities(extras, false);
+    // With a cloud behind: its description wins over the request's, and no HTTP call runs inside the transaction.
+    if (this.registrar) Object.assign(host, await this.registrar.describe(host.hypervisorHostname));
+    if (await this.repos.hosts.findByName(host.hypervisorHostname)) {
+      throw new Conflict('host_exists', `Host ${host.hypervisorHostname} is already registered`);
+    }
+    const undo = this.registrar ? await this.registrar.enroll(host) : null;
     const id = await this.db.transaction(async (tx) => {
       if (await this.repos.hosts.findByName(host.hypervisorHostname, tx)) {
         throw new Conflict('host_exists', `Host ${host.hypervisorHostname} is already registered`);
@@ -122,6 +131,9 @@ export class HostInventory {
       const newId = await this.repos.hosts.insert(tx, host);
       await this.repos.hosts.setExtras(tx, newId, caps, now);
       return newId;
+    }).catch(async (error: unknown) => {
+      await this.compensate(undo, `registration of ${host.hypervisorHostname}`);
+      throw error;
     });
     this.logger.info(`host ${id} (${host.hypervisorHostname}) registered`);
     return this.get(String(id));
@@ -153,17 +165,39 @@ export class HostInventory {
   async delete(id: string): Promise<void> {
     const hostId = parseHostId(id);
     const now = this.clock.now();
+    const inUse = (current: { leaseId: string }[]) => {
+      const leases = [...new Set(current.map((a) => a.leaseId))];
+      return new Conflict('host_in_use', `Host ${id} is allocated to current or future leases (${leases.join(', ')}); it cannot be deleted`);
+    };
+    let undo: (() => Promise<void>) | null = null;
+    if (this.registrar) {
+      // Checked before Nova is touched (and again under the lock below).
+      const host = await this.find(id);
+      const current = await this.repos.hostAllocations.list({ hostId, endsAfter: now });
+      if (current.length) throw inUse(current);
+      undo = await this.registrar.retire(host);
+    }
     await this.db.transaction(async (tx) => {
       if (!(await this.repos.hosts.lock(tx, hostId))) throw new NotFound('host', id);
       const current = await this.repos.hostAllocations.list({ hostId, endsAfter: now }, tx);
-      if (current.length) {
-        const leases = [...new Set(current.map((a) => a.leaseId))];
-        throw new Conflict('host_in_use', `Host ${id} is allocated to current or future leases (${leases.join(', ')}); it cannot be deleted`);
-      }
+      if (current.length) throw inUse(current);
       await this.repos.hostAllocations.forgetHost(tx, hostId);
       await this.repos.hosts.delete(tx, hostId);
+    }).catch(async (error: unknown) => {
+      await this.compensate(undo, `deletion of host ${id}`);
+      throw error;
     });
     this.logger.info(`host ${id} deleted`);
+  }
+
+  /** Undoes a cloud change whose database write failed; a failed undo is logged for the reconciler to find. */
+  private async compensate(undo: (() => Promise<void>) | null, what: string): Promise<void> {
+    if (!undo) return;
+    try {
+      await undo();
+    } catch (error) {
+      this.logger.error(`could not undo the Nova side of the failed ${what}; the reconciler will report it`, { error: String(error) });
+    }
   }
 
   /** Allocations grouped by host: every host when unfiltered, only hosts with matches when filtered. */

@@ -470,6 +470,8 @@ describe('climate-provisioner runs the configured command for each host of a hos
     queues.push(queue);
     const conf = path.join(dir, 'climate.conf');
     writeFileSync(conf, [
+      // The daemon logs to stdout by default; this test reads its log from stderr.
+      '[DEFAULT]', 'log_output = stderr', '',
       '[notifications]', `transport_url = ${STOMP_URL}`, '',
       '[provisioner]', `exchange = ${exchange}`, `topic = ${topic}`, `queue = ${queue}`,
       `on_before_start = ${recorder(file, 'ok -H {bmc_address} {hypervisor_hostname}')}`, 'timeout = 10', '',

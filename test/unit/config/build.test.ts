@@ -13,6 +13,8 @@ describe('defaultConfig', () => {
       cleaningTimeMinutes: 0,
       debug: false,
       logFormat: 'text',
+      logOutput: 'stdout',
+      metricsEnabled: true,
       noauth: { userId: 'admin', projectId: 'admin', roles: ['admin'] },
       apiMaxBodyBytes: 1048576,
       apiDefaultPageLimit: 0,

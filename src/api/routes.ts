@@ -1,0 +1,36 @@
+/** A route the app serves: what it matches, the methods it answers, and its template (the label of its metrics). */
+export interface RouteSpec {
+  pattern: RegExp;
+  methods: readonly string[];
+  /** The path with its parameters named, as in openapi.yaml: `/v1/leases/{lease_id}`. */
+  template: string;
+}
+
+/** The Blazar v1 routes and version discovery: the paths of openapi.yaml. */
+export const API_ROUTES: readonly RouteSpec[] = [
+  { pattern: /^\/$/, methods: ['GET'], template: '/' },
+  { pattern: /^\/versions\/?$/, methods: ['GET'], template: '/versions' },
+  { pattern: /^\/v1\/?$/, methods: ['GET'], template: '/v1' },
+  { pattern: /^\/v1\/leases\/?$/, methods: ['GET', 'POST'], template: '/v1/leases' },
+  { pattern: /^\/v1\/leases\/[^/]+\/?$/, methods: ['GET', 'PUT', 'DELETE'], template: '/v1/leases/{lease_id}' },
+  { pattern: /^\/v1\/os-hosts\/?$/, methods: ['GET', 'POST'], template: '/v1/os-hosts' },
+  { pattern: /^\/v1\/os-hosts\/allocations\/?$/, methods: ['GET'], template: '/v1/os-hosts/allocations' },
+  { pattern: /^\/v1\/os-hosts\/properties\/?$/, methods: ['GET'], template: '/v1/os-hosts/properties' },
+  { pattern: /^\/v1\/os-hosts\/properties\/[^/]+\/?$/, methods: ['PATCH'], template: '/v1/os-hosts/properties/{property_name}' },
+  { pattern: /^\/v1\/os-hosts\/[^/]+\/?$/, methods: ['GET', 'PUT', 'DELETE'], template: '/v1/os-hosts/{host_id}' },
+  { pattern: /^\/v1\/os-hosts\/[^/]+\/allocation\/?$/, methods: ['GET'], template: '/v1/os-hosts/{host_id}/allocation' },
+  { pattern: /^\/v1\/floatingips\/?$/, methods: ['GET', 'POST'], template: '/v1/floatingips' },
+  { pattern: /^\/v1\/floatingips\/[^/]+\/?$/, methods: ['GET', 'DELETE'], template: '/v1/floatingips/{floatingip_id}' },
+];
+
+/** The operators' routes, outside the Blazar API (and outside openapi.yaml). */
+export const HEALTHCHECK_ROUTE: RouteSpec = { pattern: /^\/healthcheck\/?$/, methods: ['GET', 'HEAD'], template: '/healthcheck' };
+export const METRICS_ROUTE: RouteSpec = { pattern: /^\/metrics\/?$/, methods: ['GET', 'HEAD'], template: '/metrics' };
+
+/** Label of requests that match no route (scanners, typos): one series for all of them, never the raw path. */
+export const UNMATCHED_ROUTE = 'unmatched';
+
+/** The first route matching `path`, in table order (so `/v1/os-hosts/allocations` wins over `/v1/os-hosts/{host_id}`). */
+export function findRoute(routes: readonly RouteSpec[], path: string): RouteSpec | undefined {
+  return routes.find((route) => route.pattern.test(path));
+}

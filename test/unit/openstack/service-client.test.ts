@@ -1,0 +1,81 @@
+import { requestScope } from '../../../src/common';
+import { NovaClient, NOVA_MICROVERSION, OpenStackConflict, OpenStackNotFound, OpenStackUnavailable, PlacementClient, ServiceClient } from '../../../src/openstack';
+import { FakeNovaPlacement } from '../../fakes/nova-placement';
+
+describe('OpenStack service clients against the fake', () => {
+  let fake: FakeNovaPlacement;
+  let tokens: string[];
+  let invalidated: string[];
+  const client = (service: 'nova' | 'placement', retries = 2) => new ServiceClient({
+    service, baseUrl: async () => (service === 'nova' ? fake.novaUrl : fake.placementUrl),
+    token: async () => tokens[0], invalidateToken: (t) => { invalidated.push(t); tokens.shift(); },
+    headers: service === 'nova' ? { 'X-OpenStack-Nova-API-Version': NOVA_MICROVERSION } : { 'OpenStack-API-Version': 'placement 1.7' },
+    timeoutMs: 200, retries, retryDelayMs: 1,
+  });
+
+  beforeEach(async () => {
+    fake = await new FakeNovaPlacement().start();
+    fake.token = 'good';
+    tokens = ['good'];
+    invalidated = [];
+  });
+  afterEach(async () => { await fake.stop(); });
+
+  it('sends the token, the microversion and the caller\'s request id', async () => {
+    const nova = new NovaClient(client('nova'));
+    const id = 'req-0b0a5f3e-3c5b-4a3e-9d7e-1f2a3b4c5d6e';
+    await requestScope.run({ requestId: id }, () => nova.listAggregates());
+    const [req] = fake.requests;
+    expect(req.headers['x-auth-token']).toBe('good');
+    expect(req.headers['x-openstack-nova-api-version']).toBe(NOVA_MICROVERSION);
+    expect(req.headers['x-openstack-request-id']).toBe(id);
+  });
+
+  it('turns error statuses into typed errors carrying the remote message and request id', async () => {
+    const nova = new NovaClient(client('nova'));
+    fake.addAggregate('a');
+    const err = await nova.createAggregate('a', null).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OpenStackConflict);
+    expect((err as OpenStackConflict).remoteMessage).toBe('Aggregate a already exists.');
+    expect((err as OpenStackConflict).call.requestId).toMatch(/^req-/);
+    await expect(nova.getAggregate(99)).rejects.toBeInstanceOf(OpenStackNotFound);
+    const placement = new PlacementClient(client('placement'));
+    const perr = await placement.deleteResourceClass('VCPU').catch((e: unknown) => e);
+    expect((perr as { remoteMessage: string }).remoteMessage).toMatch(/standard resource class/);
+  });
+
+  it('retries idempotent calls on 5xx and timeouts, but not a POST', async () => {
+    const nova = new NovaClient(client('nova'));
+    fake.fault('GET /os-aggregates', { status: 503 });
+    fake.fault('GET /os-aggregates', { hang: true });
+    expect(await nova.listAggregates()).toEqual([]);
+    expect(fake.calls('GET /os-aggregates')).toHaveLength(3);
+    fake.fault('POST /os-aggregates', { status: 500 });
+    await expect(nova.createAggregate('x', null)).rejects.toBeInstanceOf(OpenStackUnavailable);
+    expect(fake.calls('POST /os-aggregates')).toHaveLength(1);
+    fake.fault('GET /os-aggregates', { status: 500, times: 3 });
+    await expect(nova.listAggregates()).rejects.toThrow(/failed: HTTP 500: injected fault/);
+  });
+
+  it('gets a fresh token once when the service refuses it', async () => {
+    tokens = ['stale', 'good'];
+    await new NovaClient(client('nova')).listAggregates();
+    expect(invalidated).toEqual(['stale']);
+  });
+
+  it('placement inventories follow the provider generation', async () => {
+    const h = fake.addHypervisor('c1');
+    const placement = new PlacementClient(client('placement'));
+    await placement.ensureResourceClass('CUSTOM_RESERVATION_X');
+    await placement.ensureResourceClass('CUSTOM_RESERVATION_X');
+    fake.fault('PUT /resource_providers/{id}/inventories/{id}', { status: 409 });
+    await expect(placement.setInventory(h.providerUuid, 'CUSTOM_RESERVATION_X', { total: 3 })).rejects.toBeInstanceOf(OpenStackConflict);
+    fake.providers.get(h.providerUuid)!.generation = 7; // someone else changed it
+    await placement.setInventory(h.providerUuid, 'CUSTOM_RESERVATION_X', { total: 3 });
+    expect(fake.providers.get(h.providerUuid)!.inventories.CUSTOM_RESERVATION_X.total).toBe(3);
+    await expect(placement.deleteResourceClass('CUSTOM_RESERVATION_X')).rejects.toBeInstanceOf(OpenStackConflict);
+    await placement.deleteInventory(h.providerUuid, 'CUSTOM_RESERVATION_X');
+    await placement.deleteResourceClass('CUSTOM_RESERVATION_X');
+    expect(fake.resourceClasses.has('CUSTOM_RESERVATION_X')).toBe(false);
+  });
+});
