@@ -131,7 +131,10 @@ describe('an oslo.messaging notification listener receives every notification of
     expect(update.payload).toEqual(JSON.parse(JSON.stringify(updated)));
     expect(start.payload).toMatchObject({ id: lease.id, status: 'ACTIVE', reservations: [expect.objectContaining({ status: 'active' })] });
     expect(start.payload.status).toBe(active.status);
-    expect(end.payload).toEqual(JSON.parse(JSON.stringify(ended)));
+    // The end notification is the lease as shown, plus the hosts released (for whoever powers them off).
+    const { resources: released, ...endLease } = end.payload as Record<string, unknown>;
+    expect(endLease).toEqual(JSON.parse(JSON.stringify(ended)));
+    expect(released).toEqual([expect.objectContaining({ hosts: [expect.objectContaining({ hypervisor_hostname: 'node-1', bmc_address: '10.0.0.5' })] })]);
     expect(del.payload).toMatchObject({ id: lease.id, name: 'life-renamed' });
     // The heads-up tells provisioners how long they have and which hosts, with their extra capabilities.
     expect(headsUp.payload).toMatchObject({
