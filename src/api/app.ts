@@ -5,6 +5,7 @@ import type { LeaseService } from '../leases';
 import type { FloatingIpInventory } from '../plugins/floatingip';
 import type { MetricsRegistry } from '../metrics';
 import type { HostInventory } from '../plugins/physical-host';
+import type { VolumePoolInventory } from '../plugins/virtual-volume';
 import { noauthMiddleware, requestIdMiddleware } from './middleware/context';
 import { errorHandler, notFoundHandler } from './middleware/errors';
 import { httpMetricsMiddleware } from './middleware/metrics';
@@ -16,12 +17,15 @@ import { hostsRouter } from './routers/hosts';
 import { leasesRouter } from './routers/leases';
 import { metricsRouter } from './routers/metrics';
 import { versionsRouter } from './routers/versions';
+import { volumePoolsRouter } from './routers/volume-pools';
 import type { RequestValidator } from './validation';
 
 export interface ApiDeps {
   leases: LeaseService;
   hosts: HostInventory;
   floatingIps: FloatingIpInventory;
+  /** Served at /v1/volume-pools; absent: not mounted. */
+  volumePools?: VolumePoolInventory;
   policy: Policy;
   validator: RequestValidator;
   logger: Logger;
@@ -65,6 +69,7 @@ export function createApp(deps: ApiDeps, options: ApiOptions): Express {
   app.use('/v1/leases', leasesRouter(deps.leases, deps.validator, { defaultLimit: options.defaultPageLimit, maxLimit: options.maxPageLimit }));
   app.use('/v1/os-hosts', hostsRouter(deps.hosts, deps.policy, deps.validator));
   app.use('/v1/floatingips', floatingIpsRouter(deps.floatingIps, deps.policy, deps.validator));
+  if (deps.volumePools) app.use('/v1/volume-pools', volumePoolsRouter(deps.volumePools, deps.policy, deps.validator));
   app.use(notFoundHandler((path) => [...(findRoute(routes, path)?.methods ?? [])]));
   app.use(errorHandler(deps.logger, options.debug));
   return app;

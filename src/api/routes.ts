@@ -21,6 +21,8 @@ export const API_ROUTES: readonly RouteSpec[] = [
   { pattern: /^\/v1\/os-hosts\/[^/]+\/allocation\/?$/, methods: ['GET'], template: '/v1/os-hosts/{host_id}/allocation' },
   { pattern: /^\/v1\/floatingips\/?$/, methods: ['GET', 'POST'], template: '/v1/floatingips' },
   { pattern: /^\/v1\/floatingips\/[^/]+\/?$/, methods: ['GET', 'DELETE'], template: '/v1/floatingips/{floatingip_id}' },
+  { pattern: /^\/v1\/volume-pools\/?$/, methods: ['GET', 'POST'], template: '/v1/volume-pools' },
+  { pattern: /^\/v1\/volume-pools\/[^/]+\/?$/, methods: ['GET', 'PUT', 'DELETE'], template: '/v1/volume-pools/{pool_id}' },
 ];
 
 /** The operators' routes, outside the Blazar API (and outside openapi.yaml). */

@@ -39,6 +39,18 @@ export async function runProcess(role: Role, argv: string[]): Promise<void> {
     logger.warning('auth_strategy = noauth: requests are NOT authenticated (identity from X-User-Id/X-Project-Id/X-Roles)');
   }
   let server: Server | null = null;
+  // Signals are handled before the process says it is ready: a SIGTERM right after start-up still stops cleanly.
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info(`${signal} received: stopping`);
+    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    await services.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
   if (role !== 'manager') {
     server = await listen(services);
     const address = server.address();
@@ -52,15 +64,4 @@ export async function runProcess(role: Role, argv: string[]): Promise<void> {
     for (const job of services.managerJobs) job.start();
     logger.info(`manager running as ${services.runner.owner}`);
   }
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info(`${signal} received: stopping`);
-    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-    await services.close();
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
 }

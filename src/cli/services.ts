@@ -6,15 +6,23 @@ import { createLogger, systemClock, type Clock, type Logger } from '../common';
 import type { ClimateConfig } from '../config';
 import { Database, migrateUp, OpsRepository, Repositories } from '../db';
 import { LeaseLifecycle, LeaseService } from '../leases';
-import { EventRunner, PeriodicJob } from '../manager';
+import { EventRunner, HostHealer, PeriodicJob } from '../manager';
 import { createServiceRegistry } from '../metrics';
 import { LogDriver, NoopDriver, NotificationDispatcher, Notifier, StompDriver, type NotificationDriver } from '../notifications';
 import { PluginRegistry } from '../plugins';
 import { FloatingIpInventory } from '../plugins/floatingip';
+import { FloatingIpPlugin, noFloatingIpActions, NeutronFloatingIpActions, VIRTUAL_FLOATINGIP, type FloatingIpActions } from '../plugins/floatingip';
 import {
-  freepoolOf, HostInventory, noHostActions, NovaHostActions, NovaHostRegistrar, PhysicalHostPlugin, PHYSICAL_HOST, type HostActions,
+  freepoolOf, HostInventory, HostReplacer, noHostActions, NovaHostActions, NovaHostRegistrar, PhysicalHostPlugin, PHYSICAL_HOST,
+  ReservationAggregateSync, type HostActions,
 } from '../plugins/physical-host';
+import { noInstanceActions, NovaInstanceActions, VirtualInstancePlugin, VIRTUAL_INSTANCE, type InstanceActions } from '../plugins/virtual-instance';
 import { buildComputeClients, type ComputeClients } from '../openstack';
+import { buildCinderClient } from '../openstack/cinder';
+import {
+  CinderVolumeActions, noVolumeActions, VirtualVolumePlugin, VIRTUAL_VOLUME, VolumePoolInventory, type VolumeActions,
+} from '../plugins/virtual-volume';
+import { buildNeutronClient } from '../openstack/neutron';
 import { Reconciler } from '../manager/reconciler';
 
 /** Everything a Climate process runs on, built in one place from the configuration. */
@@ -29,6 +37,7 @@ export interface Services {
   lifecycle: LeaseLifecycle;
   hosts: HostInventory;
   floatingIps: FloatingIpInventory;
+  volumePools: VolumePoolInventory;
   policy: Policy;
   /** Keystone session, token validation, trusts and endpoints; null in noauth mode without [keystone_authtoken] auth_url. */
   keystone: KeystoneAuth | null;
@@ -40,7 +49,9 @@ export interface Services {
   compute: ComputeClients | null;
   /** Compares Nova's aggregates with the database; null with [compute] driver = none. */
   reconciler: Reconciler | null;
-  /** Periodic manager jobs besides notification dispatch (reconciler): started with the event runner. */
+  /** Host healing (failed hosts in reservations); null with [compute] driver = none or without physical:host. */
+  healer: HostHealer | null;
+  /** Periodic manager jobs besides notification dispatch (reconciler, host healing): started with the event runner. */
   managerJobs: PeriodicJob[];
   /** The HTTP app over these services. */
   app(): ReturnType<typeof createApp>;
@@ -67,13 +78,20 @@ function notificationDriver(config: ClimateConfig, logger: Logger): Notification
   }
 }
 
-function buildPlugins(config: ClimateConfig, repos: Repositories, hostActions: HostActions): PluginRegistry {
+function buildPlugins(config: ClimateConfig, repos: Repositories, hostActions: HostActions, instanceActions: InstanceActions,
+  floatingIpActions: FloatingIpActions = noFloatingIpActions, volumeActions: VolumeActions = noVolumeActions): PluginRegistry {
   const registry = new PluginRegistry();
   for (const type of config.manager.plugins) {
     if (type === PHYSICAL_HOST) {
       registry.register(new PhysicalHostPlugin(repos, hostActions, { cleaningTimeMinutes: config.default.cleaningTimeMinutes }));
+    } else if (type === VIRTUAL_INSTANCE) {
+      registry.register(new VirtualInstancePlugin(repos, instanceActions));
+    } else if (type === VIRTUAL_FLOATINGIP) {
+      registry.register(new FloatingIpPlugin(repos, floatingIpActions));
+    } else if (type === VIRTUAL_VOLUME) {
+      registry.register(new VirtualVolumePlugin(repos, volumeActions));
     } else {
-      throw new Error(`[manager] plugins: unknown resource type "${type}" (available: ${PHYSICAL_HOST})`);
+      throw new Error(`[manager] plugins: unknown resource type "${type}" (available: ${PHYSICAL_HOST}, ${VIRTUAL_INSTANCE}, ${VIRTUAL_FLOATINGIP}, ${VIRTUAL_VOLUME})`);
     }
   }
   return registry.freeze();
@@ -98,12 +116,33 @@ export async function buildServices(config: ClimateConfig, options: BuildOptions
     freepoolName: config.nova.aggregateFreepoolName, availabilityZonePrefix: config.nova.availabilityZonePrefix,
     instanceDeleteTimeoutMs: config.nova.instanceDeleteTimeoutMs,
   }, logger.child('nova')) : null;
-  const plugins = buildPlugins(config, repos, novaHosts ?? noHostActions);
+  const novaInstances = compute ? new NovaInstanceActions(compute.nova, compute.placement, repos, {
+    instanceDeleteTimeoutMs: config.nova.instanceDeleteTimeoutMs,
+  }, logger.child('nova')) : null;
+  // Neutron is needed only for floating IP reservations with the nova driver (built like the compute clients).
+  const neutronFloatingIps = compute && config.manager.plugins.includes(VIRTUAL_FLOATINGIP)
+    ? new NeutronFloatingIpActions(buildNeutronClient(config, { keystone, logger }), logger.child('neutron')) : null;
+  // Cinder likewise, only for volume reservations with the nova driver.
+  const cinderVolumes = compute && config.manager.plugins.includes(VIRTUAL_VOLUME)
+    ? new CinderVolumeActions(buildCinderClient(config, { keystone, logger }), repos,
+      { volumeTimeoutMs: config.nova.instanceDeleteTimeoutMs }, logger.child('cinder')) : null;
+  const plugins = buildPlugins(config, repos, novaHosts ?? noHostActions, novaInstances ?? noInstanceActions,
+    neutronFloatingIps ?? noFloatingIpActions, cinderVolumes ?? noVolumeActions);
   const reconciler = compute && novaHosts ? new Reconciler(compute.nova, repos, novaHosts,
     { freepoolName: config.nova.aggregateFreepoolName, repair: config.nova.reconcileRepair }, logger.child('reconciler')) : null;
   const managerJobs = reconciler && config.nova.reconcileIntervalMs > 0
     ? [new PeriodicJob('reconciler', config.nova.reconcileIntervalMs, () => reconciler.runOnce(), logger)] : [];
   const notifier = new Notifier(repos.outbox, clock);
+  const healer = compute && plugins.get(PHYSICAL_HOST) ? new HostHealer({
+    db, repos, nova: compute.nova, notifier, plugins, clock, logger: logger.child('healing'),
+    replacer: new HostReplacer(repos, { cleaningTimeMinutes: config.default.cleaningTimeMinutes }),
+    aggregates: new ReservationAggregateSync(compute.nova, {
+      freepoolName: config.nova.aggregateFreepoolName, instanceDeleteTimeoutMs: config.nova.instanceDeleteTimeoutMs,
+    }, logger.child('healing')),
+  }) : null;
+  if (healer && config.nova.healingIntervalMs > 0) {
+    managerJobs.push(new PeriodicJob('host-healing', config.nova.healingIntervalMs, () => healer.runOnce(), logger));
+  }
   const driver = notificationDriver(config, logger);
   const dispatcher = new NotificationDispatcher(repos.outbox, driver, clock, logger.child('notifications'),
     { publisherId: config.notifications.publisherId, retentionHours: config.notifications.retentionHours });
@@ -121,14 +160,15 @@ export async function buildServices(config: ClimateConfig, options: BuildOptions
   const hosts = new HostInventory(db, repos, clock, logger.child('hosts'),
     compute ? new NovaHostRegistrar(compute.nova, config.nova.aggregateFreepoolName) : null);
   const floatingIps = new FloatingIpInventory(db, repos, clock);
+  const volumePools = new VolumePoolInventory(db, repos, clock);
   const validator = createValidator(loadOpenApiDocument());
   // /healthcheck and /metrics read through it; one registry however many times app() is called.
   const ops = new OpsRepository(db);
   const metrics = config.default.metricsEnabled ? createServiceRegistry(ops, clock, logger.child('metrics')) : null;
   const services: Services = {
-    config, logger, clock, db, repos, plugins, leases, lifecycle, hosts, floatingIps, policy, keystone, validator, runner, dispatcher, dispatchJob,
-    compute, reconciler, managerJobs,
-    app: () => createApp({ leases, hosts, floatingIps, policy, validator, logger: logger.child('api'), database: ops, metrics }, {
+    config, logger, clock, db, repos, plugins, leases, lifecycle, hosts, floatingIps, volumePools, policy, keystone, validator, runner, dispatcher, dispatchJob,
+    compute, reconciler, healer, managerJobs,
+    app: () => createApp({ leases, hosts, floatingIps, volumePools, policy, validator, logger: logger.child('api'), database: ops, metrics }, {
       maxBodyBytes: config.default.apiMaxBodyBytes, debug: config.default.debug,
       defaultPageLimit: config.default.apiDefaultPageLimit, maxPageLimit: config.default.apiMaxPageLimit,
       noauth: config.default.noauth, authenticate: keystone?.middleware ?? undefined,

@@ -16,13 +16,32 @@ export interface DatabaseOptions {
   logSql?: (sql: string) => void;
 }
 
+type DriverError = { code?: string; errno?: number; name?: string };
+
+/** The driver's error, whether it came through Sequelize (wrapped) or straight from the driver. */
+function driverError(error: unknown): DriverError {
+  const e = error as DriverError & { parent?: DriverError; original?: DriverError };
+  return e?.parent ?? e?.original ?? e ?? {};
+}
+
 /** Errors that mean "another transaction got in the way; run the whole transaction again". */
 function isRetryable(error: unknown): boolean {
-  const e = error as { parent?: { code?: string; errno?: number }; original?: { code?: string } };
-  const code = e?.parent?.code ?? e?.original?.code;
-  const errno = e?.parent?.errno;
+  const { code, errno } = driverError(error);
   return code === 'SQLITE_BUSY' || code === 'ER_LOCK_DEADLOCK' || code === 'ER_LOCK_WAIT_TIMEOUT'
     || errno === 1213 || errno === 1205 || code === '40P01' || code === '40001';
+}
+
+/** A write refused by a unique index (e.g. two leases with one name in a project). */
+export function isUniqueViolation(error: unknown): boolean {
+  if ((error as DriverError)?.name === 'SequelizeUniqueConstraintError') return true;
+  const { code, errno } = driverError(error);
+  return code === 'ER_DUP_ENTRY' || errno === 1062 || code === '23505'
+    || (code === 'SQLITE_CONSTRAINT' && /UNIQUE/.test(String((error as Error)?.message)));
+}
+
+/** The callback API of a mysql2 connection, as Sequelize holds it inside a transaction. */
+interface MysqlConnection {
+  execute(sql: string, values: unknown[], callback: (error: Error | null, result: unknown) => void): void;
 }
 
 /**
@@ -50,10 +69,12 @@ export class Database {
   readonly sequelize: Sequelize;
   readonly dialect: Dialect;
   private readonly writeLock = new Mutex();
+  private readonly logSql?: (sql: string) => void;
 
   constructor(options: DatabaseOptions) {
     const target = parseDatabaseUrl(options.connection);
     const logging = options.logSql ? (sql: string) => options.logSql?.(sql) : false;
+    this.logSql = options.logSql;
     if (target.dialect === 'sqlite') {
       this.sequelize = new Sequelize({
         dialect: 'sqlite', storage: target.storage, logging, dialectModule: sqliteWithBusyTimeout(10_000),
@@ -104,20 +125,43 @@ export class Database {
     }
   }
 
+  /**
+   * Inside a MySQL transaction, statements go straight to the transaction's mysql2 connection as prepared
+   * statements: the hot path of lease creation, where Sequelize's per-query work and the server's parsing
+   * showed in profiles. Elsewhere Sequelize runs them.
+   */
+  private prepared(tx: Tx | undefined): MysqlConnection | null {
+    if (!tx || this.dialect !== 'mysql') return null;
+    return (tx as unknown as { connection?: MysqlConnection }).connection ?? null;
+  }
+
+  private run(connection: MysqlConnection, sql: string, params: Params): Promise<unknown> {
+    this.logSql?.(sql);
+    return new Promise((resolve, reject) => {
+      connection.execute(sql, params.map((p) => (p === undefined ? null : p)), (error, result) => (error ? reject(error) : resolve(result)));
+    });
+  }
+
   /** SELECT returning plain rows. */
   async select<T = Record<string, unknown>>(sql: string, params: Params = [], tx?: Tx): Promise<T[]> {
+    const connection = this.prepared(tx);
+    if (connection) return (await this.run(connection, sql, params)) as T[];
     const rows = await this.sequelize.query(sql, { replacements: [...params], type: QueryTypes.SELECT, transaction: tx });
     return rows as unknown as T[];
   }
 
   /** INSERT returning the generated integer id (single-row inserts only: dialects disagree on multi-row ids). */
   async insert(sql: string, params: Params = [], tx?: Tx): Promise<number> {
+    const connection = this.prepared(tx);
+    if (connection) return Number(((await this.run(connection, sql, params)) as { insertId: number }).insertId);
     const [id] = await this.sequelize.query(sql, { replacements: [...params], type: QueryTypes.INSERT, transaction: tx });
     return Number(id);
   }
 
   /** UPDATE/DELETE returning the number of rows changed. */
   async execute(sql: string, params: Params = [], tx?: Tx): Promise<number> {
+    const connection = this.prepared(tx);
+    if (connection) return Number(((await this.run(connection, sql, params)) as { affectedRows: number }).affectedRows);
     const [, affected] = await this.sequelize.query(sql, { replacements: [...params], type: QueryTypes.UPDATE, transaction: tx });
     return Number(affected ?? 0);
   }

@@ -1,5 +1,5 @@
 /** The database: connection, migrations and repositories. No SQL lives outside this folder. */
-export { Database, type Tx, type Dialect, type DatabaseOptions } from './database';
+export { Database, isUniqueViolation, type Tx, type Dialect, type DatabaseOptions } from './database';
 export { migrateUp, currentVersion, pendingMigrations } from './migrate';
 export * from './records';
 export { LeaseRepository, type LeaseListQuery, type LeaseChanges } from './repositories/leases';
@@ -7,7 +7,16 @@ export { ReservationRepository } from './repositories/reservations';
 export { EventRepository } from './repositories/events';
 export { HostRepository, type NewHost, type CapabilityValue } from './repositories/hosts';
 export { HostAllocationRepository, type HostCondition, type FreeHostQuery } from './repositories/host-allocations';
+export {
+  InstanceAllocationRepository, type InstanceAllocationRecord, type FreeSlotsQuery, type HostSlots, type SlotSize,
+} from './repositories/instance-allocations';
 export { FloatingIpRepository } from './repositories/floatingips';
 export { OutboxRepository } from './repositories/outbox';
 export { OpsRepository, type EventBacklog, type EventCompletion, type OutboxBacklog } from './repositories/ops';
 export { Repositories } from './repositories';
+export {
+  VolumePoolRepository, type VolumePoolRecord, type VolumeAllocationRecord, type FreePoolQuery, type PoolFree,
+} from './repositories/volume-pools';
+export {
+  FloatingIpAllocationRepository, type FloatingIpAllocationRecord, type FreeFloatingIp, type FreeFloatingIpQuery,
+} from './repositories/floatingip-allocations';

@@ -1,9 +1,17 @@
 import { SequelizeStorage, Umzug } from 'umzug';
 import type { Database } from './database';
 import * as initial from './migrations/001-initial-schema';
+import * as instanceAllocations from './migrations/002-instance-allocations';
+import * as floatingipAllocations from './migrations/003-floatingip-allocations';
+import * as volumePools from './migrations/004-volume-pools';
 
 /** Migrations in order. Each is a module with `up` and `down`; names never change once released. */
-const MIGRATIONS = [{ name: '001-initial-schema', module: initial }];
+const MIGRATIONS = [
+  { name: '001-initial-schema', module: initial },
+  { name: '002-instance-allocations', module: instanceAllocations },
+  { name: '003-floatingip-allocations', module: floatingipAllocations },
+  { name: '004-volume-pools', module: volumePools },
+];
 
 function migrator(db: Database) {
   return new Umzug({

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { RequestContext } from '../auth/context';
 import type { LeaseTrusts } from '../auth/trusts';
 import { Conflict, InvalidInput, InvalidState, NotFound } from '../common';
-import type { EventRecord, LeaseRecord, LeaseStatus, Repositories, ReservationRecord, Tx } from '../db';
+import { isUniqueViolation, type EventRecord, type LeaseRecord, type LeaseStatus, type Repositories, type ReservationRecord, type Tx } from '../db';
 import type { ResourcePlugin } from '../plugins';
 import { parseLeaseDate } from './dates';
 import type { LeaseDomainDeps } from './deps';
@@ -39,10 +39,6 @@ const UPDATABLE: readonly LeaseStatus[] = ['PENDING', 'ACTIVE', 'ERROR'];
 /** Statuses in which the manager is acting on the lease: wait for it to finish. */
 const BUSY: readonly LeaseStatus[] = ['CREATING', 'STARTING', 'UPDATING', 'TERMINATING', 'DELETING'];
 const OWN_EVENT_TYPES = new Set(Object.keys(EVENT_SEQUENCE));
-
-function isUniqueViolation(error: unknown): boolean {
-  return (error as { name?: string })?.name === 'SequelizeUniqueConstraintError';
-}
 
 /**
  * Leases: create, read, update, delete, each in one transaction together with its allocations, events and

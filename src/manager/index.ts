@@ -2,3 +2,4 @@
 export { EventRunner, type EventRunnerOptions } from './event-runner';
 export { PeriodicJob } from './periodic';
 export { Reconciler, type Finding, type ReconcilerOptions } from './reconciler';
+export { HostHealer, hostFailure, type HealingReport, type HostHealerDeps } from './healing';

@@ -4,3 +4,5 @@ export * from './http';
 export * from './nova';
 export * from './placement';
 export { buildComputeClients, type ComputeClients, type ComputeClientDeps } from './compute-clients';
+export * from './cinder';
+export * from './neutron';

@@ -324,6 +324,61 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/volume-pools": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Microversion request, `reservation X.Y` or `reservation latest`. Absent means the minimum version. A badly formed value is a 400, a version outside the supported range a 406. */
+                "OpenStack-API-Version"?: components["parameters"]["OpenStackApiVersion"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        /** List volume pools */
+        get: operations["listVolumePools"];
+        put?: never;
+        /**
+         * Register a volume pool
+         * @description Makes a Cinder backend pool's capacity reservable by virtual:volume reservations.
+         */
+        post: operations["createVolumePool"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/volume-pools/{pool_id}": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Microversion request, `reservation X.Y` or `reservation latest`. Absent means the minimum version. A badly formed value is a 400, a version outside the supported range a 406. */
+                "OpenStack-API-Version"?: components["parameters"]["OpenStackApiVersion"];
+            };
+            path: {
+                /** @description Volume pool id (a UUID). */
+                pool_id: components["parameters"]["VolumePoolId"];
+            };
+            cookie?: never;
+        };
+        /** Show a volume pool */
+        get: operations["showVolumePool"];
+        /**
+         * Change a volume pool's capacity
+         * @description Refused (409) when reservations running now or later would hold more than the new capacity.
+         */
+        put: operations["updateVolumePool"];
+        post?: never;
+        /**
+         * Remove a volume pool
+         * @description Refused (409) while reservations running now or later use the pool.
+         */
+        delete: operations["deleteVolumePool"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -434,7 +489,7 @@ export interface components {
             resource_properties?: string;
             /** @description physical:host - action before the end (e.g. `default`, `snapshot`). */
             before_end?: string | null;
-            /** @description virtual:instance, virtual:floatingip - how many. */
+            /** @description virtual:instance, virtual:floatingip, virtual:volume - how many. */
             amount?: number;
             /** @description virtual:instance. */
             vcpus?: number;
@@ -454,6 +509,12 @@ export interface components {
             network_id?: string;
             /** @description virtual:floatingip - addresses that must be part of the reservation. */
             required_floatingips?: string[];
+            /** @description virtual:volume - size of each volume in GiB. */
+            size_gb?: number;
+            /** @description virtual:volume - only pools of this volume type (null - any pool). */
+            volume_type?: string | null;
+            /** @description virtual:volume - the Cinder volumes created at start. */
+            volume_ids?: string[];
         } & {
             [key: string]: unknown;
         };
@@ -643,6 +704,32 @@ export interface components {
              */
             floating_ip_address: string;
         };
+        VolumePool: {
+            id: string;
+            /** @description The Cinder backend pool, `host@backend#pool`. */
+            name: string;
+            capacity_gb: number;
+            /** @description The volume type of the pool's volumes; null - only reservations naming no type use it. */
+            volume_type: string | null;
+            created_at: components["schemas"]["Timestamp"];
+            updated_at: components["schemas"]["Timestamp"] | null;
+        };
+        VolumePoolEnvelope: {
+            volume_pool: components["schemas"]["VolumePool"];
+        };
+        VolumePoolList: {
+            volume_pools: components["schemas"]["VolumePool"][];
+        };
+        /** @description Body of POST /v1/volume-pools. */
+        VolumePoolCreate: {
+            name: string;
+            capacity_gb: number;
+            volume_type?: string | null;
+        };
+        /** @description Body of PUT /v1/volume-pools/{pool_id}; only the capacity changes. */
+        VolumePoolUpdate: {
+            capacity_gb: number;
+        };
     };
     responses: {
         /** @description The API versions (300 Multiple Choices, as OpenStack version discovery expects). */
@@ -758,6 +845,8 @@ export interface components {
         HostId: string;
         /** @description Floating IP id (a UUID). */
         FloatingIPId: string;
+        /** @description Volume pool id (a UUID). */
+        VolumePoolId: string;
         /** @description Name of the extra capability. */
         PropertyName: string;
     };
@@ -1408,6 +1497,166 @@ export interface operations {
             path: {
                 /** @description Floating IP id (a UUID). */
                 floatingip_id: components["parameters"]["FloatingIPId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: components["responses"]["Deleted"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            406: components["responses"]["NotAcceptable"];
+            409: components["responses"]["Conflict"];
+        };
+    };
+    listVolumePools: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Microversion request, `reservation X.Y` or `reservation latest`. Absent means the minimum version. A badly formed value is a 400, a version outside the supported range a 406. */
+                "OpenStack-API-Version"?: components["parameters"]["OpenStackApiVersion"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description All registered volume pools. */
+            200: {
+                headers: {
+                    "x-openstack-request-id": components["headers"]["RequestId"];
+                    "OpenStack-API-Version": components["headers"]["ApiVersion"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VolumePoolList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            406: components["responses"]["NotAcceptable"];
+        };
+    };
+    createVolumePool: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Microversion request, `reservation X.Y` or `reservation latest`. Absent means the minimum version. A badly formed value is a 400, a version outside the supported range a 406. */
+                "OpenStack-API-Version"?: components["parameters"]["OpenStackApiVersion"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VolumePoolCreate"];
+            };
+        };
+        responses: {
+            /** @description The pool was registered. */
+            201: {
+                headers: {
+                    "x-openstack-request-id": components["headers"]["RequestId"];
+                    "OpenStack-API-Version": components["headers"]["ApiVersion"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VolumePoolEnvelope"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            406: components["responses"]["NotAcceptable"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+        };
+    };
+    showVolumePool: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Microversion request, `reservation X.Y` or `reservation latest`. Absent means the minimum version. A badly formed value is a 400, a version outside the supported range a 406. */
+                "OpenStack-API-Version"?: components["parameters"]["OpenStackApiVersion"];
+            };
+            path: {
+                /** @description Volume pool id (a UUID). */
+                pool_id: components["parameters"]["VolumePoolId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The pool. */
+            200: {
+                headers: {
+                    "x-openstack-request-id": components["headers"]["RequestId"];
+                    "OpenStack-API-Version": components["headers"]["ApiVersion"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VolumePoolEnvelope"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            406: components["responses"]["NotAcceptable"];
+        };
+    };
+    updateVolumePool: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Microversion request, `reservation X.Y` or `reservation latest`. Absent means the minimum version. A badly formed value is a 400, a version outside the supported range a 406. */
+                "OpenStack-API-Version"?: components["parameters"]["OpenStackApiVersion"];
+            };
+            path: {
+                /** @description Volume pool id (a UUID). */
+                pool_id: components["parameters"]["VolumePoolId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VolumePoolUpdate"];
+            };
+        };
+        responses: {
+            /** @description The pool with its new capacity. */
+            200: {
+                headers: {
+                    "x-openstack-request-id": components["headers"]["RequestId"];
+                    "OpenStack-API-Version": components["headers"]["ApiVersion"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VolumePoolEnvelope"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            406: components["responses"]["NotAcceptable"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+        };
+    };
+    deleteVolumePool: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Microversion request, `reservation X.Y` or `reservation latest`. Absent means the minimum version. A badly formed value is a 400, a version outside the supported range a 406. */
+                "OpenStack-API-Version"?: components["parameters"]["OpenStackApiVersion"];
+            };
+            path: {
+                /** @description Volume pool id (a UUID). */
+                pool_id: components["parameters"]["VolumePoolId"];
             };
             cookie?: never;
         };

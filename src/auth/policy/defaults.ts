@@ -116,4 +116,28 @@ export const DEFAULT_RULES: readonly RuleDefault[] = [
     description: 'Stop a floating IP from being reservable.',
     operations: [{ method: 'DELETE', path: '/v1/floatingips/{floatingip_id}' }],
   },
+  {
+    name: 'climate:volumepools:get',
+    check: ADMIN,
+    description: 'List the volume pools virtual:volume reservations use, or show one.',
+    operations: [{ method: 'GET', path: '/v1/volume-pools' }, { method: 'GET', path: '/v1/volume-pools/{pool_id}' }],
+  },
+  {
+    name: 'climate:volumepools:post',
+    check: ADMIN,
+    description: 'Register a volume pool and its capacity.',
+    operations: [{ method: 'POST', path: '/v1/volume-pools' }],
+  },
+  {
+    name: 'climate:volumepools:put',
+    check: ADMIN,
+    description: 'Change the capacity of a volume pool.',
+    operations: [{ method: 'PUT', path: '/v1/volume-pools/{pool_id}' }],
+  },
+  {
+    name: 'climate:volumepools:delete',
+    check: ADMIN,
+    description: 'Remove a volume pool.',
+    operations: [{ method: 'DELETE', path: '/v1/volume-pools/{pool_id}' }],
+  },
 ];

@@ -57,6 +57,9 @@ export class HostAllocationRepository {
       params.push(q.ignoreReservationId);
     }
     where.push(`NOT EXISTS (SELECT 1 FROM computehost_allocations a WHERE ${busy})`);
+    // A host with instance slots reserved in the window (virtual:instance) is not free as a whole host.
+    where.push('NOT EXISTS (SELECT 1 FROM instance_allocations i WHERE i.host_id = h.id AND i.start_date < ? AND i.end_date > ?)');
+    params.push(sqlDate(q.window.end), sqlDate(q.window.start));
     const limit = q.limit === undefined ? '' : ` LIMIT ${Math.floor(q.limit)}`;
     const rows = await this.db.select<{ id: number }>(
       `SELECT h.id FROM hosts h WHERE ${where.join(' AND ')} ORDER BY h.id${limit}`, params, tx);
@@ -134,6 +137,22 @@ export class HostAllocationRepository {
       'SELECT host_id, reservation_id, lease_id, start_date, end_date FROM computehost_allocations'
       + `${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY host_id, start_date`, params, tx);
     return rows.map(toAllocation);
+  }
+
+  /**
+   * Host reservations host healing looks at: pending or active, with an allocation whose window is not over,
+   * that hold a host whose status is one of `failedStatuses` or are flagged missing_resources. One query.
+   */
+  async reservationsToHeal(now: Date, failedStatuses: readonly string[], tx?: Tx): Promise<{ reservationId: string; leaseId: string }[]> {
+    const failed = failedStatuses.length ? `h.status IN (${placeholders(failedStatuses.length)}) OR ` : '';
+    const rows = await this.db.select<{ reservation_id: string; lease_id: string }>(
+      `SELECT DISTINCT r.id AS reservation_id, r.lease_id FROM computehost_allocations a
+       JOIN reservations r ON r.id = a.reservation_id
+       JOIN hosts h ON h.id = a.host_id
+       WHERE a.end_date > ? AND r.status IN ('pending', 'active') AND (${failed}r.missing_resources = 1)
+       ORDER BY r.id`,
+      [sqlDate(now), ...failedStatuses], tx);
+    return rows.map((r) => ({ reservationId: String(r.reservation_id), leaseId: String(r.lease_id) }));
   }
 
   /** Reservations (with their params) holding the host now or later, for capability-change checks. */

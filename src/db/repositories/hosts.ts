@@ -81,6 +81,27 @@ export class HostRepository {
     await this.db.execute('UPDATE hosts SET updated_at = ? WHERE id = ?', [sqlDate(now), id], tx);
   }
 
+  /**
+   * Records what the health check saw: whether the host may be leased, and why not (null: nothing wrong). With
+   * `expectedStatus` (null included) only if the status is still that (compare-and-set); returns whether it changed.
+   */
+  async setHealth(tx: Tx, id: number, health: { reservable: boolean; status: string | null }, now: Date,
+    expectedStatus?: string | null): Promise<boolean> {
+    const params: unknown[] = [sqlBool(health.reservable), health.status, sqlDate(now), id];
+    let where = 'id = ?';
+    if (expectedStatus === null) where += ' AND status IS NULL';
+    else if (expectedStatus !== undefined) { where += ' AND status = ?'; params.push(expectedStatus); }
+    return (await this.db.execute(`UPDATE hosts SET reservable = ?, status = ?, updated_at = ? WHERE ${where}`, params, tx)) > 0;
+  }
+
+  /** The status column of the given hosts, by host id (hosts that are gone are absent). */
+  async statusesOf(tx: Tx | undefined, hostIds: readonly number[]): Promise<Map<number, string | null>> {
+    if (!hostIds.length) return new Map();
+    const rows = await this.db.select<{ id: number; status: unknown }>(
+      `SELECT id, status FROM hosts WHERE id IN (${placeholders(hostIds.length)})`, hostIds, tx);
+    return new Map(rows.map((r) => [Number(r.id), r.status == null ? null : String(r.status)]));
+  }
+
   /** Capabilities of the given hosts (all hosts for null), by host id. */
   async extrasOf(hostIds: readonly number[] | null, tx?: Tx): Promise<Map<number, Record<string, string>>> {
     const where = hostIds === null ? '' : ` WHERE c.host_id IN (${placeholders(hostIds.length)})`;

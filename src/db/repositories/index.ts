@@ -1,11 +1,14 @@
 import type { Database } from '../database';
 import { EventRepository } from './events';
 import { FloatingIpRepository } from './floatingips';
+import { FloatingIpAllocationRepository } from './floatingip-allocations';
 import { HostAllocationRepository } from './host-allocations';
 import { HostRepository } from './hosts';
+import { InstanceAllocationRepository } from './instance-allocations';
 import { LeaseRepository } from './leases';
 import { OutboxRepository } from './outbox';
 import { ReservationRepository } from './reservations';
+import { VolumePoolRepository } from './volume-pools';
 
 /** Every repository over one database. */
 export class Repositories {
@@ -14,8 +17,11 @@ export class Repositories {
   readonly events: EventRepository;
   readonly hosts: HostRepository;
   readonly hostAllocations: HostAllocationRepository;
+  readonly instanceAllocations: InstanceAllocationRepository;
   readonly floatingIps: FloatingIpRepository;
+  readonly floatingIpAllocations: FloatingIpAllocationRepository;
   readonly outbox: OutboxRepository;
+  readonly volumePools: VolumePoolRepository;
 
   constructor(readonly db: Database) {
     this.leases = new LeaseRepository(db);
@@ -23,7 +29,10 @@ export class Repositories {
     this.events = new EventRepository(db);
     this.hosts = new HostRepository(db);
     this.hostAllocations = new HostAllocationRepository(db);
+    this.instanceAllocations = new InstanceAllocationRepository(db);
     this.floatingIps = new FloatingIpRepository(db);
+    this.floatingIpAllocations = new FloatingIpAllocationRepository(db);
     this.outbox = new OutboxRepository(db);
+    this.volumePools = new VolumePoolRepository(db);
   }
 }

@@ -53,7 +53,16 @@ export class FloatingIpInventory {
 
   async delete(id: string): Promise<void> {
     await this.db.transaction(async (tx) => {
-      if (!(await this.repos.floatingIps.get(id, tx))) throw new NotFound('floatingip', id);
+      const ip = await this.repos.floatingIps.get(id, tx);
+      if (!ip) throw new NotFound('floatingip', id);
+      // The row lock orders this delete with allocations, which lock the same rows before inserting.
+      await this.repos.floatingIpAllocations.lock(tx, [id]);
+      const held = await this.repos.floatingIpAllocations.list({ floatingipId: id, endsAfter: this.clock.now() }, tx);
+      if (held.length) {
+        throw new Conflict('floatingip_reserved', `Floating IP ${ip.floatingIpAddress} is reserved now or later `
+          + `(reservation(s) ${[...new Set(held.map((a) => a.reservationId))].join(', ')}); it cannot be deleted`);
+      }
+      await this.repos.floatingIpAllocations.forgetFloatingIp(tx, id);
       await this.repos.floatingIps.delete(tx, id);
     });
   }

@@ -7,3 +7,7 @@ export {
   NovaHostActions, NovaHostRegistrar, freepoolOf, reservationAggregateName, serviceHostOf, deleteServersAndWait,
   RESERVATION_ID_KEY, OWNER_PROJECT_KEY, RESERVATION_TYPE_KEY, type HostRegistrar, type NovaHostOptions,
 } from './nova';
+export {
+  HostReplacer, ReservationAggregateSync, FAILED_HOST_STATUSES, isFailedStatus, type HostFailure, type Replacement,
+  type AggregateSync, type AggregateSyncOptions,
+} from './healing';

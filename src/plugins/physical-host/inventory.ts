@@ -162,6 +162,15 @@ export class HostInventory {
     return this.get(id);
   }
 
+  /** Whole-host and instance-slot allocations of the host that end after `now`. */
+  private async currentUse(hostId: number, now: Date, tx?: Tx): Promise<{ leaseId: string }[]> {
+    const [hosts, slots] = await Promise.all([
+      this.repos.hostAllocations.list({ hostId, endsAfter: now }, tx),
+      this.repos.instanceAllocations.list({ hostId }, tx),
+    ]);
+    return [...hosts, ...slots.filter((a) => a.endDate > now)];
+  }
+
   async delete(id: string): Promise<void> {
     const hostId = parseHostId(id);
     const now = this.clock.now();
@@ -173,15 +182,16 @@ export class HostInventory {
     if (this.registrar) {
       // Checked before Nova is touched (and again under the lock below).
       const host = await this.find(id);
-      const current = await this.repos.hostAllocations.list({ hostId, endsAfter: now });
+      const current = await this.currentUse(hostId, now);
       if (current.length) throw inUse(current);
       undo = await this.registrar.retire(host);
     }
     await this.db.transaction(async (tx) => {
       if (!(await this.repos.hosts.lock(tx, hostId))) throw new NotFound('host', id);
-      const current = await this.repos.hostAllocations.list({ hostId, endsAfter: now }, tx);
+      const current = await this.currentUse(hostId, now, tx);
       if (current.length) throw inUse(current);
       await this.repos.hostAllocations.forgetHost(tx, hostId);
+      await this.repos.instanceAllocations.forgetHost(tx, hostId);
       await this.repos.hosts.delete(tx, hostId);
     }).catch(async (error: unknown) => {
       await this.compensate(undo, `deletion of host ${id}`);

@@ -212,6 +212,11 @@ describe('openapi.yaml contract', () => {
       'POST /v1/floatingips createFloatingIP',
       'GET /v1/floatingips/{floatingip_id} showFloatingIP',
       'DELETE /v1/floatingips/{floatingip_id} deleteFloatingIP',
+      'GET /v1/volume-pools listVolumePools',
+      'POST /v1/volume-pools createVolumePool',
+      'GET /v1/volume-pools/{pool_id} showVolumePool',
+      'PUT /v1/volume-pools/{pool_id} updateVolumePool',
+      'DELETE /v1/volume-pools/{pool_id} deleteVolumePool',
     ]);
   });
 

@@ -24,7 +24,8 @@ describe('exported API types', () => {
       assertType<Equal<RequestQuery<'listLeases'>['limit'], number | undefined>>(true),
       assertType<Equal<RequestQuery<'listHosts'>, Record<string, never>>>(true),
       assertType<
-        Equal<BodyOperationId, 'createLease' | 'updateLease' | 'createHost' | 'updateHost' | 'updateHostProperty' | 'createFloatingIP'>
+        Equal<BodyOperationId, 'createLease' | 'updateLease' | 'createHost' | 'updateHost' | 'updateHostProperty' | 'createFloatingIP'
+          | 'createVolumePool' | 'updateVolumePool'>
       >(true),
       // Validated bodies carry their defaults, so handlers need no `?? []`.
       assertType<Equal<LeaseCreateBody['reservations'], Array<LeaseCreateBody['reservations'][number]>>>(true),

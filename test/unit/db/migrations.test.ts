@@ -3,7 +3,9 @@ import { DIALECTS } from '../../support/database';
 import { openDb, type Db } from './helpers';
 
 const TABLES = ['leases', 'reservations', 'events', 'hosts', 'resource_properties', 'host_extra_capabilities',
-  'computehost_allocations', 'floatingips', 'notifications'];
+  'computehost_allocations', 'floatingips', 'notifications', 'instance_allocations',
+  'volume_pools', 'volume_allocations', 'floatingip_allocations'];
+const ALL = ['001-initial-schema', '002-instance-allocations', '003-floatingip-allocations', '004-volume-pools'];
 
 describe.each(DIALECTS)('migrations on %s', (dialect) => {
   let t: Db;
@@ -12,12 +14,12 @@ describe.each(DIALECTS)('migrations on %s', (dialect) => {
 
   it('an empty database has no version and every migration pending', async () => {
     expect(await currentVersion(t.db)).toBeNull();
-    expect(await pendingMigrations(t.db)).toEqual(['001-initial-schema']);
+    expect(await pendingMigrations(t.db)).toEqual(ALL);
   });
 
   it('applies every migration once; a second migrateUp is a no-op', async () => {
-    expect(await migrateUp(t.db)).toEqual(['001-initial-schema']);
-    expect(await currentVersion(t.db)).toBe('001-initial-schema');
+    expect(await migrateUp(t.db)).toEqual(ALL);
+    expect(await currentVersion(t.db)).toBe(ALL[ALL.length - 1]);
     expect(await pendingMigrations(t.db)).toEqual([]);
     for (const table of TABLES) {
       const [row] = await t.db.select<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table}`);
@@ -25,9 +27,9 @@ describe.each(DIALECTS)('migrations on %s', (dialect) => {
     }
 
     expect(await migrateUp(t.db)).toEqual([]);
-    expect(await currentVersion(t.db)).toBe('001-initial-schema');
+    expect(await currentVersion(t.db)).toBe(ALL[ALL.length - 1]);
     const [row] = await t.db.select<{ n: number }>('SELECT COUNT(*) AS n FROM climate_migrations');
-    expect(Number(row.n)).toBe(1);
+    expect(Number(row.n)).toBe(ALL.length);
   });
 
   it('another process finds the schema current and applies nothing', async () => {
@@ -35,7 +37,7 @@ describe.each(DIALECTS)('migrations on %s', (dialect) => {
     const other = new Database({ connection: t.url });
     try {
       await other.open();
-      expect(await currentVersion(other)).toBe('001-initial-schema');
+      expect(await currentVersion(other)).toBe(ALL[ALL.length - 1]);
       expect(await migrateUp(other)).toEqual([]);
     } finally {
       await other.close();

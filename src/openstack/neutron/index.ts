@@ -1,0 +1,3 @@
+/** Neutron's networking API (floating IPs). */
+export { NeutronClient, type NeutronFloatingIp, type NewFloatingIp } from './client';
+export { buildNeutronClient } from './build';

@@ -1,0 +1,259 @@
+/**
+ * An in-process stand-in for Neutron's networking API v2.0 (floating IPs and their tags), answering the calls
+ * Climate makes with Neutron's validation, status codes and error bodies (`{"NeutronError": {type, message,
+ * detail}}`), and keeping enough state for tests to check that nothing is left behind. Faults can be injected
+ * per route.
+ *
+ * Routes are named "METHOD /path" with ids replaced by {id} and tags by {tag}: "POST /v2.0/floatingips",
+ * "PUT /v2.0/floatingips/{id}", "DELETE /v2.0/floatingips/{id}", "PUT /v2.0/floatingips/{id}/tags/{tag}".
+ */
+import { randomUUID } from 'node:crypto';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Fault, RecordedRequest } from './nova-placement';
+
+type Json = Record<string, unknown>;
+
+export interface FakeNetwork {
+  id: string;
+  name: string;
+  external: boolean;
+  subnetId: string;
+  /** Addresses floating IPs may take on this network; empty: any. */
+  addresses: string[];
+}
+
+export interface FakeFloatingIp {
+  id: string;
+  floatingNetworkId: string;
+  floatingIpAddress: string;
+  projectId: string;
+  portId: string | null;
+  fixedIpAddress: string | null;
+  routerId: string | null;
+  status: string;
+  description: string;
+  tags: string[];
+}
+
+class NeutronHttpError extends Error {
+  constructor(readonly status: number, readonly type: string, message: string) {
+    super(message);
+  }
+}
+
+function render(f: FakeFloatingIp): Json {
+  return {
+    id: f.id, floating_ip_address: f.floatingIpAddress, floating_network_id: f.floatingNetworkId, project_id: f.projectId,
+    tenant_id: f.projectId, port_id: f.portId, fixed_ip_address: f.fixedIpAddress, router_id: f.routerId, status: f.status,
+    description: f.description, tags: [...f.tags], revision_number: 0, port_details: null,
+  };
+}
+
+export class FakeNeutron {
+  readonly networks = new Map<string, FakeNetwork>();
+  readonly floatingIps = new Map<string, FakeFloatingIp>();
+  readonly requests: RecordedRequest[] = [];
+  /** Expected X-Auth-Token; null accepts requests without one. */
+  token: string | null = null;
+  private readonly faults: { route: string; fault: Fault; left: number }[] = [];
+  private server: http.Server | null = null;
+  private readonly sockets = new Set<import('node:net').Socket>();
+  url = '';
+
+  async start(): Promise<this> {
+    this.server = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => { body += chunk.toString(); });
+      req.on('end', () => { void this.dispatch(req, body, res); });
+    });
+    this.server.on('connection', (s) => { this.sockets.add(s); s.on('close', () => this.sockets.delete(s)); });
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', () => resolve()));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    await new Promise<void>((resolve) => this.server?.close(() => resolve()) ?? resolve());
+  }
+
+  // ---- test set-up and inspection
+
+  addNetwork(id: string, fields: Partial<Omit<FakeNetwork, 'id'>> = {}): FakeNetwork {
+    const n: FakeNetwork = { id, name: `net-${this.networks.size + 1}`, external: true, subnetId: randomUUID(), addresses: [], ...fields };
+    this.networks.set(id, n);
+    return n;
+  }
+
+  /** A floating IP made outside Climate (e.g. a user took the address). */
+  addFloatingIp(networkId: string, address: string, fields: Partial<FakeFloatingIp> = {}): FakeFloatingIp {
+    const f: FakeFloatingIp = {
+      id: randomUUID(), floatingNetworkId: networkId, floatingIpAddress: address, projectId: 'someone-else', portId: null,
+      fixedIpAddress: null, routerId: null, status: 'DOWN', description: '', tags: [], ...fields,
+    };
+    this.floatingIps.set(f.id, f);
+    return f;
+  }
+
+  byAddress(address: string): FakeFloatingIp[] {
+    return [...this.floatingIps.values()].filter((f) => f.floatingIpAddress === address);
+  }
+
+  /** Injects a fault on a route; "*" matches every route. */
+  fault(route: string, fault: Fault): void {
+    this.faults.push({ route, fault, left: fault.times ?? 1 });
+  }
+
+  clearFaults(): void {
+    this.faults.length = 0;
+  }
+
+  calls(route: string): RecordedRequest[] {
+    return this.requests.filter((r) => r.route === route);
+  }
+
+  // ---- HTTP
+
+  private async dispatch(req: http.IncomingMessage, text: string, res: http.ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://fake');
+    const method = req.method ?? 'GET';
+    const path = url.pathname;
+    let body: unknown = null;
+    let badJson = false;
+    if (text) {
+      try { body = JSON.parse(text); } catch { badJson = true; }
+    }
+    const route = `${method} ${path.replace(/\/tags\/[^/]+$/, '/tags/{tag}').replace(/\/[0-9a-fA-F-]{36}(?=\/|$)/g, '/{id}')}`;
+    this.requests.push({ method, path: `${path}${url.search}`, route, body, headers: req.headers });
+    const requestId = `req-${randomUUID()}`;
+    const reply = (status: number, payload?: unknown) => {
+      if (res.writableEnded || res.destroyed) return;
+      const headers: Record<string, string> = { 'x-openstack-request-id': requestId };
+      if (payload === undefined) { res.writeHead(status, headers); res.end(); return; }
+      headers['content-type'] = 'application/json';
+      res.writeHead(status, headers);
+      res.end(JSON.stringify(payload));
+    };
+    const error = (status: number, type: string, message: string) => reply(status, { NeutronError: { type, message, detail: '' } });
+
+    const fault = this.takeFault(route);
+    if (fault?.hang) return;
+    if (fault?.delayMs) await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
+    if (fault?.status && !fault.afterHandling) { error(fault.status, 'InjectedFault', `injected fault on ${route}`); return; }
+
+    try {
+      if (this.token !== null && req.headers['x-auth-token'] !== this.token) {
+        throw new NeutronHttpError(401, 'Unauthorized', 'The request you have made requires authentication.');
+      }
+      if (badJson) throw new NeutronHttpError(400, 'HTTPBadRequest', 'Malformed request body');
+      const result = this.handle(method, path, url.searchParams, body);
+      if (fault?.status) { error(fault.status, 'InjectedFault', `injected fault on ${route} (after handling)`); return; }
+      reply(result.status, result.body);
+    } catch (e) {
+      if (e instanceof NeutronHttpError) error(e.status, e.type, e.message);
+      else error(500, 'HTTPInternalServerError', String(e));
+    }
+  }
+
+  private takeFault(route: string): Fault | undefined {
+    const i = this.faults.findIndex((f) => f.left > 0 && (f.route === route || f.route === '*'));
+    if (i < 0) return undefined;
+    const f = this.faults[i];
+    f.left--;
+    if (f.left <= 0) this.faults.splice(i, 1);
+    return f.fault;
+  }
+
+  private floatingIp(id: string): FakeFloatingIp {
+    const f = this.floatingIps.get(id);
+    if (!f) throw new NeutronHttpError(404, 'FloatingIPNotFound', `Floating IP ${id} could not be found`);
+    return f;
+  }
+
+  private handle(method: string, path: string, q: URLSearchParams, body: unknown): { status: number; body?: unknown } {
+    const seg = path.split('/').filter(Boolean);
+    if (seg[0] !== 'v2.0' || seg[1] !== 'floatingips') throw new NeutronHttpError(404, 'HTTPNotFound', 'The resource could not be found.');
+    if (seg.length === 2 && method === 'GET') {
+      const filters: [string, (f: FakeFloatingIp) => string][] = [
+        ['floating_network_id', (f) => f.floatingNetworkId], ['floating_ip_address', (f) => f.floatingIpAddress],
+        ['project_id', (f) => f.projectId], ['tenant_id', (f) => f.projectId], ['port_id', (f) => f.portId ?? ''],
+      ];
+      let list = [...this.floatingIps.values()];
+      for (const [key, get] of filters) {
+        const wanted = q.getAll(key);
+        if (wanted.length) list = list.filter((f) => wanted.includes(get(f)));
+      }
+      const tags = q.get('tags');
+      if (tags) list = list.filter((f) => tags.split(',').every((t) => f.tags.includes(t)));
+      return { status: 200, body: { floatingips: list.map(render) } };
+    }
+    if (seg.length === 2 && method === 'POST') return this.create(body);
+    if (seg.length === 3 && method === 'GET') return { status: 200, body: { floatingip: render(this.floatingIp(seg[2])) } };
+    if (seg.length === 3 && method === 'PUT') {
+      const f = this.floatingIp(seg[2]);
+      const b = (body as Json | null)?.floatingip as Json | undefined;
+      if (!b || typeof b !== 'object') throw new NeutronHttpError(400, 'HTTPBadRequest', 'Resource body required');
+      for (const key of Object.keys(b)) {
+        if (!['port_id', 'fixed_ip_address', 'description'].includes(key)) {
+          throw new NeutronHttpError(400, 'HTTPBadRequest', `Cannot update read-only attribute ${key}`);
+        }
+      }
+      if ('port_id' in b) {
+        f.portId = b.port_id === null ? null : String(b.port_id);
+        if (f.portId === null) { f.fixedIpAddress = null; f.routerId = null; f.status = 'DOWN'; }
+      }
+      if (typeof b.description === 'string') f.description = b.description;
+      return { status: 200, body: { floatingip: render(f) } };
+    }
+    if (seg.length === 3 && method === 'DELETE') {
+      this.floatingIp(seg[2]);
+      this.floatingIps.delete(seg[2]);
+      return { status: 204 };
+    }
+    if (seg.length === 5 && seg[3] === 'tags' && method === 'PUT') {
+      const f = this.floatingIp(seg[2]);
+      const tag = decodeURIComponent(seg[4]);
+      if (tag.length > 255 || tag.includes(',')) throw new NeutronHttpError(400, 'HTTPBadRequest', `Invalid tag ${tag}`);
+      if (!f.tags.includes(tag)) f.tags.push(tag);
+      return { status: 201 };
+    }
+    throw new NeutronHttpError(405, 'HTTPMethodNotAllowed', 'The method is not allowed for this resource.');
+  }
+
+  private create(body: unknown): { status: number; body: unknown } {
+    const b = (body as Json | null)?.floatingip as Json | undefined;
+    if (!b || typeof b !== 'object') throw new NeutronHttpError(400, 'HTTPBadRequest', 'Resource body required');
+    const networkId = b.floating_network_id;
+    if (typeof networkId !== 'string') {
+      throw new NeutronHttpError(400, 'HTTPBadRequest', "Failed to parse request. Required attribute 'floating_network_id' not specified");
+    }
+    if (b.project_id !== undefined && b.tenant_id !== undefined && b.project_id !== b.tenant_id) {
+      throw new NeutronHttpError(400, 'HTTPBadRequest', "'project_id' and 'tenant_id' do not match");
+    }
+    const network = this.networks.get(networkId);
+    if (!network) throw new NeutronHttpError(404, 'NetworkNotFound', `Network ${networkId} could not be found.`);
+    if (!network.external) {
+      throw new NeutronHttpError(400, 'BadRequest', `Bad floatingip request: Network ${networkId} is not a valid external network.`);
+    }
+    let address = typeof b.floating_ip_address === 'string' ? b.floating_ip_address : null;
+    if (address !== null && network.addresses.length && !network.addresses.includes(address)) {
+      throw new NeutronHttpError(400, 'InvalidIpForNetwork', `IP address ${address} is not a valid IP for any of the subnets on the specified network.`);
+    }
+    const taken = (a: string) => [...this.floatingIps.values()].some((f) => f.floatingNetworkId === networkId && f.floatingIpAddress === a);
+    if (address !== null && taken(address)) {
+      throw new NeutronHttpError(409, 'IpAddressAlreadyAllocated', `IP address ${address} already allocated in subnet ${network.subnetId}`);
+    }
+    if (address === null) {
+      address = network.addresses.find((a) => !taken(a)) ?? null;
+      if (address === null) throw new NeutronHttpError(409, 'IpAddressGenerationFailure', `No more IP addresses available on network ${networkId}.`);
+    }
+    const f: FakeFloatingIp = {
+      id: randomUUID(), floatingNetworkId: networkId, floatingIpAddress: address,
+      projectId: String(b.project_id ?? b.tenant_id ?? 'admin'), portId: typeof b.port_id === 'string' ? b.port_id : null,
+      fixedIpAddress: null, routerId: null, status: 'DOWN', description: typeof b.description === 'string' ? b.description : '', tags: [],
+    };
+    this.floatingIps.set(f.id, f);
+    return { status: 201, body: { floatingip: render(f) } };
+  }
+}

@@ -1,0 +1,71 @@
+/** NeutronClient against the fake Neutron: request shapes, typed errors (404, 409) and the idempotent helpers. */
+import { silentLogger } from '../../../src/common';
+import { configWith } from '../../../src/config';
+import { OpenStackConflict, OpenStackHttpError, OpenStackNotFound } from '../../../src/openstack';
+import { buildNeutronClient, type NeutronClient } from '../../../src/openstack/neutron';
+import { FakeNeutron } from '../../fakes/neutron';
+
+const NET = '5e2b3d0c-8f7a-4a7e-9b39-6c1f4b5d2e10';
+const INTERNAL = '9d1e8f7a-0b2c-4d3e-8f4a-5b6c7d8e9f00';
+
+describe('NeutronClient', () => {
+  let fake: FakeNeutron;
+  let client: NeutronClient;
+
+  beforeEach(async () => {
+    fake = await new FakeNeutron().start();
+    fake.addNetwork(NET, { addresses: ['172.24.4.101', '172.24.4.102'] });
+    fake.addNetwork(INTERNAL, { external: false });
+    client = buildNeutronClient(configWith({ neutron: { endpointOverride: fake.url }, nova: { requestRetries: 0 } }),
+      { keystone: null, logger: silentLogger });
+  });
+  afterEach(async () => { await fake.stop(); });
+
+  it('creates a floating IP for a project, finds it by address, tags, detaches and deletes it', async () => {
+    const ip = await client.createFloatingIp({ floatingNetworkId: NET, floatingIpAddress: '172.24.4.101', projectId: 'p1', description: 'd' });
+    expect(ip).toMatchObject({ floating_network_id: NET, floating_ip_address: '172.24.4.101', project_id: 'p1', port_id: null, description: 'd' });
+    expect(fake.calls('POST /v2.0/floatingips')[0].body).toEqual({
+      floatingip: { floating_network_id: NET, floating_ip_address: '172.24.4.101', project_id: 'p1', description: 'd' },
+    });
+    expect(fake.calls('POST /v2.0/floatingips')[0].headers['x-auth-token']).toBeUndefined();
+    expect((await client.findFloatingIps(NET, '172.24.4.101')).map((f) => f.id)).toEqual([ip.id]);
+    expect(await client.findFloatingIps(NET, '172.24.4.102')).toEqual([]);
+    expect(fake.calls('GET /v2.0/floatingips')[0].path).toBe(`/v2.0/floatingips?floating_network_id=${NET}&floating_ip_address=172.24.4.101`);
+
+    await client.addFloatingIpTag(ip.id, 'reservation:r1');
+    await client.addFloatingIpTag(ip.id, 'reservation:r1');
+    expect(fake.floatingIps.get(ip.id)!.tags).toEqual(['reservation:r1']);
+    expect(fake.calls('PUT /v2.0/floatingips/{id}/tags/{tag}')[0].path).toBe(`/v2.0/floatingips/${ip.id}/tags/reservation%3Ar1`);
+
+    fake.floatingIps.get(ip.id)!.portId = 'port-1';
+    expect((await client.disassociateFloatingIp(ip.id)).port_id).toBeNull();
+    await client.deleteFloatingIp(ip.id);
+    await client.deleteFloatingIp(ip.id); // already gone: fine
+    expect(fake.floatingIps.size).toBe(0);
+  });
+
+  it('maps Neutron errors to typed errors with Neutron\'s message', async () => {
+    await client.createFloatingIp({ floatingNetworkId: NET, floatingIpAddress: '172.24.4.101', projectId: 'p1' });
+    const taken = client.createFloatingIp({ floatingNetworkId: NET, floatingIpAddress: '172.24.4.101', projectId: 'p2' });
+    await expect(taken).rejects.toBeInstanceOf(OpenStackConflict);
+    await expect(client.createFloatingIp({ floatingNetworkId: NET, floatingIpAddress: '172.24.4.101', projectId: 'p2' }))
+      .rejects.toThrow(/172\.24\.4\.101 already allocated/);
+    await expect(client.createFloatingIp({ floatingNetworkId: 'nope', floatingIpAddress: '172.24.4.101', projectId: 'p1' }))
+      .rejects.toBeInstanceOf(OpenStackNotFound);
+    const internal = client.createFloatingIp({ floatingNetworkId: INTERNAL, floatingIpAddress: '10.0.0.5', projectId: 'p1' });
+    await expect(internal).rejects.toBeInstanceOf(OpenStackHttpError);
+    await expect(client.createFloatingIp({ floatingNetworkId: NET, floatingIpAddress: '10.9.9.9', projectId: 'p1' }))
+      .rejects.toThrow(/not a valid IP for any of the subnets/);
+    await expect(client.disassociateFloatingIp('00000000-0000-4000-8000-000000000000')).rejects.toBeInstanceOf(OpenStackNotFound);
+    await expect(client.addFloatingIpTag('00000000-0000-4000-8000-000000000000', 'x')).rejects.toBeInstanceOf(OpenStackNotFound);
+  });
+
+  it('does not repeat a create whose answer was lost (POST is not idempotent)', async () => {
+    fake.fault('POST /v2.0/floatingips', { status: 503, afterHandling: true });
+    const retrying = buildNeutronClient(configWith({ neutron: { endpointOverride: fake.url }, nova: { requestRetries: 3, retryDelayMs: 0 } }),
+      { keystone: null, logger: silentLogger });
+    await expect(retrying.createFloatingIp({ floatingNetworkId: NET, floatingIpAddress: '172.24.4.102', projectId: 'p1' })).rejects.toThrow(/503/);
+    expect(fake.calls('POST /v2.0/floatingips')).toHaveLength(1);
+    expect(fake.byAddress('172.24.4.102')).toHaveLength(1);
+  });
+});
