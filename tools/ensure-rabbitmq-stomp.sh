@@ -5,6 +5,8 @@
 #   - oslo.messaging for the system Python (/usr/bin/python3), from Debian's python3-oslo.messaging.
 # Idempotent and quiet when everything is already there.
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib/apt-install.sh
+source "$(dirname "$0")/lib/apt-install.sh"
 
 readonly PYTHON=/usr/bin/python3
 readonly STOMP_PORT=61613
@@ -38,15 +40,6 @@ if [[ "$(id -u)" -ne 0 ]]; then
   command -v sudo >/dev/null 2>&1 && SUDO=(sudo -n)
 fi
 
-apt_install() {
-  command -v apt-get >/dev/null 2>&1 || fail "apt-get not found: install $* by hand."
-  export DEBIAN_FRONTEND=noninteractive
-  say "installing $*"
-  "${SUDO[@]}" apt-get update -qq >&2 || fail "'apt-get update' failed; cannot install $*."
-  "${SUDO[@]}" apt-get install -y -qq -o DPkg::Lock::Timeout=300 --no-install-recommends "$@" >&2 \
-    || fail "'apt-get install $*' failed."
-}
-
 python_ready() {
   [[ -x "$PYTHON" ]] && "$PYTHON" -c 'import oslo_messaging' >/dev/null 2>&1
 }
@@ -58,7 +51,7 @@ fi
 
 # 1. The broker.
 if ! command -v rabbitmqctl >/dev/null 2>&1; then
-  apt_install rabbitmq-server
+  apt_install ensure-rabbitmq-stomp rabbitmq-server
 fi
 if ! port_open "$AMQP_PORT"; then
   if "${SUDO[@]}" rabbitmq-diagnostics -q ping >/dev/null 2>&1; then
@@ -86,7 +79,7 @@ fi
 
 # 3. oslo.messaging for the system Python: the real notification listener the tests receive with.
 if ! python_ready; then
-  apt_install python3-oslo.messaging
+  apt_install ensure-rabbitmq-stomp python3-oslo.messaging
   python_ready \
     || fail "python3-oslo.messaging installed, but $PYTHON still cannot import oslo_messaging."
 fi
