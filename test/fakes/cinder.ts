@@ -9,8 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { Fault, RecordedRequest } from './nova-placement';
+import { FakeService } from './fake-service';
 
 type Json = Record<string, unknown>;
 
@@ -42,52 +41,18 @@ class HttpError extends Error {
   }
 }
 
-export class FakeCinder {
+export class FakeCinder extends FakeService {
   readonly volumes = new Map<string, FakeVolume>();
   readonly volumeTypes = new Set<string>(['__DEFAULT__']);
-  readonly requests: RecordedRequest[] = [];
   /** How long a new volume stays `creating`, and a deleted one `deleting`. */
   createDelayMs = 0;
   deleteDelayMs = 0;
   /** The next this-many creates end in `error`. */
   failCreates = 0;
-  private readonly faults: { route: string; fault: Fault; left: number }[] = [];
-  private server: http.Server | null = null;
-  private readonly sockets = new Set<import('node:net').Socket>();
-  url = '';
 
   /** The endpoint as a catalog would list it, without the project (Climate appends /v3/{project_id}). */
   get endpoint(): string {
     return `${this.url}/volume`;
-  }
-
-  async start(): Promise<this> {
-    this.server = http.createServer((req, res) => {
-      let body = '';
-      req.on('data', (chunk: Buffer) => { body += chunk.toString(); });
-      req.on('end', () => { void this.dispatch(req, body, res); });
-    });
-    this.server.on('connection', (s) => { this.sockets.add(s); s.on('close', () => this.sockets.delete(s)); });
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', () => resolve()));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-    return this;
-  }
-
-  async stop(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    await new Promise<void>((resolve) => this.server?.close(() => resolve()) ?? resolve());
-  }
-
-  fault(route: string, fault: Fault): void {
-    this.faults.push({ route, fault, left: fault.times ?? 1 });
-  }
-
-  clearFaults(): void {
-    this.faults.length = 0;
-  }
-
-  calls(route: string): RecordedRequest[] {
-    return this.requests.filter((r) => r.route === route);
   }
 
   /** Volumes not deleted (whatever their status), after the pending transitions. */
@@ -120,7 +85,7 @@ export class FakeCinder {
     };
   }
 
-  private async dispatch(req: http.IncomingMessage, text: string, res: http.ServerResponse): Promise<void> {
+  protected async dispatch(req: http.IncomingMessage, text: string, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://fake');
     const method = req.method ?? 'GET';
     const m = /^\/volume\/v3\/([^/]+)(\/.*)?$/.exec(url.pathname);
@@ -158,15 +123,6 @@ export class FakeCinder {
       if (e instanceof HttpError) error(e.status, e.message);
       else error(500, String(e));
     }
-  }
-
-  private takeFault(route: string): Fault | undefined {
-    const i = this.faults.findIndex((f) => f.left > 0 && (f.route === route || f.route === '*'));
-    if (i < 0) return undefined;
-    const f = this.faults[i];
-    f.left--;
-    if (f.left <= 0) this.faults.splice(i, 1);
-    return f.fault;
   }
 
   private volume(project: string, id: string): FakeVolume {

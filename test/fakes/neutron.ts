@@ -9,8 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { Fault, RecordedRequest } from './nova-placement';
+import { FakeService } from './fake-service';
 
 type Json = Record<string, unknown>;
 
@@ -50,33 +49,11 @@ function render(f: FakeFloatingIp): Json {
   };
 }
 
-export class FakeNeutron {
+export class FakeNeutron extends FakeService {
   readonly networks = new Map<string, FakeNetwork>();
   readonly floatingIps = new Map<string, FakeFloatingIp>();
-  readonly requests: RecordedRequest[] = [];
   /** Expected X-Auth-Token; null accepts requests without one. */
   token: string | null = null;
-  private readonly faults: { route: string; fault: Fault; left: number }[] = [];
-  private server: http.Server | null = null;
-  private readonly sockets = new Set<import('node:net').Socket>();
-  url = '';
-
-  async start(): Promise<this> {
-    this.server = http.createServer((req, res) => {
-      let body = '';
-      req.on('data', (chunk: Buffer) => { body += chunk.toString(); });
-      req.on('end', () => { void this.dispatch(req, body, res); });
-    });
-    this.server.on('connection', (s) => { this.sockets.add(s); s.on('close', () => this.sockets.delete(s)); });
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', () => resolve()));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-    return this;
-  }
-
-  async stop(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    await new Promise<void>((resolve) => this.server?.close(() => resolve()) ?? resolve());
-  }
 
   // ---- test set-up and inspection
 
@@ -100,22 +77,9 @@ export class FakeNeutron {
     return [...this.floatingIps.values()].filter((f) => f.floatingIpAddress === address);
   }
 
-  /** Injects a fault on a route; "*" matches every route. */
-  fault(route: string, fault: Fault): void {
-    this.faults.push({ route, fault, left: fault.times ?? 1 });
-  }
-
-  clearFaults(): void {
-    this.faults.length = 0;
-  }
-
-  calls(route: string): RecordedRequest[] {
-    return this.requests.filter((r) => r.route === route);
-  }
-
   // ---- HTTP
 
-  private async dispatch(req: http.IncomingMessage, text: string, res: http.ServerResponse): Promise<void> {
+  protected async dispatch(req: http.IncomingMessage, text: string, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://fake');
     const method = req.method ?? 'GET';
     const path = url.pathname;
@@ -154,15 +118,6 @@ export class FakeNeutron {
       if (e instanceof NeutronHttpError) error(e.status, e.type, e.message);
       else error(500, 'HTTPInternalServerError', String(e));
     }
-  }
-
-  private takeFault(route: string): Fault | undefined {
-    const i = this.faults.findIndex((f) => f.left > 0 && (f.route === route || f.route === '*'));
-    if (i < 0) return undefined;
-    const f = this.faults[i];
-    f.left--;
-    if (f.left <= 0) this.faults.splice(i, 1);
-    return f.fault;
   }
 
   private floatingIp(id: string): FakeFloatingIp {

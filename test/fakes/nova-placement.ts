@@ -8,7 +8,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { FakeService, type Fault, type RecordedRequest } from './fake-service';
+
+export type { Fault, RecordedRequest };
 
 type Json = Record<string, unknown>;
 
@@ -78,27 +80,6 @@ export interface FakeProvider {
 }
 
 /** What to do instead of (or besides) answering a request. */
-export interface Fault {
-  /** Answer with this status (Nova/Placement error body). */
-  status?: number;
-  /** Wait this long before answering (with `status` or the normal answer). */
-  delayMs?: number;
-  /** Never answer (the client times out). */
-  hang?: boolean;
-  /** Do the work, then answer `status` anyway (the reply was lost). */
-  afterHandling?: boolean;
-  /** How many requests it applies to; default 1; Infinity for all. */
-  times?: number;
-}
-
-export interface RecordedRequest {
-  method: string;
-  path: string;
-  route: string;
-  body: unknown;
-  headers: http.IncomingHttpHeaders;
-}
-
 const STANDARD_CLASSES = ['VCPU', 'MEMORY_MB', 'DISK_GB'];
 const NOVA_MIN = [2, 1];
 const NOVA_MAX: [number, number] = [2, 95];
@@ -119,7 +100,7 @@ function parseVersion(v: string): [number, number] | null {
 }
 const atLeast = (v: [number, number], min: number[]) => v[0] > min[0] || (v[0] === min[0] && v[1] >= min[1]);
 
-export class FakeNovaPlacement {
+export class FakeNovaPlacement extends FakeService {
   readonly hypervisors: FakeHypervisor[] = [];
   readonly aggregates = new Map<number, FakeAggregate>();
   readonly servers = new Map<string, FakeServer>();
@@ -127,16 +108,11 @@ export class FakeNovaPlacement {
   readonly serverGroups = new Map<string, FakeServerGroup>();
   readonly providers = new Map<string, FakeProvider>();
   readonly resourceClasses = new Set<string>(STANDARD_CLASSES);
-  readonly requests: RecordedRequest[] = [];
   /** Expected X-Auth-Token; null accepts requests without one. */
   token: string | null = null;
   /** How long a deleted server takes to go away. */
   serverDeleteDelayMs = 0;
-  private readonly faults: { route: string; fault: Fault; left: number }[] = [];
   private nextAggregateId = 1;
-  private server: http.Server | null = null;
-  private readonly sockets = new Set<import('node:net').Socket>();
-  url = '';
 
   get novaUrl(): string {
     return `${this.url}/compute/v2.1`;
@@ -144,23 +120,6 @@ export class FakeNovaPlacement {
 
   get placementUrl(): string {
     return `${this.url}/placement`;
-  }
-
-  async start(): Promise<this> {
-    this.server = http.createServer((req, res) => {
-      let body = '';
-      req.on('data', (chunk: Buffer) => { body += chunk.toString(); });
-      req.on('end', () => { void this.dispatch(req, body, res); });
-    });
-    this.server.on('connection', (s) => { this.sockets.add(s); s.on('close', () => this.sockets.delete(s)); });
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', () => resolve()));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-    return this;
-  }
-
-  async stop(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    await new Promise<void>((resolve) => this.server?.close(() => resolve()) ?? resolve());
   }
 
   // ---- test set-up and inspection
@@ -202,23 +161,9 @@ export class FakeNovaPlacement {
     return s;
   }
 
-  /** Injects a fault on a route ("POST /os-aggregates/{id}/action:add_host"); "*" matches every route. */
-  fault(route: string, fault: Fault): void {
-    this.faults.push({ route, fault, left: fault.times ?? 1 });
-  }
-
-  clearFaults(): void {
-    this.faults.length = 0;
-  }
-
-  /** Requests made to a route. */
-  calls(route: string): RecordedRequest[] {
-    return this.requests.filter((r) => r.route === route);
-  }
-
   // ---- HTTP
 
-  private async dispatch(req: http.IncomingMessage, text: string, res: http.ServerResponse): Promise<void> {
+  protected async dispatch(req: http.IncomingMessage, text: string, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://fake');
     const method = req.method ?? 'GET';
     const isNova = url.pathname.startsWith('/compute/v2.1');
@@ -279,15 +224,6 @@ export class FakeNovaPlacement {
       if (e instanceof HttpError) error(e.status, e.message, e.placementCode);
       else error(500, String(e));
     }
-  }
-
-  private takeFault(route: string): Fault | undefined {
-    const i = this.faults.findIndex((f) => f.left > 0 && (f.route === route || f.route === '*'));
-    if (i < 0) return undefined;
-    const f = this.faults[i];
-    f.left--;
-    if (f.left <= 0) this.faults.splice(i, 1);
-    return f.fault;
   }
 
   // ---- Nova
