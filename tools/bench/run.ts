@@ -7,6 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { buildServices, type Services } from '../../src/cli/services';
 import { silentLogger } from '../../src/common';
 import { configWith } from '../../src/config';
@@ -47,6 +48,15 @@ interface Result {
   listLeases: Summary;
   allocations: Summary;
   eventLateness: Summary & { events: number };
+}
+
+/** Runs requests from a worker thread with `concurrency` clients; resolves with their durations. */
+function loadFromWorker(base: string, concurrency: number, requests: { method: string; path: string; body?: unknown }[]): Promise<{ durations: number[]; wallMs: number }> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(path.join(__dirname, 'load-worker.js'), { workerData: { base, concurrency, requests } });
+    worker.once('message', resolve);
+    worker.once('error', reject);
+  });
 }
 
 async function listen(services: Services): Promise<{ server: Server; base: string }> {
@@ -94,13 +104,15 @@ async function benchDialect(dialect: TestDialect, o: Options): Promise<Result> {
     const concOrigin = origin.getTime() + 800 * DAY;
     const creates = 1000;
     // Every client asks for the same few windows, so they compete for the same lowest-numbered hosts.
-    const concurrent = await timed(creates, 8, async (i) => {
+    const concurrent = await loadFromWorker(base, 8, Array.from({ length: creates }, (_, i) => {
       const slot = i % 20;
-      await call(base, 'POST', '/v1/leases', {
-        name: `conc-${i}`, start_date: iso(new Date(concOrigin + slot * 3_600_000)), end_date: iso(new Date(concOrigin + (slot + 1) * 3_600_000)),
-        reservations: [hostReservation],
-      });
-    });
+      return {
+        method: 'POST', path: '/v1/leases', body: {
+          name: `conc-${i}`, start_date: iso(new Date(concOrigin + slot * 3_600_000)), end_date: iso(new Date(concOrigin + (slot + 1) * 3_600_000)),
+          reservations: [hostReservation],
+        },
+      };
+    }));
 
     log('GET /v1/leases?limit=100');
     const list = await timed(200, 1, async () => { await call(base, 'GET', '/v1/leases?limit=100'); });
