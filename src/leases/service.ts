@@ -135,7 +135,7 @@ export class LeaseService {
     // The trust is an HTTP call to Keystone: made before the transaction, withdrawn if the transaction fails.
     lease.trustId = (await this.deps.trusts?.createForLease(ctx, projectId)) ?? null;
     const view = await this.inTransaction(async (tx) => {
-      await this.checkNameFree(tx, name, projectId, null);
+      // The unique index on (project, name) refuses a duplicate; inTransaction turns that into the 409.
       await this.repos.leases.insert(tx, lease);
       for (const [i, r] of reservations.entries()) {
         await this.repos.reservations.insert(tx, r);
