@@ -1,5 +1,7 @@
 import { InvalidInput } from '../common';
 
+export { renderLeaseDate, renderTimestamp } from '../common/dates';
+
 const LEASE_FORMAT_HELP = '%Y-%m-%d %H:%M';
 const BLAZAR_FORMAT = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2})$/;
 // Extension: seconds, fractions and an offset, with "T" or a space between date and time.
@@ -42,33 +44,6 @@ export function parseLeaseDate(value: unknown, now: Date): Date {
   const resultYear = result.getUTCFullYear();
   if (resultYear < 1000 || resultYear > 9999) throw invalid(value);
   return result;
-}
-
-const pad = (n: number, width = 2) => String(n).padStart(width, '0');
-
-function datePart(d: Date): string {
-  return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}`;
-}
-
-function timePart(d: Date): string {
-  return `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`;
-}
-
-/**
- * Lease and event dates as Blazar renders them: `2030-01-02T12:00:00.000000`. The CLI parses them with
- * `%Y-%m-%dT%H:%M:%S.%f` exactly, so the format must not vary.
- */
-export function renderLeaseDate(d: Date): string;
-export function renderLeaseDate(d: Date | null): string | null;
-export function renderLeaseDate(d: Date | null): string | null {
-  return d ? `${datePart(d)}T${timePart(d)}.${pad(d.getUTCMilliseconds(), 3)}000` : null;
-}
-
-/** created_at / updated_at as Blazar renders them: `2030-01-02 12:00:00`. */
-export function renderTimestamp(d: Date): string;
-export function renderTimestamp(d: Date | null): string | null;
-export function renderTimestamp(d: Date | null): string | null {
-  return d ? `${datePart(d)} ${timePart(d)}` : null;
 }
 
 /** Blazar accepts a start in the current minute: "now" is compared at minute precision. */

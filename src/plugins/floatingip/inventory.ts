@@ -1,9 +1,9 @@
+import { renderTimestamp } from '../../common';
 import { randomUUID } from 'node:crypto';
 import { isIP } from 'node:net';
 import { Conflict, InvalidInput, NotFound, type Clock } from '../../common';
 import type { Database, FloatingIpRecord, Repositories } from '../../db';
 
-const stamp = (d: Date | null) => (d ? d.toISOString().replace('T', ' ').slice(0, 19) : null);
 
 function render(ip: FloatingIpRecord): Record<string, unknown> {
   return {
@@ -12,8 +12,8 @@ function render(ip: FloatingIpRecord): Record<string, unknown> {
     subnet_id: ip.subnetId,
     floating_ip_address: ip.floatingIpAddress,
     reservable: ip.reservable,
-    created_at: stamp(ip.createdAt),
-    updated_at: stamp(ip.updatedAt),
+    created_at: renderTimestamp(ip.createdAt),
+    updated_at: renderTimestamp(ip.updatedAt),
   };
 }
 

@@ -1,6 +1,6 @@
+import { renderTimestamp } from '../../common';
 import type { HostRecord } from '../../db';
 
-const stamp = (d: Date | null) => (d ? d.toISOString().replace('T', ' ').slice(0, 19) : null);
 
 /** A host as Blazar shows it: its columns, then every extra capability flattened in as a string. */
 export function renderHost(h: HostRecord): Record<string, unknown> {
@@ -19,7 +19,7 @@ export function renderHost(h: HostRecord): Record<string, unknown> {
     status: h.status,
     reservable: h.reservable,
     trust_id: h.trustId,
-    created_at: stamp(h.createdAt),
-    updated_at: stamp(h.updatedAt),
+    created_at: renderTimestamp(h.createdAt),
+    updated_at: renderTimestamp(h.updatedAt),
   };
 }

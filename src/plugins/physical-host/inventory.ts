@@ -1,4 +1,4 @@
-import { Conflict, InvalidInput, NotFound, type Clock, type Logger } from '../../common';
+import { Conflict, InvalidInput, NotFound, renderLeaseDate, type Clock, type Logger } from '../../common';
 import type { CapabilityValue, Database, HostRecord, NewHost, Repositories, Tx } from '../../db';
 import { capabilityNumber, evaluateFilter, parseFilter, referencedKeys, HOST_COLUMNS } from '../filter';
 import { renderHost } from './host-view';
@@ -220,7 +220,7 @@ export class HostInventory {
     }
     for (const a of rows) {
       const list = byHost.get(a.hostId) ?? [];
-      list.push({ id: a.reservationId, lease_id: a.leaseId, start_date: leaseDate(a.startDate), end_date: leaseDate(a.endDate) });
+      list.push({ id: a.reservationId, lease_id: a.leaseId, start_date: renderLeaseDate(a.startDate), end_date: renderLeaseDate(a.endDate) });
       byHost.set(a.hostId, list);
     }
     return [...byHost.entries()].map(([hostId, reservations]) => ({ resource_id: String(hostId), reservations }));
@@ -281,4 +281,3 @@ export class HostInventory {
   }
 }
 
-const leaseDate = (d: Date) => `${d.toISOString().slice(0, 19)}.000000`;

@@ -1,15 +1,15 @@
+import { renderTimestamp } from '../../common';
 import { randomUUID } from 'node:crypto';
 import { Conflict, InvalidInput, NotFound, type Clock } from '../../common';
 import { isUniqueViolation, type Database, type Repositories, type VolumePoolRecord } from '../../db';
 
-const stamp = (d: Date | null) => (d ? d.toISOString().replace('T', ' ').slice(0, 19) : null);
 const MAX = 2_147_483_647;
 /** The far end of "now or later" when checking what a pool holds. */
 const FOREVER = new Date('9999-12-31T00:00:00Z');
 
 function render(p: VolumePoolRecord): Record<string, unknown> {
   return {
-    id: p.id, name: p.name, capacity_gb: p.capacityGb, volume_type: p.volumeType, created_at: stamp(p.createdAt), updated_at: stamp(p.updatedAt),
+    id: p.id, name: p.name, capacity_gb: p.capacityGb, volume_type: p.volumeType, created_at: renderTimestamp(p.createdAt), updated_at: renderTimestamp(p.updatedAt),
   };
 }
 
