@@ -4,6 +4,7 @@ import * as initial from './migrations/001-initial-schema';
 import * as instanceAllocations from './migrations/002-instance-allocations';
 import * as floatingipAllocations from './migrations/003-floatingip-allocations';
 import * as volumePools from './migrations/004-volume-pools';
+import * as allocationEndIndex from './migrations/005-allocation-end-index';
 
 /** Migrations in order. Each is a module with `up` and `down`; names never change once released. */
 const MIGRATIONS = [
@@ -11,6 +12,7 @@ const MIGRATIONS = [
   { name: '002-instance-allocations', module: instanceAllocations },
   { name: '003-floatingip-allocations', module: floatingipAllocations },
   { name: '004-volume-pools', module: volumePools },
+  { name: '005-allocation-end-index', module: allocationEndIndex },
 ];
 
 function migrator(db: Database) {

@@ -19,6 +19,11 @@ export interface FreeHostQuery {
   onlyHostIds?: readonly number[];
   excludeHostIds?: readonly number[];
   limit?: number;
+  /**
+   * Lock the hosts found (FOR UPDATE SKIP LOCKED: rows other transactions hold are passed over). The locks
+   * are taken as the scan meets the rows, so the answer still needs reading again: see claimFree.
+   */
+  skipLockedLock?: boolean;
 }
 
 function toAllocation(row: Record<string, unknown>): AllocationRecord {
@@ -61,9 +66,43 @@ export class HostAllocationRepository {
     where.push('NOT EXISTS (SELECT 1 FROM instance_allocations i WHERE i.host_id = h.id AND i.start_date < ? AND i.end_date > ?)');
     params.push(sqlDate(q.window.end), sqlDate(q.window.start));
     const limit = q.limit === undefined ? '' : ` LIMIT ${Math.floor(q.limit)}`;
+    const lock = q.skipLockedLock && this.db.dialect !== 'sqlite' ? ' FOR UPDATE SKIP LOCKED' : '';
+    // The primary key's order is the scan's: with LIMIT and a lock, only the rows returned stay locked.
+    const hint = lock && this.db.dialect === 'mysql' ? ' FORCE INDEX (PRIMARY)' : '';
     const rows = await this.db.select<{ id: number }>(
-      `SELECT h.id FROM hosts h WHERE ${where.join(' AND ')} ORDER BY h.id${limit}`, params, tx);
+      `SELECT h.id FROM hosts h${hint} WHERE ${where.join(' AND ')} ORDER BY h.id${limit}${lock}`, params, tx);
     return rows.map((r) => Number(r.id));
+  }
+
+  /**
+   * Up to `want` free hosts, lowest ids first, locked for the transaction, so that the allocations inserted for
+   * them cannot collide with another transaction's. On engines with row locks, one statement finds and locks
+   * candidates, passing over rows other transactions hold (concurrent requests for one window spread over the
+   * hosts instead of queueing on the same rows), and a second reads them again, since the first judged them
+   * by a snapshot taken before its locks. Only when that falls short are the hosts others hold waited for and
+   * judged once they are released. SQLite's single writer needs neither locks nor a second look.
+   */
+  async claimFree(tx: Tx, q: FreeHostQuery, want: number): Promise<number[]> {
+    if (want <= 0) return [];
+    if (this.db.dialect === 'sqlite') return this.findFree(tx, { ...q, limit: want });
+    const chosen: number[] = [];
+    const tried = [...(q.excludeHostIds ?? [])];
+    const judge = async (locked: number[]) => {
+      const free = await this.findFree(tx, { ...q, excludeHostIds: undefined, onlyHostIds: locked, limit: undefined });
+      chosen.push(...free.slice(0, want - chosen.length));
+    };
+    while (chosen.length < want) {
+      const locked = await this.findFree(tx, { ...q, excludeHostIds: tried, limit: want - chosen.length, skipLockedLock: true });
+      if (!locked.length) break;
+      tried.push(...locked);
+      await judge(locked);
+    }
+    if (chosen.length < want) {
+      // What still looks free is held by other transactions (or was freed meanwhile): wait, then judge.
+      const held = await this.findFree(tx, { ...q, excludeHostIds: tried, limit: undefined });
+      if (held.length) await judge(await this.lockHosts(tx, held));
+    }
+    return chosen;
   }
 
   /** How many reservable hosts meet the conditions, busy or not (for "not enough hosts" messages). */

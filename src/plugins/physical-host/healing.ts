@@ -57,25 +57,9 @@ export class HostReplacer {
     });
   }
 
-  private async pick(tx: Tx, conditions: HostCondition[], window: Window, want: number): Promise<number[]> {
-    const allocations = this.repos.hostAllocations;
-    const chosen: number[] = [];
-    const skip: number[] = [];
-    const busy: number[] = [];
-    const take = async (candidates: number[], skipLocked: boolean) => {
-      const locked = await allocations.lockHosts(tx, candidates, { skipLocked });
-      busy.push(...candidates.filter((id) => !locked.includes(id)));
-      const free = await allocations.findFree(tx, { conditions, window, onlyHostIds: locked });
-      chosen.push(...free.slice(0, want - chosen.length));
-    };
-    while (chosen.length < want) {
-      const candidates = await allocations.findFree(tx, { conditions, window, excludeHostIds: skip, limit: want - chosen.length });
-      if (!candidates.length) break;
-      skip.push(...candidates);
-      await take(candidates, true);
-    }
-    if (chosen.length < want && busy.length) await take(busy.splice(0), false);
-    return chosen;
+  /** Up to `want` free hosts, locked for this transaction (see HostAllocationRepository.claimFree). */
+  private pick(tx: Tx, conditions: HostCondition[], window: Window, want: number): Promise<number[]> {
+    return this.repos.hostAllocations.claimFree(tx, { conditions, window }, want);
   }
 }
 

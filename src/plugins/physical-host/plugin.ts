@@ -16,8 +16,9 @@ const minutes = (n: number) => n * 60_000;
 
 /**
  * Whole compute hosts for the lease window. Hosts are chosen by one set-based query; on engines with row
- * locks the chosen hosts are locked in id order and re-checked, so two concurrent requests never get the
- * same host (on SQLite the single writer gives the same guarantee).
+ * locks the chosen hosts are locked as that query finds them (skipping those other transactions hold) and
+ * re-checked, so two concurrent requests never get the same host (on SQLite the single writer gives the
+ * same guarantee).
  */
 export class PhysicalHostPlugin implements ResourcePlugin {
   readonly resourceType = PHYSICAL_HOST;
@@ -118,34 +119,11 @@ export class PhysicalHostPlugin implements ResourcePlugin {
     });
   }
 
-  /**
-   * Up to `want` free hosts, lowest ids first. Candidates are read, locked in id order and read again: a host
-   * another transaction took meanwhile drops out and the next candidates are tried. Hosts another transaction
-   * is busy with are skipped rather than waited for, so concurrent requests for one window spread over the
-   * hosts instead of queueing on the same rows; only when the rest falls short are those hosts waited for.
-   */
-  private async pick(tx: Tx, conditions: HostCondition[], window: Window, want: number, reservationId: string, exclude: number[]): Promise<number[]> {
-    const allocations = this.repos.hostAllocations;
-    const widened = this.widen(window);
-    const chosen: number[] = [];
-    const skip = [...exclude];
-    const busy: number[] = [];
-    const take = async (candidates: number[], skipLocked: boolean) => {
-      const locked = await allocations.lockHosts(tx, candidates, { skipLocked });
-      busy.push(...candidates.filter((id) => !locked.includes(id)));
-      const free = await allocations.findFree(tx, { conditions, window: widened, ignoreReservationId: reservationId, onlyHostIds: locked });
-      chosen.push(...free.slice(0, want - chosen.length));
-    };
-    while (chosen.length < want) {
-      const candidates = await allocations.findFree(tx, {
-        conditions, window: widened, ignoreReservationId: reservationId, excludeHostIds: skip, limit: want - chosen.length,
-      });
-      if (!candidates.length) break;
-      skip.push(...candidates);
-      await take(candidates, true);
-    }
-    if (chosen.length < want && busy.length) await take(busy.splice(0), false);
-    return chosen;
+  /** Up to `want` free hosts, lowest ids first, locked for this transaction (see HostAllocationRepository.claimFree). */
+  private pick(tx: Tx, conditions: HostCondition[], window: Window, want: number, reservationId: string, exclude: number[]): Promise<number[]> {
+    return this.repos.hostAllocations.claimFree(tx, {
+      conditions, window: this.widen(window), ignoreReservationId: reservationId, excludeHostIds: exclude,
+    }, want);
   }
 
   private async notEnough(tx: Tx, params: HostReservationParams, conditions: HostCondition[], window: Window, reservationId: string): Promise<NotEnoughResources> {

@@ -5,7 +5,7 @@ import { openDb, type Db } from './helpers';
 const TABLES = ['leases', 'reservations', 'events', 'hosts', 'resource_properties', 'host_extra_capabilities',
   'computehost_allocations', 'floatingips', 'notifications', 'instance_allocations',
   'volume_pools', 'volume_allocations', 'floatingip_allocations'];
-const ALL = ['001-initial-schema', '002-instance-allocations', '003-floatingip-allocations', '004-volume-pools'];
+const ALL = ['001-initial-schema', '002-instance-allocations', '003-floatingip-allocations', '004-volume-pools', '005-allocation-end-index'];
 
 describe.each(DIALECTS)('migrations on %s', (dialect) => {
   let t: Db;
@@ -42,5 +42,27 @@ describe.each(DIALECTS)('migrations on %s', (dialect) => {
     } finally {
       await other.close();
     }
+  });
+});
+
+describe.each(DIALECTS)('allocation indexes on %s', (dialect) => {
+  let t: Db;
+  beforeAll(async () => { t = await openDb(dialect, { migrate: true }); });
+  afterAll(async () => { await t.close(); });
+
+  const columnsOf = async (table: string) => {
+    const indexes = await t.db.sequelize.getQueryInterface().showIndex(table) as { name: string; fields: { attribute: string }[] }[];
+    return Object.fromEntries(indexes.map((i) => [i.name, i.fields.map((f) => f.attribute)]));
+  };
+
+  it.each([
+    ['computehost_allocations', 'host_id', 'allocations'],
+    ['instance_allocations', 'host_id', 'instance_allocations'],
+    ['floatingip_allocations', 'floatingip_id', 'floatingip_allocations'],
+    ['volume_allocations', 'pool_id', 'volume_allocations'],
+  ])('%s: the overlap index starts at the end date, so ended allocations are not read', async (table, column, prefix) => {
+    const indexes = await columnsOf(table);
+    expect(indexes[`${prefix}_until`]).toEqual([column, 'end_date', 'start_date']);
+    expect(indexes[`${prefix}_overlap`]).toBeUndefined();
   });
 });
