@@ -4,6 +4,12 @@ export const START_LEASE = 'start_lease';
 export const END_LEASE = 'end_lease';
 export const BEFORE_END_LEASE = 'before_end_lease';
 export const BEFORE_START_LEASE = 'before_start_lease';
+/**
+ * Not planned from the dates: scheduled (due at once) in the transaction that changes an active lease's resources
+ * in a way the cloud must follow (a raised amount, healing), so that the change is applied once committed, with
+ * the claims and retries of every event. It runs the plugins' `onUpdate` and says `lease.event.update_lease`.
+ */
+export const UPDATE_LEASE = 'update_lease';
 
 /** Run order for events due at the same instant: heads-up, start, user events, before-end, end. */
 export const EVENT_SEQUENCE: Record<string, number> = {

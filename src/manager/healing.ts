@@ -1,13 +1,14 @@
 import type { Clock, Logger } from '../common';
-import type { Database, HostRecord, Repositories } from '../db';
-import { renderLease } from '../leases';
+import type { Database, HostRecord, Repositories, ReservationRecord, Tx, Window } from '../db';
+import { renderLease, scheduleLeaseUpdate } from '../leases';
 import type { Notifier } from '../notifications';
 import type { NovaClient, NovaHypervisor, NovaService } from '../openstack';
 import type { PluginRegistry } from '../plugins';
 import {
   FAILED_HOST_STATUSES, isFailedStatus, PHYSICAL_HOST, serviceHostOf, type HostFailure, type HostReplacer,
-  type ReservationAggregateSync,
+  type Replacement, type ReservationAggregateSync,
 } from '../plugins/physical-host';
+import { VIRTUAL_INSTANCE, type InstanceSlotReplacer } from '../plugins/virtual-instance';
 
 /** What Nova says is wrong with a registered host, or null when its compute service is up and enabled. */
 export function hostFailure(host: Pick<HostRecord, 'hypervisorHostname' | 'serviceName'>, services: readonly NovaService[],
@@ -42,6 +43,10 @@ export interface HostHealerDeps {
   nova: NovaClient;
   replacer: HostReplacer;
   aggregates: ReservationAggregateSync;
+  /** Moves the slots of virtual:instance reservations off failed hosts; null when that type is not enabled. */
+  instances?: InstanceSlotReplacer | null;
+  /** Called after a run scheduled `update_lease` events, so an in-process event runner looks at once. */
+  onEventsChanged?: () => void;
   notifier: Notifier;
   plugins: PluginRegistry;
   clock: Clock;
@@ -57,6 +62,11 @@ export interface HostHealerDeps {
  *   lease, whose aggregate then gets the new host), sets missing_resources while a failed host is still held and
  *   resources_changed once a host was replaced, and keeps the lease's degraded flag equal to "some reservation
  *   misses resources" (both flags are cleared again when the hosts are back);
+ * - virtual:instance reservations likewise, counted in slots: the slots a reservation holds on a failed host move
+ *   together to hosts with room under its affinity rule and filter; for an active one the transaction also
+ *   schedules the lease's `update_lease` event, through which the cloud follows (new hosts join its aggregate
+ *   and get inventory, its instances on the failed host are deleted and that host leaves), retried like any event;
+ *   it schedules it too when an active one is healed by its hosts coming back (one gone from Nova was left out);
  * - announces reservation.degraded (WARN) and reservation.healed (INFO) in the transaction of the change.
  * A run changes only what differs from what the database records, so running it again changes nothing more.
  */
@@ -101,15 +111,20 @@ export class HostHealer {
       }
     }
 
-    // 2. Reservations holding failed hosts, or flagged as missing some.
-    for (const target of await repos.hostAllocations.reservationsToHeal(now, FAILED_HOST_STATUSES)) {
-      try {
-        await this.heal(target.reservationId, target.leaseId, newlyFailed, report);
-      } catch (error) {
-        logger.error(`host healing: reservation ${target.reservationId} could not be healed; next run tries again`,
-          { lease_id: target.leaseId, error: String(error) });
+    // 2. Reservations holding failed hosts, or flagged as missing some: whole hosts, then instance slots.
+    const kinds = [this.hostKind(), ...(this.deps.instances ? [this.instanceKind(this.deps.instances)] : [])];
+    let scheduled = false;
+    for (const kind of kinds) {
+      for (const target of await kind.targets(now)) {
+        try {
+          if (await this.heal(kind, target.reservationId, target.leaseId, newlyFailed, report)) scheduled = true;
+        } catch (error) {
+          logger.error(`host healing: reservation ${target.reservationId} could not be healed; next run tries again`,
+            { lease_id: target.leaseId, error: String(error) });
+        }
       }
     }
+    if (scheduled) this.deps.onEventsChanged?.();
 
     // 3. Active reservations that had hosts replaced: their aggregate follows their allocations.
     const active = (await repos.reservations.listWithLeaseStatus(PHYSICAL_HOST, { leaseStatuses: ['ACTIVE'] }))
@@ -136,27 +151,56 @@ export class HostHealer {
     return report;
   }
 
-  /** One reservation, in one transaction under its lease's row lock (as lease updates and events take it). */
-  private async heal(reservationId: string, leaseId: string, newlyFailed: ReadonlySet<number>, report: HealingReport): Promise<void> {
-    const { db, repos, replacer, notifier, plugins, clock } = this.deps;
+  /** physical:host reservations: whole hosts replaced; an active one's aggregate follows in step 3. */
+  private hostKind(): HealingKind {
+    const { repos, replacer } = this.deps;
+    return {
+      targets: (now) => repos.hostAllocations.reservationsToHeal(now, FAILED_HOST_STATUSES),
+      allocations: (tx, reservationId) => repos.hostAllocations.list({ reservationId }, tx),
+      replace: (tx, reservation, failed, window) => replacer.replace(tx, reservation, failed, window),
+      scheduleUpdate: false,
+    };
+  }
+
+  /** virtual:instance reservations: slots moved; an active one's cloud follows through `update_lease`. */
+  private instanceKind(instances: InstanceSlotReplacer): HealingKind {
+    const { repos } = this.deps;
+    return {
+      // virtual:stack reservations hold slots too, but their stack is Heat's: they are not moved here.
+      targets: (now) => repos.instanceAllocations.reservationsToHeal(now, FAILED_HOST_STATUSES, [VIRTUAL_INSTANCE]),
+      allocations: (tx, reservationId) => repos.instanceAllocations.list({ reservationId }, tx),
+      replace: (tx, reservation, failed, window) => instances.replace(tx, reservation, failed, window),
+      scheduleUpdate: true,
+    };
+  }
+
+  /**
+   * One reservation, in one transaction under its lease's row lock (as lease updates and events take it).
+   * Resolves true when it scheduled an `update_lease` event.
+   */
+  private async heal(kind: HealingKind, reservationId: string, leaseId: string, newlyFailed: ReadonlySet<number>,
+    report: HealingReport): Promise<boolean> {
+    const { db, repos, notifier, plugins, clock } = this.deps;
     const now = clock.now();
     const outcome = await db.transaction(async (tx) => {
       const lease = await repos.leases.getForUpdate(tx, leaseId);
       const reservation = await repos.reservations.get(reservationId, tx);
       if (!lease || !reservation || (reservation.status !== 'pending' && reservation.status !== 'active')) return null;
-      const allocations = (await repos.hostAllocations.list({ reservationId }, tx)).filter((a) => a.endDate > now);
+      const allocations = (await kind.allocations(tx, reservationId)).filter((a) => a.endDate > now);
       if (!allocations.length) return null;
-      const statuses = await repos.hosts.statusesOf(tx, allocations.map((a) => a.hostId));
-      const failed = allocations.filter((a) => isFailedStatus(statuses.get(a.hostId))).map((a) => a.hostId);
+      const hostIds = [...new Set(allocations.map((a) => a.hostId))];
+      const statuses = await repos.hosts.statusesOf(tx, hostIds);
+      const failed = hostIds.filter((id) => isFailedStatus(statuses.get(id)));
 
       let replacement = { removed: [] as number[], added: [] as number[] };
       const replaceable = (reservation.status === 'pending' && lease.status === 'PENDING')
         || (reservation.status === 'active' && lease.status === 'ACTIVE');
       if (failed.length && replaceable) {
-        const { startDate, endDate } = allocations[0];
+        const startDate = new Date(Math.min(...allocations.map((a) => a.startDate.getTime())));
+        const endDate = new Date(Math.max(...allocations.map((a) => a.endDate.getTime())));
         // An active reservation needs its new host from now on only.
         const start = reservation.status === 'active' && startDate < now ? now : startDate;
-        replacement = await replacer.replace(tx, reservation, failed, { start, end: endDate });
+        replacement = await kind.replace(tx, reservation, failed, { start, end: endDate });
       }
       const missing = failed.filter((id) => !replacement.removed.includes(id));
       const missingNow = missing.length > 0;
@@ -167,6 +211,10 @@ export class HostHealer {
 
       await repos.reservations.setFlags(tx, reservationId,
         { missingResources: missingNow, ...(added.length ? { resourcesChanged: true } : {}) }, now);
+      // The cloud follows an active reservation's new slots once this commits (the event is retried until it does);
+      // also when its hosts came back, since one gone from Nova was left out of the cloud meanwhile.
+      const update = (added.length || healed) && kind.scheduleUpdate && reservation.status === 'active' && lease.status === 'ACTIVE'
+        ? await scheduleLeaseUpdate(repos, tx, leaseId, now) : null;
       const reservations = await repos.reservations.listByLeases([leaseId], tx);
       const degraded = reservations.some((r) => r.missingResources);
       if (degraded !== lease.degraded) await repos.leases.update(tx, leaseId, { degraded, updatedAt: now });
@@ -185,9 +233,9 @@ export class HostHealer {
           { leaseId, priority: 'INFO' });
         announced.healed = true;
       }
-      return { ...announced, replacement };
+      return { ...announced, replacement, scheduled: update !== null };
     });
-    if (!outcome) return;
+    if (!outcome) return false;
     if (outcome.degraded) report.degraded.push(reservationId);
     if (outcome.healed) report.healed.push(reservationId);
     if (outcome.replacement.added.length) {
@@ -195,5 +243,18 @@ export class HostHealer {
       this.deps.logger.warning(`host healing: reservation ${reservationId}: host(s) ${outcome.replacement.removed.join(', ')} `
         + `replaced by ${outcome.replacement.added.join(', ')}`, { lease_id: leaseId });
     }
+    return outcome.scheduled;
   }
+}
+
+/** How healing treats the reservations of one resource type that hold hosts. */
+interface HealingKind {
+  /** Pending or active reservations holding a failed host, or flagged missing_resources. */
+  targets(now: Date): Promise<{ reservationId: string; leaseId: string }[]>;
+  /** The reservation's allocations (one or more per host), each with its window. */
+  allocations(tx: Tx, reservationId: string): Promise<{ hostId: number; startDate: Date; endDate: Date }[]>;
+  /** Puts other hosts in place of failed ones, as far as free capacity allows (inside `tx`). */
+  replace(tx: Tx, reservation: ReservationRecord, failed: number[], window: Window): Promise<Replacement>;
+  /** Whether an active reservation's replacement reaches the cloud through the lease's `update_lease` event. */
+  scheduleUpdate: boolean;
 }

@@ -34,9 +34,11 @@ export interface ResourcePlugin {
 
   /**
    * Re-checks and re-allocates after the window or the parameters changed, keeping the resources already held
-   * where they still fit. `reservation.params` are the new parameters.
+   * where they still fit. `reservation.params` are the new parameters. Resolves true when the lease has started
+   * and the resources changed in a way the cloud must follow: the lease service then schedules an
+   * `update_lease` event in the same transaction, which runs `onUpdate` once the change is committed.
    */
-  reallocate(tx: Tx, reservation: ReservationRecord, window: Window, started: boolean): Promise<void>;
+  reallocate(tx: Tx, reservation: ReservationRecord, window: Window, started: boolean): Promise<boolean | void>;
 
   /** Releases everything the reservation holds. */
   release(tx: Tx, reservation: ReservationRecord): Promise<void>;
@@ -49,6 +51,13 @@ export interface ResourcePlugin {
 
   onStart(args: HookArgs): Promise<void>;
   onEnd(args: HookArgs): Promise<void>;
+  /**
+   * Brings the cloud in line with the resources of a reservation whose lease is active, after a committed change
+   * to them (a raised amount, healing): run by the `update_lease` event that change scheduled in its own
+   * transaction, so a crash or a failure between the two is retried like any event. Must be idempotent and do
+   * nothing unless the lease is ACTIVE.
+   */
+  onUpdate?(args: HookArgs): Promise<void>;
   beforeEnd(args: HookArgs): Promise<void>;
   beforeStart(args: HookArgs): Promise<void>;
 }

@@ -76,8 +76,13 @@ export interface FakeProvider {
   uuid: string;
   name: string;
   generation: number;
+  /** null for a root provider (a compute node). */
+  parentUuid: string | null;
   inventories: Record<string, Json & { total: number }>;
 }
+
+/** What one consumer (an instance) holds, by provider uuid then resource class. */
+export type FakeAllocation = Record<string, Record<string, number>>;
 
 /** What to do instead of (or besides) answering a request. */
 const STANDARD_CLASSES = ['VCPU', 'MEMORY_MB', 'DISK_GB'];
@@ -108,11 +113,14 @@ export class FakeNovaPlacement extends FakeService {
   readonly serverGroups = new Map<string, FakeServerGroup>();
   readonly providers = new Map<string, FakeProvider>();
   readonly resourceClasses = new Set<string>(STANDARD_CLASSES);
+  /** Placement allocations by consumer (server) uuid. */
+  readonly allocations = new Map<string, FakeAllocation>();
   /** Expected X-Auth-Token; null accepts requests without one. */
   token: string | null = null;
   /** How long a deleted server takes to go away. */
   serverDeleteDelayMs = 0;
   private nextAggregateId = 1;
+  private racesLeft = 0;
 
   get novaUrl(): string {
     return `${this.url}/compute/v2.1`;
@@ -133,7 +141,7 @@ export class FakeNovaPlacement extends FakeService {
     };
     this.hypervisors.push(h);
     this.providers.set(h.providerUuid, {
-      uuid: h.providerUuid, name: h.hypervisorHostname, generation: 1,
+      uuid: h.providerUuid, name: h.hypervisorHostname, generation: 1, parentUuid: null,
       inventories: {
         VCPU: { total: h.vcpus, reserved: 0, min_unit: 1, max_unit: h.vcpus, step_size: 1, allocation_ratio: 16 },
         MEMORY_MB: { total: h.memoryMb, reserved: 512, min_unit: 1, max_unit: h.memoryMb, step_size: 1, allocation_ratio: 1.5 },
@@ -154,11 +162,54 @@ export class FakeNovaPlacement extends FakeService {
     return [...this.aggregates.values()].find((a) => a.name === name);
   }
 
-  /** A server (instance) on a host. */
+  /**
+   * A server (instance) on a host. When its flavor asks for custom resources (`resources:CUSTOM_...` extra specs),
+   * they are allocated in Placement from a provider of the host's tree, as the scheduler would; with no such
+   * provider having room this throws, as the boot would fail (NoValidHost).
+   */
   addServer(host: string, fields: Partial<FakeServer> = {}): FakeServer {
     const s: FakeServer = { id: randomUUID(), name: `vm-${this.servers.size + 1}`, host, flavorId: '1', tenantId: 'demo', status: 'ACTIVE', ...fields };
+    const specs = this.flavors.get(s.flavorId)?.extraSpecs ?? {};
+    const wanted = Object.entries(specs).filter(([k]) => /^resources:CUSTOM_/.test(k)).map(([k, v]) => [k.slice('resources:'.length), Number(v)] as const);
+    if (wanted.length) {
+      const root = this.hypervisors.find((h) => h.serviceHost === host)?.providerUuid;
+      const allocation: FakeAllocation = {};
+      for (const [rc, amount] of wanted) {
+        const from = [...this.providers.values()].find((p) => root && this.rootOf(p.uuid) === root && p.inventories[rc]
+          && p.inventories[rc].total - this.used(p.uuid, rc) >= amount);
+        if (!from) throw new Error(`No valid host: no provider under ${host} has ${amount} ${rc} free`);
+        allocation[from.uuid] = { ...allocation[from.uuid], [rc]: amount };
+      }
+      this.allocations.set(s.id, allocation);
+    }
     this.servers.set(s.id, s);
     return s;
+  }
+
+  /** How much of a class consumers hold on a provider. */
+  used(providerUuid: string, resourceClass: string): number {
+    let n = 0;
+    for (const a of this.allocations.values()) n += a[providerUuid]?.[resourceClass] ?? 0;
+    return n;
+  }
+
+  /** The providers whose parent is `uuid`. */
+  childrenOf(uuid: string): FakeProvider[] {
+    return [...this.providers.values()].filter((p) => p.parentUuid === uuid);
+  }
+
+  /**
+   * Makes the next `times` inventory writes lose a race: just before each is handled, someone else (nova-compute's
+   * periodic update of its provider tree) changes the provider, so the write's generation is stale.
+   */
+  raceInventoryWrites(times = 1): void {
+    this.racesLeft += times;
+  }
+
+  private rootOf(uuid: string): string {
+    let p = this.providers.get(uuid);
+    while (p?.parentUuid) p = this.providers.get(p.parentUuid);
+    return p?.uuid ?? uuid;
   }
 
   // ---- HTTP
@@ -402,7 +453,11 @@ export class FakeNovaPlacement extends FakeService {
   private reapServers(): void {
     const now = Date.now();
     for (const s of [...this.servers.values()]) {
-      if (s.deletingSince !== undefined && now - s.deletingSince >= this.serverDeleteDelayMs) this.servers.delete(s.id);
+      if (s.deletingSince !== undefined && now - s.deletingSince >= this.serverDeleteDelayMs) {
+        // Nova removes a deleted instance's allocations (also when it deletes it locally on a down compute host).
+        this.servers.delete(s.id);
+        this.allocations.delete(s.id);
+      }
     }
   }
 
@@ -450,13 +505,65 @@ export class FakeNovaPlacement extends FakeService {
 
   // ---- Placement
 
+  private showProvider(p: FakeProvider, v: [number, number]): Json {
+    const out: Json = { uuid: p.uuid, name: p.name, generation: p.generation };
+    if (atLeast(v, [1, 14])) Object.assign(out, { parent_provider_uuid: p.parentUuid, root_provider_uuid: this.rootOf(p.uuid) });
+    return out;
+  }
+
+  private provider(uuid: string): FakeProvider {
+    const p = this.providers.get(uuid);
+    if (!p) throw new HttpError(404, `No resource provider with uuid ${uuid} found`, 'placement.resource_provider.not_found');
+    return p;
+  }
+
   private placement(method: string, path: string, q: URLSearchParams, body: unknown, v: [number, number]): { status: number; body?: unknown } {
+    this.reapServers();
     const seg = path.split('/').filter(Boolean);
     const b = (body ?? {}) as Json;
     if (method === 'GET' && path === '/resource_providers') {
       const name = q.get('name');
-      const list = [...this.providers.values()].filter((p) => name === null || p.name === name);
-      return { status: 200, body: { resource_providers: list.map((p) => ({ uuid: p.uuid, name: p.name, generation: p.generation })) } };
+      const inTree = q.get('in_tree');
+      if (inTree !== null && !atLeast(v, [1, 14])) throw new HttpError(400, "Invalid query string parameters: Additional properties are not allowed ('in_tree' was unexpected)");
+      const list = [...this.providers.values()].filter((p) => (name === null || p.name === name)
+        && (inTree === null || this.rootOf(p.uuid) === this.rootOf(inTree)));
+      return { status: 200, body: { resource_providers: list.map((p) => this.showProvider(p, v)) } };
+    }
+    if (method === 'POST' && path === '/resource_providers') {
+      // Placement's contract: unique names and uuids (409 placement.duplicate_name), a parent that exists (400),
+      // parent_provider_uuid only from 1.14, the new provider in the answer from 1.20 (before: 201, no body).
+      const allowed = atLeast(v, [1, 14]) ? ['name', 'uuid', 'parent_provider_uuid'] : ['name', 'uuid'];
+      const extra = Object.keys(b).find((k) => !allowed.includes(k));
+      if (extra) throw new HttpError(400, `JSON does not validate: Additional properties are not allowed ('${extra}' was unexpected)`);
+      if (typeof b.name !== 'string' || !b.name || b.name.length > 200) throw new HttpError(400, "JSON does not validate: 'name' is a required property");
+      const uuid = typeof b.uuid === 'string' ? b.uuid : randomUUID();
+      const parent = b.parent_provider_uuid ?? null;
+      if ([...this.providers.values()].some((p) => p.name === b.name)) {
+        throw new HttpError(409, `Conflicting resource provider name: ${b.name} already exists.`, 'placement.duplicate_name');
+      }
+      if (this.providers.has(uuid)) throw new HttpError(409, `Conflicting resource provider uuid: ${uuid} already exists.`, 'placement.duplicate_name');
+      if (parent !== null && (typeof parent !== 'string' || !this.providers.has(parent))) {
+        throw new HttpError(400, `Unable to create resource provider "${b.name}", ${uuid}: Unable to create: parent provider UUID does not exist.`);
+      }
+      const p: FakeProvider = { uuid, name: b.name, generation: 0, parentUuid: parent as string | null, inventories: {} };
+      this.providers.set(uuid, p);
+      return atLeast(v, [1, 20]) ? { status: 200, body: this.showProvider(p, v) } : { status: 201 };
+    }
+    if (seg[0] === 'resource_providers' && seg.length === 2) {
+      const p = this.provider(seg[1]);
+      if (method === 'GET') return { status: 200, body: this.showProvider(p, v) };
+      if (method === 'DELETE') {
+        if (this.childrenOf(p.uuid).length) {
+          throw new HttpError(409, `Unable to delete parent resource provider ${p.uuid}: It has child resource providers.`,
+            'placement.resource_provider.cannot_delete_parent');
+        }
+        if ([...this.allocations.values()].some((a) => a[p.uuid])) {
+          throw new HttpError(409, `Unable to delete resource provider ${p.uuid}: Resource provider has allocations.`,
+            'placement.resource_provider.inuse');
+        }
+        this.providers.delete(p.uuid);
+        return { status: 204 };
+      }
     }
     if (seg[0] === 'resource_classes' && seg.length === 2) {
       const name = seg[1];
@@ -476,12 +583,15 @@ export class FakeNovaPlacement extends FakeService {
       }
     }
     if (seg[0] === 'resource_providers' && seg[2] === 'inventories') {
-      const p = this.providers.get(seg[1]);
-      if (!p) throw new HttpError(404, `No resource provider with uuid ${seg[1]} found`);
+      const p = this.provider(seg[1]);
       if (seg.length === 3 && method === 'GET') return { status: 200, body: { resource_provider_generation: p.generation, inventories: p.inventories } };
       if (seg.length === 4) {
         const rc = seg[3];
         if (method === 'PUT') {
+          if (this.racesLeft > 0) {
+            this.racesLeft--;
+            p.generation++;
+          }
           if (b.resource_provider_generation !== p.generation) {
             throw new HttpError(409, 'resource provider generation conflict', 'placement.concurrent_update');
           }
@@ -489,12 +599,18 @@ export class FakeNovaPlacement extends FakeService {
           if (!Number.isInteger(b.total) || (b.total as number) < 1) throw new HttpError(400, "Failed validating 'minimum' in schema['properties']['total']");
           const inv: Json = { ...b };
           delete inv.resource_provider_generation;
+          // Placement accepts a total below what is in use (it only logs a warning): the existing allocations stay.
           p.inventories[rc] = { reserved: 0, min_unit: 1, max_unit: b.total as number, step_size: 1, allocation_ratio: 1, ...inv } as unknown as Json & { total: number };
           p.generation++;
           return { status: 200, body: { resource_provider_generation: p.generation, ...p.inventories[rc] } };
         }
         if (method === 'DELETE') {
           if (!p.inventories[rc]) throw new HttpError(404, `No inventory of class ${rc} found for delete`);
+          if (this.used(p.uuid, rc) > 0) {
+            // Placement answers an inventory in use with its concurrent_update code on this route.
+            throw new HttpError(409, `Unable to delete inventory of class ${rc}: Inventory for '${rc}' on resource provider '${p.uuid}' in use.`,
+              'placement.concurrent_update');
+          }
           delete p.inventories[rc];
           p.generation++;
           return { status: 204 };

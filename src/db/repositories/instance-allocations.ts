@@ -49,7 +49,9 @@ function toRecord(row: Record<string, unknown>): InstanceAllocationRecord {
 }
 
 /**
- * Instance slots on hosts. A host's free slots for a flavor are, over its vcpus, memory and disk, the least
+ * Instance slots on hosts. A reservation has one row per host, plus one more for each later addition on that
+ * host (a raised amount or healing after the start, recorded from then on): what it holds on a host is the sum.
+ * A host's free slots for a flavor are, over its vcpus, memory and disk, the least
  * of (capacity - what instance reservations overlapping the window hold) / (the flavor's size), counting
  * only the dimensions the flavor uses. A host held by a physical:host reservation overlapping the window
  * has none.
@@ -128,6 +130,22 @@ export class InstanceAllocationRepository {
     await this.db.execute('DELETE FROM instance_allocations WHERE reservation_id = ?', [reservationId], tx);
   }
 
+  /** Drops a reservation's allocations on some hosts (their slots were moved elsewhere). */
+  async removeHosts(tx: Tx, reservationId: string, hostIds: readonly number[]): Promise<void> {
+    if (!hostIds.length) return;
+    await this.db.execute(
+      `DELETE FROM instance_allocations WHERE reservation_id = ? AND host_id IN (${placeholders(hostIds.length)})`,
+      [reservationId, ...hostIds], tx);
+  }
+
+  /**
+   * Moves the end of every allocation of a started reservation. Its start is fixed by then, and slots added
+   * after the start (a raised amount, healing) keep the later start they were recorded with.
+   */
+  async moveEnd(tx: Tx, reservationId: string, end: Date): Promise<void> {
+    await this.db.execute('UPDATE instance_allocations SET end_date = ? WHERE reservation_id = ?', [sqlDate(end), reservationId], tx);
+  }
+
   /** Moves every allocation of a reservation to a new window. */
   async moveReservation(tx: Tx, reservationId: string, window: Window): Promise<void> {
     await this.db.execute('UPDATE instance_allocations SET start_date = ?, end_date = ? WHERE reservation_id = ?',
@@ -145,5 +163,24 @@ export class InstanceAllocationRepository {
       'SELECT reservation_id, lease_id, host_id, slots, vcpus, memory_mb, disk_gb, start_date, end_date FROM instance_allocations'
       + `${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY host_id, start_date`, params, tx);
     return rows.map(toRecord);
+  }
+
+  /**
+   * Reservations of `resourceTypes` host healing looks at: pending or active, with an allocation whose window is
+   * not over, holding slots on a host whose status is one of `failedStatuses`, or flagged missing_resources. One query.
+   */
+  async reservationsToHeal(now: Date, failedStatuses: readonly string[], resourceTypes: readonly string[], tx?: Tx):
+  Promise<{ reservationId: string; leaseId: string }[]> {
+    if (!resourceTypes.length) return [];
+    const failed = failedStatuses.length ? `h.status IN (${placeholders(failedStatuses.length)}) OR ` : '';
+    const rows = await this.db.select<{ reservation_id: string; lease_id: string }>(
+      `SELECT DISTINCT r.id AS reservation_id, r.lease_id FROM instance_allocations a
+       JOIN reservations r ON r.id = a.reservation_id
+       JOIN hosts h ON h.id = a.host_id
+       WHERE a.end_date > ? AND r.resource_type IN (${placeholders(resourceTypes.length)}) AND r.status IN ('pending', 'active')
+         AND (${failed}r.missing_resources = 1)
+       ORDER BY r.id`,
+      [sqlDate(now), ...resourceTypes, ...failedStatuses], tx);
+    return rows.map((r) => ({ reservationId: String(r.reservation_id), leaseId: String(r.lease_id) }));
   }
 }

@@ -1,12 +1,18 @@
 import { isStatus, OpenStackConflict, type ServiceClient } from '../http';
 
-/** Placement microversion Climate speaks: PUT /resource_classes/{name} (1.7), `name` filter on providers. */
-export const PLACEMENT_MICROVERSION = '1.7';
+/**
+ * Placement microversion Climate speaks: PUT /resource_classes/{name} (1.7), nested providers with
+ * `parent_provider_uuid` (1.14), POST /resource_providers answering with the new provider (1.20).
+ */
+export const PLACEMENT_MICROVERSION = '1.20';
 
 export interface ResourceProvider {
   uuid: string;
   name: string;
   generation: number;
+  /** Shown from 1.14: the parent's uuid, null for a root provider (a compute node). */
+  parent_provider_uuid?: string | null;
+  root_provider_uuid?: string;
 }
 
 export interface Inventory {
@@ -18,17 +24,61 @@ export interface Inventory {
   allocation_ratio?: number;
 }
 
+/** Placement's error code for a write that lost a race on the provider generation. */
+const CONCURRENT_UPDATE = 'placement.concurrent_update';
+
 /**
- * The parts of Placement Climate uses: providers by name, custom resource classes and one provider's inventory
- * of a class. Inventory writes carry the provider generation and are retried on a generation conflict.
+ * The parts of Placement Climate uses: providers by name, child providers under a compute node's provider,
+ * custom resource classes and one provider's inventory of a class. Inventory writes carry the provider
+ * generation and are retried on a generation conflict.
  */
 export class PlacementClient {
   constructor(readonly http: ServiceClient, private readonly maxGenerationRetries = 5) {}
 
-  /** The provider named like the compute node (its hypervisor hostname), or null. */
+  /** The provider with this name (a compute node's is its hypervisor hostname), or null. */
   async providerByName(name: string): Promise<ResourceProvider | null> {
     const res = await this.http.get<{ resource_providers: ResourceProvider[] }>('/resource_providers', { query: { name } });
     return res.body.resource_providers[0] ?? null;
+  }
+
+  /** Every provider (one call; for finding the ones Climate named after a reservation). */
+  async listProviders(): Promise<ResourceProvider[]> {
+    return (await this.http.get<{ resource_providers: ResourceProvider[] }>('/resource_providers')).body.resource_providers;
+  }
+
+  /**
+   * The provider named `name` under `parentUuid`, created when missing. Names are unique in Placement, so a
+   * retried call (or a create whose answer was lost) finds the provider made before instead of a second one.
+   * @throws Error when the name is taken by a provider with another parent
+   */
+  async ensureChildProvider(name: string, parentUuid: string): Promise<ResourceProvider> {
+    const check = (p: ResourceProvider) => {
+      if (p.parent_provider_uuid !== parentUuid) {
+        throw new Error(`Placement provider ${name} (${p.uuid}) exists under ${p.parent_provider_uuid ?? 'no parent'}, not under ${parentUuid}`);
+      }
+      return p;
+    };
+    const existing = await this.providerByName(name);
+    if (existing) return check(existing);
+    try {
+      // Safe to repeat: a second create of the same name is a 409, answered below.
+      const res = await this.http.post<ResourceProvider>('/resource_providers', { name, parent_provider_uuid: parentUuid }, { idempotent: true });
+      return res.body;
+    } catch (error) {
+      if (!isStatus(error, 409)) throw error;
+      const made = await this.providerByName(name);
+      if (!made) throw error;
+      return check(made);
+    }
+  }
+
+  /** Deletes a provider and its inventory; one already gone is fine. 409 while it has allocations or children. */
+  async deleteProvider(uuid: string): Promise<void> {
+    try {
+      await this.http.delete(`/resource_providers/${uuid}`);
+    } catch (error) {
+      if (!isStatus(error, 404)) throw error;
+    }
   }
 
   /** Creates a CUSTOM_ class, or does nothing when it exists. */
@@ -51,11 +101,11 @@ export class PlacementClient {
     return { generation: res.body.resource_provider_generation, inventories: res.body.inventories };
   }
 
-  /** Sets the provider's inventory of one class (creating or replacing it). */
+  /** Sets the provider's inventory of one class (creating or replacing it); nothing is written when it is so already. */
   async setInventory(uuid: string, resourceClass: string, inventory: Inventory): Promise<void> {
     await this.withGeneration(uuid, async (generation, current) => {
       const existing = current[resourceClass];
-      if (existing && existing.total === inventory.total) return;
+      if (existing && (Object.keys(inventory) as (keyof Inventory)[]).every((k) => existing[k] === inventory[k])) return;
       await this.http.put(`/resource_providers/${uuid}/inventories/${resourceClass}`, { resource_provider_generation: generation, ...inventory });
     });
   }
@@ -80,7 +130,7 @@ export class PlacementClient {
         await fn(generation, inventories);
         return;
       } catch (error) {
-        const conflict = error instanceof OpenStackConflict && (error.remoteCode === 'placement.concurrent_update' || /generation/i.test(error.remoteMessage));
+        const conflict = error instanceof OpenStackConflict && (error.remoteCode === CONCURRENT_UPDATE || /generation/i.test(error.remoteMessage));
         if (!conflict || attempt >= this.maxGenerationRetries) throw error;
       }
     }

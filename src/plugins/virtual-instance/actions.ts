@@ -5,10 +5,13 @@ import type { InstanceAllocationRecord } from '../../db';
 export interface InstanceActions {
   onStart(args: HookArgs & { allocations: InstanceAllocationRecord[] }): Promise<void>;
   onEnd(args: HookArgs & { allocations: InstanceAllocationRecord[] }): Promise<void>;
+  /** The reservation's allocations changed while its lease is active: the cloud follows them. */
+  onUpdate(args: HookArgs & { allocations: InstanceAllocationRecord[] }): Promise<void>;
 }
 
 /** [compute] driver = none: the reservation is a capacity calendar only. */
 export const noInstanceActions: InstanceActions = {
   async onStart() {},
   async onEnd() {},
+  async onUpdate() {},
 };

@@ -2,8 +2,9 @@
 export { VirtualInstancePlugin, VIRTUAL_INSTANCE } from './plugin';
 export { noInstanceActions, type InstanceActions } from './actions';
 export { parseInstanceParams, updateInstanceParams, parseAffinity, type InstanceReservationParams, type Affinity } from './params';
-export { planSlots, slotsFor, describeFree } from './slots';
+export { planSlots, planExtraSlots, slotsByHost, slotsFor, describeFree } from './slots';
+export { InstanceSlotReplacer, planMoves } from './healing';
 export {
-  NovaInstanceActions, reservationResourceClass, instanceFlavorId, instanceGroupName, instanceAggregateName,
+  NovaInstanceActions, reservationResourceClass, reservationProviderName, instanceFlavorId, instanceGroupName, instanceAggregateName,
   FLAVOR_RESERVATION_KEY, FLAVOR_AGGREGATE_KEY, type NovaInstanceOptions,
 } from './nova';

@@ -1,11 +1,12 @@
 import type { Logger } from '../../common';
 import type { HostRecord, InstanceAllocationRecord, Repositories } from '../../db';
 import { isStatus, type NovaAggregate, type NovaClient, type NovaServerGroup, type PlacementClient } from '../../openstack';
-import { deleteServersAndWait, OWNER_PROJECT_KEY, RESERVATION_ID_KEY, RESERVATION_TYPE_KEY, serviceHostOf } from '../physical-host';
+import { deleteServersAndWait, OWNER_PROJECT_KEY, RESERVATION_ID_KEY, RESERVATION_TYPE_KEY, serviceHostOf, type HostFailure } from '../physical-host';
 import type { HookArgs } from '../types';
 import type { InstanceActions } from './actions';
 import type { InstanceReservationParams } from './params';
 import { VIRTUAL_INSTANCE } from './plugin';
+import { slotsByHost } from './slots';
 
 /** Flavor extra specs the scheduler filter (src/nova_filter) and Nova's AggregateInstanceExtraSpecsFilter read. */
 export const FLAVOR_RESERVATION_KEY = 'climate:reservation';
@@ -23,6 +24,18 @@ export const instanceFlavorId = (reservationId: string) => reservationId;
 export const instanceGroupName = (reservationId: string) => `reservation-${reservationId}`;
 export const instanceAggregateName = (reservationId: string) => `reservation-${reservationId}`;
 
+/** The host status host healing gives a host whose hypervisor or compute service Nova no longer lists. */
+const MISSING: HostFailure = 'missing';
+
+/**
+ * The Placement provider holding a reservation's slots on one host: a child of the compute node's provider. A
+ * child, not the node's own provider, because nova-compute rewrites the inventory of its node's provider
+ * (update_provider_tree) and would drop a class it does not know; a child it did not make is left alone.
+ */
+export const reservationProviderName = (reservationId: string, hypervisorHostname: string) =>
+  `reservation-${reservationId}-${hypervisorHostname}`;
+const providerPrefix = (reservationId: string) => `reservation-${reservationId}-`;
+
 export interface NovaInstanceOptions {
   /** How long onEnd waits for the instances it deleted to be gone. */
   instanceDeleteTimeoutMs: number;
@@ -30,14 +43,19 @@ export interface NovaInstanceOptions {
 }
 
 type Args = HookArgs & { allocations: InstanceAllocationRecord[] };
+interface HeldHost { host: HostRecord; slots: number }
 
 /**
- * Instance reservations in Nova and Placement. At start: a custom resource class with inventory on each
- * reserved host's provider equal to its slots, a private flavor (extra specs pinning it to the reservation,
- * consuming one unit of the class) shared with the project, a server group for affinity or anti-affinity, and
- * an aggregate holding the hosts (which stay in the freepool) with the scheduler filter's metadata. At end:
- * the instances of the flavor are deleted (bounded wait), then the flavor, group, aggregate, inventory and
- * class. Every step checks what is already done, so a retried event completes an interrupted one.
+ * Instance reservations in Nova and Placement. At start: a custom resource class, and on each reserved host a
+ * child resource provider of the compute node's provider (named `reservation-<id>-<hostname>`) with inventory
+ * of the class equal to the host's slots; a private flavor (extra specs pinning it to the reservation,
+ * consuming one unit of the class, which Placement finds in the node's tree) shared with the project; a server
+ * group for affinity or anti-affinity; and an aggregate holding the hosts (which stay in the freepool) with
+ * the scheduler filter's metadata. When the slots change while the lease is active (a raised amount, healing):
+ * new hosts join the aggregate and get their child provider, inventories follow the slots, and on a host the
+ * reservation left its instances are deleted, then the host leaves the aggregate and its provider is deleted.
+ * At end: the instances of the flavor are deleted (bounded wait), then the flavor, group, aggregate, providers
+ * and class. Every step checks what is already done, so a retried event completes an interrupted one.
  */
 export class NovaInstanceActions implements InstanceActions {
   constructor(private readonly nova: NovaClient, private readonly placement: PlacementClient, private readonly repos: Repositories,
@@ -46,13 +64,10 @@ export class NovaInstanceActions implements InstanceActions {
   async onStart({ lease, reservation, allocations }: Args): Promise<void> {
     const params = reservation.params as InstanceReservationParams;
     const rc = reservationResourceClass(reservation.id);
-    const hosts = await this.hosts(allocations);
+    const hosts = await this.usable(reservation.id, await this.hosts(allocations));
 
     await this.placement.ensureResourceClass(rc);
-    for (const { host, slots } of hosts) {
-      const provider = await this.provider(host);
-      await this.placement.setInventory(provider, rc, { total: slots, max_unit: slots });
-    }
+    await this.ensureCapacity(reservation.id, rc, hosts);
 
     const flavorId = await this.ensureFlavor(reservation.id, params);
     await this.nova.setFlavorExtraSpecs(flavorId, {
@@ -70,6 +85,35 @@ export class NovaInstanceActions implements InstanceActions {
       + `${hosts.reduce((n, h) => n + h.slots, 0)} slot(s) on ${hosts.length} host(s)`, { lease_id: lease.id });
   }
 
+  async onUpdate({ lease, reservation, allocations }: Args): Promise<void> {
+    const params = reservation.params as Partial<InstanceReservationParams>;
+    const flavorId = params.flavor_id ?? instanceFlavorId(reservation.id);
+    const rc = reservationResourceClass(reservation.id);
+    const held = await this.hosts(allocations);
+    const hosts = await this.usable(reservation.id, held);
+
+    // What the reservation gained first: its instances can use the new slots at once.
+    await this.placement.ensureResourceClass(rc);
+    await this.ensureCapacity(reservation.id, rc, hosts);
+    const aggregate = await this.ensureAggregate(reservation.id, lease.projectId);
+    for (const { host } of hosts) await this.nova.ensureHostIn(aggregate, serviceHostOf(host));
+
+    // Then the hosts it no longer holds (healing moved their slots): as at lease end, its instances there are
+    // deleted while the host is still in the aggregate, then the host leaves it and the host's provider goes.
+    const kept = new Set(held.map(({ host }) => serviceHostOf(host)));
+    const left = aggregate.hosts.filter((name) => !kept.has(name));
+    if (left.length) {
+      const servers = (await this.nova.serversWithFlavor(flavorId)).filter((s) => left.includes(s['OS-EXT-SRV-ATTR:host'] ?? ''));
+      await deleteServersAndWait(this.nova, servers.map((s) => s.id), this.options.instanceDeleteTimeoutMs,
+        this.options.instanceDeletePollMs ?? 500, `host(s) ${left.join(', ')} of reservation ${reservation.id}`);
+      for (const name of left) await this.leaveAggregate(aggregate, name, reservation.id);
+    }
+    await this.dropProviders(reservation.id, held.map(({ host }) => host));
+    if (params.aggregate_id !== aggregate.id) await this.record(reservation.leaseId, reservation.id, { aggregate_id: aggregate.id });
+    this.logger.info(`reservation ${reservation.id}: ${hosts.reduce((n, h) => n + h.slots, 0)} slot(s) on ${hosts.length} host(s)`
+      + `${left.length ? `; left ${left.join(', ')}` : ''}`, { lease_id: lease.id });
+  }
+
   async onEnd({ lease, reservation, allocations }: Args): Promise<void> {
     const params = reservation.params as Partial<InstanceReservationParams>;
     const flavorId = params.flavor_id ?? instanceFlavorId(reservation.id);
@@ -84,7 +128,7 @@ export class NovaInstanceActions implements InstanceActions {
 
     const aggregate = await this.nova.findAggregate(instanceAggregateName(reservation.id));
     if (aggregate) {
-      for (const name of [...aggregate.hosts]) await this.nova.ensureHostOut(aggregate, name);
+      for (const name of [...aggregate.hosts]) await this.leaveAggregate(aggregate, name, reservation.id);
       try {
         await this.nova.deleteAggregate(aggregate.id);
       } catch (error) {
@@ -92,27 +136,68 @@ export class NovaInstanceActions implements InstanceActions {
       }
     }
 
+    // Every provider named after the reservation, also on hosts it left: the inventory goes with its provider.
+    await this.dropProviders(reservation.id, []);
+    // Reservations started before the inventory moved to child providers have it on the compute node's provider.
     for (const { host } of await this.hosts(allocations)) {
       const provider = await this.placement.providerByName(host.hypervisorHostname);
       if (provider) await this.placement.deleteInventory(provider.uuid, rc);
     }
     await this.placement.deleteResourceClass(rc);
-    this.logger.info(`reservation ${reservation.id}: flavor, group, aggregate and inventory removed`, { lease_id: lease.id });
+    this.logger.info(`reservation ${reservation.id}: flavor, group, aggregate, providers and inventory removed`, { lease_id: lease.id });
   }
 
-  private async hosts(allocations: InstanceAllocationRecord[]): Promise<{ host: HostRecord; slots: number }[]> {
-    const out: { host: HostRecord; slots: number }[] = [];
-    for (const a of allocations) {
+  /** The reservation's hosts with their slots (summed over its rows), lowest host id first. */
+  private async hosts(allocations: InstanceAllocationRecord[]): Promise<HeldHost[]> {
+    const out: HeldHost[] = [];
+    for (const a of slotsByHost(allocations)) {
       const host = await this.repos.hosts.get(a.hostId);
       if (host) out.push({ host, slots: a.slots });
     }
     return out;
   }
 
-  private async provider(host: HostRecord): Promise<string> {
-    const provider = await this.placement.providerByName(host.hypervisorHostname);
-    if (!provider) throw new Error(`Placement has no resource provider named ${host.hypervisorHostname}`);
-    return provider.uuid;
+  /**
+   * The hosts to act on: not those host healing found gone from Nova (`missing`), which neither Nova's aggregates
+   * nor Placement know any more; the reservation misses their slots until healing moves them (or the host comes
+   * back, and healing runs `update_lease` again). A host down or disabled is still known: it is acted on.
+   */
+  private async usable(reservationId: string, held: HeldHost[]): Promise<HeldHost[]> {
+    const gone = held.filter(({ host }) => host.status === MISSING);
+    if (gone.length) {
+      this.logger.warning(`reservation ${reservationId}: host(s) ${gone.map(({ host }) => host.hypervisorHostname).join(', ')} `
+        + 'are gone from Nova; their slots are left as they are until healing moves them');
+    }
+    return held.filter(({ host }) => host.status !== MISSING);
+  }
+
+  /** On each host, the reservation's child provider with inventory of its class equal to the host's slots. */
+  private async ensureCapacity(reservationId: string, rc: string, hosts: HeldHost[]): Promise<void> {
+    for (const { host, slots } of hosts) {
+      const node = await this.placement.providerByName(host.hypervisorHostname);
+      if (!node) throw new Error(`Placement has no resource provider named ${host.hypervisorHostname}`);
+      const child = await this.placement.ensureChildProvider(reservationProviderName(reservationId, host.hypervisorHostname), node.uuid);
+      await this.placement.setInventory(child.uuid, rc, { total: slots, max_unit: slots });
+    }
+  }
+
+  /** Deletes the reservation's child providers, but those of the hosts in `keep`. */
+  private async dropProviders(reservationId: string, keep: HostRecord[]): Promise<void> {
+    const kept = new Set(keep.map((h) => reservationProviderName(reservationId, h.hypervisorHostname)));
+    const prefix = providerPrefix(reservationId);
+    for (const p of await this.placement.listProviders()) {
+      if (p.name.startsWith(prefix) && !kept.has(p.name)) await this.placement.deleteProvider(p.uuid);
+    }
+  }
+
+  /** Takes a host out of the reservation's aggregate; one Nova no longer knows stays listed (Nova drops it with its service). */
+  private async leaveAggregate(aggregate: NovaAggregate, name: string, reservationId: string): Promise<void> {
+    try {
+      await this.nova.ensureHostOut(aggregate, name);
+    } catch (error) {
+      if (!isStatus(error, 404)) throw error;
+      this.logger.warning(`reservation ${reservationId}: host ${name} of its aggregate is unknown to Nova; left as is`);
+    }
   }
 
   private async ensureFlavor(reservationId: string, params: InstanceReservationParams): Promise<string> {
@@ -159,13 +244,14 @@ export class NovaInstanceActions implements InstanceActions {
   }
 
   /** Stores the ids of what was made in the reservation's parameters, under the lease's row lock (as a PUT takes). */
-  private async record(leaseId: string, reservationId: string, ids: Pick<InstanceReservationParams, 'flavor_id' | 'server_group_id' | 'aggregate_id'>): Promise<void> {
+  private async record(leaseId: string, reservationId: string,
+    ids: Partial<Pick<InstanceReservationParams, 'flavor_id' | 'server_group_id' | 'aggregate_id'>>): Promise<void> {
     await this.repos.db.transaction(async (tx) => {
       await this.repos.leases.getForUpdate(tx, leaseId);
       const current = await this.repos.reservations.get(reservationId, tx);
       if (!current) return;
       const p = current.params;
-      if (p.flavor_id === ids.flavor_id && p.server_group_id === ids.server_group_id && p.aggregate_id === ids.aggregate_id) return;
+      if (Object.entries(ids).every(([k, v]) => p[k] === v)) return;
       await this.repos.reservations.updateParams(tx, reservationId, { ...p, ...ids }, current.updatedAt ?? current.createdAt);
     });
   }

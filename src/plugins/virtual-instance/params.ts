@@ -92,9 +92,10 @@ export function parseInstanceParams(raw: Record<string, unknown>): InstanceReser
 }
 
 /**
- * Applies a PUT to stored parameters. Before the lease starts everything may change; once it has started
- * the flavor, group and hosts exist in Nova, so only the window may change (amount, sizes, affinity and
- * filter are then fixed: InvalidState). Output fields sent back unchanged are ignored.
+ * Applies a PUT to stored parameters. Before the lease starts everything may change. Once it has started the
+ * flavor, group and hosts exist in Nova: `amount` may only rise (instances may already use every slot held, so
+ * it is never lowered then), and sizes, affinity and filter are fixed (InvalidState). Output fields sent back
+ * unchanged are ignored.
  */
 export function updateInstanceParams(current: InstanceReservationParams, changes: Record<string, unknown>, started: boolean): InstanceReservationParams {
   checkKnown(changes, true);
@@ -105,7 +106,11 @@ export function updateInstanceParams(current: InstanceReservationParams, changes
   if (changes.resource_properties !== undefined) next.resource_properties = filterText(changes.resource_properties);
   checkSize(next);
   if (started) {
-    for (const field of ['amount', ...SIZE_FIELDS, 'affinity', 'resource_properties']) {
+    if (next.amount < current.amount) {
+      throw new InvalidState(`Cannot lower amount of a virtual:instance reservation whose lease has started (from ${current.amount} `
+        + `to ${next.amount}): its instances may already use the slots; it may only be raised`);
+    }
+    for (const field of [...SIZE_FIELDS, 'affinity', 'resource_properties']) {
       if (next[field] !== current[field]) {
         throw new InvalidState(`Cannot change ${field} of a virtual:instance reservation whose lease has started`);
       }

@@ -1,12 +1,15 @@
-import { InvalidState, NotEnoughResources } from '../../common';
+import { InvalidState, NotEnoughResources, systemClock, type Clock } from '../../common';
 import type { HostCondition, HostSlots, Repositories, ReservationRecord, Tx, Window } from '../../db';
-import { compileFilterSql, parseFilter, validateKeys } from '../filter';
+import { isFailedStatus } from '../physical-host';
 import type { HookArgs, ResourcePlugin } from '../types';
 import type { InstanceActions } from './actions';
+import { beyondHeld, instanceConditions, lockedPlan } from './capacity';
 import { parseInstanceParams, updateInstanceParams, type InstanceReservationParams } from './params';
-import { describeFree, planSlots } from './slots';
+import { describeFree, planExtraSlots, planSlots, slotsByHost } from './slots';
 
 export const VIRTUAL_INSTANCE = 'virtual:instance';
+
+const total = (slots: readonly HostSlots[]) => slots.reduce((n, s) => n + s.slots, 0);
 
 /**
  * Instances of a flavor for the lease window, counted in slots per host. Free slots are computed by one
@@ -18,7 +21,7 @@ export const VIRTUAL_INSTANCE = 'virtual:instance';
 export class VirtualInstancePlugin implements ResourcePlugin {
   readonly resourceType = VIRTUAL_INSTANCE;
 
-  constructor(private readonly repos: Repositories, private readonly actions: InstanceActions) {}
+  constructor(private readonly repos: Repositories, private readonly actions: InstanceActions, private readonly clock: Clock = systemClock) {}
 
   async validate(raw: Record<string, unknown>): Promise<InstanceReservationParams> {
     return parseInstanceParams(raw);
@@ -30,33 +33,50 @@ export class VirtualInstancePlugin implements ResourcePlugin {
 
   async allocate(tx: Tx, reservation: ReservationRecord, window: Window): Promise<void> {
     const params = reservation.params as InstanceReservationParams;
-    const conditions = await this.conditions(tx, params);
+    const conditions = await instanceConditions(this.repos, tx, params);
     const plan = await this.place(tx, params, conditions, window, reservation.id, []);
     await this.repos.instanceAllocations.insert(tx, reservation.id, reservation.leaseId, params, plan, window);
   }
 
-  async reallocate(tx: Tx, reservation: ReservationRecord, window: Window, started: boolean): Promise<void> {
+  /**
+   * Before the start: places the whole amount again, preferring the hosts held. After the start: the hosts held
+   * keep their slots for the rest of the (new) window or the update is refused (InvalidState); a raised amount
+   * takes more slots from now to the end (on the hosts held first, under the affinity rule) or is refused
+   * (NotEnoughResources), and resolves true: the cloud must follow (the `update_lease` event's `onUpdate`).
+   */
+  async reallocate(tx: Tx, reservation: ReservationRecord, window: Window, started: boolean): Promise<boolean> {
     const params = reservation.params as InstanceReservationParams;
     const allocations = this.repos.instanceAllocations;
     const held = await allocations.list({ reservationId: reservation.id }, tx);
-    const conditions = await this.conditions(tx, params);
-    if (started) {
-      // The flavor, inventory and aggregate exist on these hosts: they must keep their slots in the new window.
-      await this.repos.hostAllocations.lockHosts(tx, held.map((a) => a.hostId));
-      const free = await allocations.freeSlots(tx, {
-        conditions: [], size: params, window, ignoreReservationId: reservation.id, onlyHostIds: held.map((a) => a.hostId),
-      });
-      const short = held.filter((a) => (free.find((f) => f.hostId === a.hostId)?.slots ?? 0) < a.slots);
-      if (short.length) {
-        throw new InvalidState(`Cannot move a started virtual:instance reservation to ${window.start.toISOString()} - `
-          + `${window.end.toISOString()}: host(s) ${short.map((a) => a.hostId).join(', ')} would not keep their instance slots`);
-      }
-      await allocations.moveReservation(tx, reservation.id, window);
-      return;
+    const conditions = await instanceConditions(this.repos, tx, params);
+    if (!started) {
+      const plan = await this.place(tx, params, conditions, window, reservation.id, held.map((a) => a.hostId));
+      await allocations.removeReservation(tx, reservation.id);
+      await allocations.insert(tx, reservation.id, reservation.leaseId, params, plan, window);
+      return false;
     }
-    const plan = await this.place(tx, params, conditions, window, reservation.id, held.map((a) => a.hostId));
-    await allocations.removeReservation(tx, reservation.id);
-    await allocations.insert(tx, reservation.id, reservation.leaseId, params, plan, window);
+    // The flavor, inventory and aggregate exist on these hosts: they must keep their slots for the rest of the window.
+    // What is over does not count: slots added after the start are recorded from then on.
+    const rest: Window = { start: new Date(Math.max(window.start.getTime(), this.clock.now().getTime())), end: window.end };
+    const mine = slotsByHost(held);
+    await this.repos.hostAllocations.lockHosts(tx, mine.map((a) => a.hostId));
+    const statuses = await this.repos.hosts.statusesOf(tx, mine.map((a) => a.hostId));
+    // A host healing found failed is not reservable by anyone: its slots stay the reservation's (missing) whatever the window.
+    const checked = mine.filter((a) => !isFailedStatus(statuses.get(a.hostId)));
+    const free = await allocations.freeSlots(tx, {
+      conditions: [], size: params, window: rest, ignoreReservationId: reservation.id, onlyHostIds: checked.map((a) => a.hostId),
+    });
+    const short = checked.filter((a) => (free.find((f) => f.hostId === a.hostId)?.slots ?? 0) < a.slots);
+    if (short.length) {
+      throw new InvalidState(`Cannot move a started virtual:instance reservation to ${window.start.toISOString()} - `
+        + `${window.end.toISOString()}: host(s) ${short.map((a) => a.hostId).join(', ')} would not keep their instance slots`);
+    }
+    await allocations.moveEnd(tx, reservation.id, window.end);
+    const extra = params.amount - total(mine);
+    if (extra <= 0) return false;
+    const plan = await this.grow(tx, params, conditions, rest, reservation.id, mine, extra);
+    await allocations.insert(tx, reservation.id, reservation.leaseId, params, plan, rest);
+    return true;
   }
 
   async release(tx: Tx, reservation: ReservationRecord): Promise<void> {
@@ -69,7 +89,7 @@ export class VirtualInstancePlugin implements ResourcePlugin {
   }
 
   async headsUp(reservation: ReservationRecord): Promise<Record<string, unknown>> {
-    const held = await this.repos.instanceAllocations.list({ reservationId: reservation.id });
+    const held = slotsByHost(await this.repos.instanceAllocations.list({ reservationId: reservation.id }));
     const hosts = await Promise.all(held.map(async (a) => ({ a, h: await this.repos.hosts.get(a.hostId) })));
     return { hosts: hosts.map(({ a, h }) => ({ id: String(a.hostId), hypervisor_hostname: h?.hypervisorHostname ?? null, slots: a.slots })) };
   }
@@ -82,16 +102,15 @@ export class VirtualInstancePlugin implements ResourcePlugin {
     await this.actions.onEnd({ ...args, allocations: await this.repos.instanceAllocations.list({ reservationId: args.reservation.id }) });
   }
 
+  /** Makes the cloud follow the slots of an active reservation (raised amount, healing); nothing otherwise. */
+  async onUpdate(args: HookArgs): Promise<void> {
+    if (args.lease.status !== 'ACTIVE' || args.reservation.status !== 'active') return;
+    await this.actions.onUpdate({ ...args, allocations: await this.repos.instanceAllocations.list({ reservationId: args.reservation.id }) });
+  }
+
   async beforeEnd(): Promise<void> {}
 
   async beforeStart(): Promise<void> {}
-
-  private async conditions(tx: Tx, params: InstanceReservationParams): Promise<HostCondition[]> {
-    const expr = parseFilter(params.resource_properties, 'resource_properties');
-    if (!expr) return [];
-    validateKeys(expr, 'resource_properties', await this.repos.hosts.propertyNames(tx));
-    return [compileFilterSql(expr, 'h')];
-  }
 
   /**
    * A placement of `params.amount` instances, preferring `preferred` hosts (those already held), with every
@@ -99,18 +118,33 @@ export class VirtualInstancePlugin implements ResourcePlugin {
    */
   private async place(tx: Tx, params: InstanceReservationParams, conditions: HostCondition[], window: Window,
     reservationId: string, preferred: number[]): Promise<HostSlots[]> {
-    const locked = new Set<number>();
     const rank = (id: number) => (preferred.includes(id) ? 0 : 1);
-    for (;;) {
-      const candidates = (await this.repos.instanceAllocations.freeSlots(tx, {
-        conditions, size: params, window, ignoreReservationId: reservationId,
-      })).sort((a, b) => rank(a.hostId) - rank(b.hostId) || a.hostId - b.hostId);
-      const plan = planSlots(candidates, params.amount, params.affinity);
-      if (!plan) throw await this.notEnough(tx, params, conditions, window, candidates);
-      const toLock = plan.map((p) => p.hostId).filter((id) => !locked.has(id));
-      if (!toLock.length || this.repos.db.dialect === 'sqlite') return plan;
-      for (const id of await this.repos.hostAllocations.lockHosts(tx, toLock)) locked.add(id);
-    }
+    const read = async () => (await this.repos.instanceAllocations.freeSlots(tx, {
+      conditions, size: params, window, ignoreReservationId: reservationId,
+    })).sort((a, b) => rank(a.hostId) - rank(b.hostId) || a.hostId - b.hostId);
+    const { planned, candidates } = await lockedPlan(this.repos, tx, read,
+      (c) => planSlots(c, params.amount, params.affinity), (p) => (p ?? []).map((s) => s.hostId));
+    if (!planned) throw await this.notEnough(tx, params, conditions, window, candidates);
+    return planned;
+  }
+
+  /** `extra` more slots for a started reservation holding `held`, in `window` (the rest of the lease), locked like `place`. */
+  private async grow(tx: Tx, params: InstanceReservationParams, conditions: HostCondition[], window: Window,
+    reservationId: string, held: HostSlots[], extra: number): Promise<HostSlots[]> {
+    const read = async () => beyondHeld(await this.repos.instanceAllocations.freeSlots(tx, {
+      conditions, size: params, window, ignoreReservationId: reservationId,
+    }), held);
+    const { planned, candidates } = await lockedPlan(this.repos, tx, read,
+      (c) => planExtraSlots(c, held, extra, params.affinity), (p) => (p ?? []).map((s) => s.hostId));
+    if (planned) return planned;
+    const holds = (id: number) => held.some((h) => h.hostId === id);
+    const spread = params.affinity === true ? ' on the host it holds' : params.affinity === false ? ' on hosts it does not hold yet' : '';
+    // What the message counts follows the rule: the held host for affinity, the others for anti-affinity.
+    const usable = params.affinity === null ? candidates : candidates.filter((c) => holds(c.hostId) === (params.affinity === true));
+    throw new NotEnoughResources(
+      `Not enough capacity to raise virtual:instance reservation ${reservationId} from ${total(held)} to ${params.amount} instance(s) `
+      + `of ${params.vcpus} vCPU, ${params.memory_mb} MB RAM, ${params.disk_gb} GB disk: ${extra} more needed${spread} from `
+      + `${window.start.toISOString()} to ${window.end.toISOString()}; ${describeFree(usable, params.affinity)} beyond what it holds`);
   }
 
   private async notEnough(tx: Tx, params: InstanceReservationParams, conditions: HostCondition[], window: Window,

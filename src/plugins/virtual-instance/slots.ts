@@ -33,6 +33,33 @@ export function planSlots(candidates: readonly HostSlots[], amount: number, affi
   return left > 0 ? null : plan;
 }
 
+/** Slots per host, summed over a reservation's rows (a host may have several), lowest host id first. */
+export function slotsByHost(rows: readonly HostSlots[]): HostSlots[] {
+  const sums = new Map<number, number>();
+  for (const r of rows) sums.set(r.hostId, (sums.get(r.hostId) ?? 0) + r.slots);
+  return [...sums].sort(([a], [b]) => a - b).map(([hostId, slots]) => ({ hostId, slots }));
+}
+
+/**
+ * Where `extra` more instances go when a reservation already holding `held` slots grows (or takes back the
+ * slots of a failed host), given the other candidates' free slots beyond what the reservation holds on them:
+ * affinity true only on the one host it holds; false one on each of `extra` hosts it does not hold yet; null
+ * on the hosts it holds first, then on others in order. Null when they do not fit.
+ */
+export function planExtraSlots(candidates: readonly HostSlots[], held: readonly HostSlots[], extra: number, affinity: Affinity): HostSlots[] | null {
+  if (extra <= 0) return [];
+  const holds = (id: number) => held.some((h) => h.hostId === id && h.slots > 0);
+  if (affinity === true) {
+    const own = held.filter((h) => h.slots > 0);
+    // All instances share one host: the reservation grows there, or on one host that takes them all when it holds none.
+    const pool = own.length ? candidates.filter((c) => holds(c.hostId)) : candidates;
+    return planSlots(pool, extra, true);
+  }
+  if (affinity === false) return planSlots(candidates.filter((c) => !holds(c.hostId)), extra, false);
+  const ordered = [...candidates].sort((a, b) => Number(holds(b.hostId)) - Number(holds(a.hostId)));
+  return planSlots(ordered, extra, null);
+}
+
 /** What the candidates could give under the affinity rule (for the 409 message). */
 export function describeFree(candidates: readonly HostSlots[], affinity: Affinity): string {
   const usable = candidates.filter((c) => c.slots > 0);

@@ -1,6 +1,9 @@
 import request from 'supertest';
 import type { HostHealer } from '../../../src/manager';
+import { DIALECTS } from '../../support/database';
 import { ADMIN_CTX, novaWorld, type NovaWorld } from './world';
+
+jest.setTimeout(60_000);
 
 const HOSTS = ['compute-1', 'compute-2', 'compute-3'];
 
@@ -10,13 +13,13 @@ const lease = (name: string, extra: Record<string, unknown> = {}, reservation: R
   ...extra,
 });
 
-describe('host healing (compute driver nova)', () => {
+describe.each(DIALECTS)('host healing (compute driver nova, %s)', (dialect) => {
   let w: NovaWorld;
   let ids: Record<string, string>;
   let healer: HostHealer;
 
   beforeEach(async () => {
-    w = await novaWorld({}, (fake) => { for (const h of HOSTS) fake.addHypervisor(h); });
+    w = await novaWorld({}, (fake) => { for (const h of HOSTS) fake.addHypervisor(h); }, { dialect });
     const registered = await w.register(...HOSTS);
     ids = Object.fromEntries(HOSTS.map((h, i) => [h, registered[i]]));
     healer = w.svc.services.healer!;

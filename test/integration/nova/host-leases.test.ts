@@ -3,7 +3,8 @@ import { buildServices } from '../../../src/cli/services';
 import { silentLogger } from '../../../src/common';
 import { configWith } from '../../../src/config';
 import { FakeNovaPlacement } from '../../fakes/nova-placement';
-import { createTestDatabase } from '../../support/database';
+import { createTestDatabase, DIALECTS } from '../../support/database';
+import { faultsOn } from './support';
 import { ADMIN_CTX, novaWorld, type NovaWorld } from './world';
 
 const hostLease = (name: string, extra: Record<string, unknown> = {}) => ({
@@ -39,7 +40,9 @@ describe('[compute] driver = nova: start-up', () => {
   });
 });
 
-describe('host registration with Nova', () => {
+jest.setTimeout(60_000);
+
+describe.each(DIALECTS)('host registration with Nova (%s)', (dialect) => {
   let w: NovaWorld;
   beforeEach(async () => {
     w = await novaWorld({}, (fake) => {
@@ -48,7 +51,7 @@ describe('host registration with Nova', () => {
       fake.addHypervisor('busy-1');
       fake.addHypervisor('twin-a', { serviceHost: 'twin' });
       fake.addHypervisor('twin-b', { serviceHost: 'twin' });
-    });
+    }, { dialect });
   });
   afterEach(async () => { await w.close(); });
 
@@ -113,11 +116,11 @@ describe('host registration with Nova', () => {
   });
 });
 
-describe('host leases in Nova', () => {
+describe.each(DIALECTS)('host leases in Nova (%s)', (dialect) => {
   let w: NovaWorld;
   let hostIds: string[];
   beforeEach(async () => {
-    w = await novaWorld({}, (fake) => { fake.addHypervisor('compute-1'); fake.addHypervisor('compute-2'); });
+    w = await novaWorld({}, (fake) => { fake.addHypervisor('compute-1'); fake.addHypervisor('compute-2'); }, { dialect });
     hostIds = await w.register('compute-1', 'compute-2');
   });
   afterEach(async () => { await w.close(); });
@@ -154,7 +157,7 @@ describe('host leases in Nova', () => {
 
   const startSteps = ['POST /os-aggregates', 'POST /os-aggregates/{id}/action:set_metadata', 'POST /os-aggregates/{id}/action:add_host',
     'POST /os-aggregates/{id}/action:remove_host', 'GET /os-aggregates'];
-  it.each(startSteps)('a start whose "%s" fails (reply lost) is retried to completion', async (route) => {
+  it.each(faultsOn(dialect, startSteps))('a start whose "%s" fails (reply lost) is retried to completion', async (route) => {
     const lease = await w.svc.services.leases.create(ADMIN_CTX, hostLease(`s-${route}`));
     w.fake.fault(route, { status: 500, afterHandling: true, times: 2 });
     await w.svc.services.runner.runDueOnce();
@@ -171,7 +174,7 @@ describe('host leases in Nova', () => {
 
   const endSteps = ['GET /servers/detail', 'DELETE /servers/{id}', 'POST /os-aggregates/{id}/action:add_host',
     'POST /os-aggregates/{id}/action:remove_host', 'DELETE /os-aggregates/{id}'];
-  it.each(endSteps)('an end whose "%s" fails is retried to completion, nothing orphaned', async (route) => {
+  it.each(faultsOn(dialect, endSteps))('an end whose "%s" fails is retried to completion, nothing orphaned', async (route) => {
     const lease = await w.svc.services.leases.create(ADMIN_CTX, hostLease(`e-${route}`));
     await w.svc.services.runner.runDueOnce();
     const rid = (await status(lease.id)).reservations[0].id as string;

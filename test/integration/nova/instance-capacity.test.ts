@@ -161,6 +161,30 @@ describe.each(DIALECTS)('virtual:instance capacity on %s', (dialect) => {
     }
   });
 
+  it('raises of started reservations racing each other never oversubscribe a host', async () => {
+    const created = [];
+    for (let i = 0; i < 6; i++) {
+      const res = await post(lease(`s${i}`, [instances(1)], 'now', '2030-01-02 14:00'));
+      expect(res.status).toBe(201);
+      created.push(res.body.lease as { id: string; reservations: { id: string }[] });
+    }
+    await svc.services.runner.runDueOnce();
+    for (const l of created) expect((await svc.services.leases.get(ADMIN, l.id)).status).toBe('ACTIVE');
+    // 12 slots, 6 held: 3 of the 6 raises by 2 fit.
+    const raises = await Promise.all(created.map((l) => request(svc.app).put(`/v1/leases/${l.id}`)
+      .send({ reservations: [{ id: l.reservations[0].id, amount: 3 }] })));
+    expect(raises.map((r) => r.status).sort()).toEqual([200, 200, 200, 409, 409, 409]);
+    const all = await rows();
+    for (const l of created) {
+      const view = await svc.services.leases.get(ADMIN, l.id);
+      const mine = all.filter((a) => a.reservation_id === l.reservations[0].id);
+      expect(mine.reduce((n, a) => n + Number(a.slots), 0)).toBe(view.reservations[0].amount);
+    }
+    for (const hostId of hostIds.map(Number)) {
+      expect(all.filter((a) => Number(a.host_id) === hostId).reduce((n, a) => n + Number(a.slots), 0)).toBeLessThanOrEqual(4);
+    }
+  });
+
   it('refuses to delete a host holding instance slots now or later (409), and deletes it once free', async () => {
     const held = await post(lease('held', [instances(1, { affinity: 'True' })]));
     expect(held.status).toBe(201);
@@ -186,7 +210,7 @@ describe('virtual:instance with [compute] driver = none', () => {
       // Refused by the allocations' foreign key (today a 500: HostInventory.delete only checks host allocations).
       expect(del.status).not.toBe(204);
       expect((await request(svc.app).get(`/v1/os-hosts/${host.body.host.id}`)).status).toBe(200);
-      // Started: the window may move while the held slots still fit; amount and sizes are fixed.
+      // Started: the window may move while the held slots still fit; amount may only rise; sizes are fixed.
       const rid = created.reservations[0].id as string;
       const record = (await svc.services.repos.reservations.get(rid))!;
       expect(await svc.services.plugins.get('virtual:instance')!.headsUp!(record)).toEqual({
@@ -197,9 +221,21 @@ describe('virtual:instance with [compute] driver = none', () => {
       const longer = await request(svc.app).put(`/v1/leases/${created.id}`).send({ end_date: '2030-01-01 13:00' });
       expect(longer.status).toBe(409);
       expect(longer.body.error_message).toMatch(/would not keep their instance slots/);
-      const more = await request(svc.app).put(`/v1/leases/${created.id}`).send({ reservations: [{ id: rid, amount: 3 }] });
-      expect(more.status).toBe(409);
-      expect(more.body.error_message).toMatch(/Cannot change amount of a virtual:instance reservation whose lease has started/);
+      // c1 has 4 slots: 2 held, the blocker's 4 start only after this lease's end.
+      const more = await request(svc.app).put(`/v1/leases/${created.id}`).send({ reservations: [{ id: rid, amount: 4 }] });
+      expect(more.status).toBe(200);
+      expect(more.body.lease.reservations[0].amount).toBe(4);
+      const tooMany = await request(svc.app).put(`/v1/leases/${created.id}`).send({ reservations: [{ id: rid, amount: 5 }] });
+      expect(tooMany.status).toBe(409);
+      expect(tooMany.body.error_message).toMatch(/Not enough capacity to raise virtual:instance reservation .* from 4 to 5 instance/);
+      const fewer = await request(svc.app).put(`/v1/leases/${created.id}`).send({ reservations: [{ id: rid, amount: 3 }] });
+      expect(fewer.status).toBe(409);
+      expect(fewer.body.error_message).toMatch(/Cannot lower amount of a virtual:instance reservation whose lease has started/);
+      expect((await svc.services.repos.instanceAllocations.list({ reservationId: rid })).reduce((n, a) => n + a.slots, 0)).toBe(4);
+      // The cloud side (nothing with driver none) runs as the update_lease event.
+      expect(more.body.lease.events.map((e: { event_type: string }) => e.event_type)).toContain('update_lease');
+      await svc.services.runner.runDueOnce();
+      expect((await svc.services.leases.get(ADMIN, created.id)).events.find((e) => e.event_type === 'update_lease')).toMatchObject({ status: 'DONE' });
       clock.set(new Date('2030-01-01T12:45:00Z'));
       await svc.services.runner.runDueOnce();
       const ended = await svc.services.leases.get(ADMIN, created.id);

@@ -1,35 +1,29 @@
 /**
- * virtual:instance leases with [compute] driver = nova, against the fake Nova/Placement with the real clients:
- * what start makes (flavor, group, aggregate, access, resource class and inventory), what end removes, and
- * faults on one start step and one end step retried to completion with nothing orphaned.
+ * virtual:instance leases with [compute] driver = nova, against the fake Nova/Placement with the real clients, on
+ * SQLite and MariaDB: what start makes (flavor, group, aggregate, access, resource class, and a child resource
+ * provider per host with the inventory), what end removes, and faults on one start step and one end step
+ * retried to completion with nothing orphaned.
  */
-import { reservationResourceClass } from '../../../src/plugins/virtual-instance';
+import { reservationProviderName, reservationResourceClass } from '../../../src/plugins/virtual-instance';
+import { DIALECTS } from '../../support/database';
+import { expectNothingLeft, faultsOn, instanceLease, placementSlots } from './support';
 import { ADMIN_CTX, novaWorld, type NovaWorld } from './world';
 
-const instanceLease = (name: string, extra: Record<string, unknown> = {}) => ({
-  name, start_date: 'now', end_date: '2030-01-01 13:00',
-  reservations: [{
-    resource_type: 'virtual:instance', amount: 3, vcpus: 2, memory_mb: 4096, disk_gb: 10, affinity: 'False', resource_properties: '', ...extra,
-  }],
-});
+jest.setTimeout(60_000);
 
-/** Nothing of the reservation left: only the freepool aggregate with every host, no flavor, group, class or inventory. */
+/** Nothing of the reservation left: only the freepool aggregate with every host, no flavor, group, class, provider or inventory. */
 function expectClean(w: NovaWorld, rid: string): void {
-  expect([...w.fake.aggregates.values()].map((a) => a.name)).toEqual(['freepool']);
-  expect(w.fake.aggregateNamed('freepool')!.hosts.sort()).toEqual(['compute-1', 'compute-2', 'compute-3']);
-  expect(w.fake.flavors.size).toBe(0);
-  expect(w.fake.serverGroups.size).toBe(0);
   expect(w.fake.resourceClasses.has(reservationResourceClass(rid))).toBe(false);
-  for (const p of w.fake.providers.values()) expect(Object.keys(p.inventories).sort()).toEqual(['DISK_GB', 'MEMORY_MB', 'VCPU']);
+  expectNothingLeft(w.fake);
 }
 
-describe('instance leases in Nova', () => {
+describe.each(DIALECTS)('instance leases in Nova (%s)', (dialect) => {
   let w: NovaWorld;
   beforeEach(async () => {
     w = await novaWorld({ manager: { plugins: ['physical:host', 'virtual:instance'] } }, (fake) => {
       // 8 vCPU, 16 GiB, 100 GB each: 4 slots of the flavor above.
       for (const name of ['compute-1', 'compute-2', 'compute-3']) fake.addHypervisor(name);
-    });
+    }, { dialect });
     await w.register('compute-1', 'compute-2', 'compute-3');
   });
   afterEach(async () => { await w.close(); });
@@ -59,13 +53,19 @@ describe('instance leases in Nova', () => {
     });
     expect(w.fake.aggregateNamed('freepool')!.hosts.sort()).toEqual(['compute-1', 'compute-2', 'compute-3']);
     expect(w.fake.resourceClasses.has(rc)).toBe(true);
-    for (const p of w.fake.providers.values()) expect(p.inventories[rc]).toMatchObject({ total: 1 });
+    // The slots are on a child of each compute node's provider, which nova-compute rewrites without touching it.
+    expect(placementSlots(w.fake, rid)).toEqual({ 'compute-1': 1, 'compute-2': 1, 'compute-3': 1 });
+    for (const h of w.fake.hypervisors) w.fake.providers.get(h.providerUuid)!.inventories = { VCPU: { total: 8 }, MEMORY_MB: { total: 16384 }, DISK_GB: { total: 100 } };
+    expect(placementSlots(w.fake, rid)).toEqual({ 'compute-1': 1, 'compute-2': 1, 'compute-3': 1 });
     // The reconciler has nothing to say about instance aggregates.
     expect(await w.svc.services.reconciler!.runOnce()).toEqual([]);
 
     w.fake.serverDeleteDelayMs = 50;
+    // Booting with the flavor allocates the reservation's class from the host's child provider: one per host here.
     w.fake.addServer('compute-1', { flavorId: flavor.id, tenantId: 'p1' });
     w.fake.addServer('compute-2', { flavorId: flavor.id, tenantId: 'p1' });
+    expect(() => w.fake.addServer('compute-2', { flavorId: flavor.id, tenantId: 'p1' })).toThrow(/No valid host/);
+    expect(w.fake.allocations.size).toBe(2);
     const bystander = w.fake.addServer('compute-3', { flavorId: '1' });
     w.clock.set(new Date('2030-01-01T13:00:00Z'));
     await w.svc.services.runner.runDueOnce();
@@ -86,24 +86,55 @@ describe('instance leases in Nova', () => {
     expect(w.fake.aggregates.get(t.aggregate_id as number)!.hosts).toEqual(['compute-1']);
     expect(s.server_group_id).toBeNull();
     expect(w.fake.serverGroups.size).toBe(1);
-    const rc = reservationResourceClass(s.id as string);
-    const totals = [...w.fake.providers.values()].map((p) => [p.name, p.inventories[rc]?.total]).sort();
-    expect(totals).toEqual([['compute-1', undefined], ['compute-2', 4], ['compute-3', 1]]);
+    expect(placementSlots(w.fake, s.id as string)).toEqual({ 'compute-2': 4, 'compute-3': 1 });
+    expect(placementSlots(w.fake, t.id as string)).toEqual({ 'compute-1': 4 });
+  });
+
+  it('a start finds the child provider an earlier attempt made; a provider of that name elsewhere fails it', async () => {
+    const lease = await w.svc.services.leases.create(ADMIN_CTX, instanceLease('found', { amount: 1 }));
+    const rid = lease.reservations[0].id as string;
+    const node = w.fake.hypervisors[0].providerUuid;
+    w.fake.providers.set('11111111-1111-4111-8111-111111111111', {
+      uuid: '11111111-1111-4111-8111-111111111111', name: reservationProviderName(rid, 'compute-1'), generation: 0, parentUuid: node, inventories: {},
+    });
+    w.fake.raceInventoryWrites(2); // nova-compute writing its node meanwhile: the generation is read again
+    await w.svc.services.runner.runDueOnce();
+    expect((await get(lease.id)).status).toBe('ACTIVE');
+    expect(w.fake.providers.get('11111111-1111-4111-8111-111111111111')!.inventories).toMatchObject({ [reservationResourceClass(rid)]: { total: 1 } });
+    expect(placementSlots(w.fake, rid)).toEqual({ 'compute-1': 1 });
+
+    const other = await w.svc.services.leases.create(ADMIN_CTX, instanceLease('clash', { amount: 1, affinity: 'True' }, { end_date: '2030-01-01 12:30' }));
+    const orid = other.reservations[0].id as string;
+    w.fake.providers.set('22222222-2222-4222-8222-222222222222', {
+      uuid: '22222222-2222-4222-8222-222222222222', name: reservationProviderName(orid, 'compute-1'), generation: 0, parentUuid: null, inventories: {},
+    });
+    await w.svc.services.runner.runDueOnce();
+    const clash = await get(other.id);
+    expect(clash.status).toBe('STARTING');
+    expect(clash.events.find((e) => e.event_type === 'start_lease')).toMatchObject({ status: 'UNDONE' });
+    const [row] = await w.svc.services.db.select<{ last_error: string }>('SELECT last_error FROM events WHERE lease_id = ? AND event_type = ?',
+      [other.id, 'start_lease']);
+    expect(row.last_error).toMatch(/exists under no parent/);
   });
 
   // "Reply lost": the step was done but answered 500 (twice: the client's retry too). Placement's inventory write
   // carries the provider generation, so a lost reply there is recovered within the attempt: it fails outright instead.
+  // A provider create whose reply was lost is recovered within the attempt too (the client's retry gets a 409 on
+  // the name and finds it): `true` marks the steps whose first attempt succeeds anyway.
   const lost = { status: 500, afterHandling: true, times: 2 };
-  const startSteps: [string, typeof lost | { status: number; times: number }][] = [
-    ['POST /flavors', lost], ['POST /os-server-groups', lost], ['POST /os-aggregates', lost], ['POST /os-aggregates/{id}/action:add_host', lost],
-    ['POST /flavors/{id}/os-extra_specs', lost], ['POST /flavors/{id}/action:addTenantAccess', lost], ['PUT /resource_classes/{id}', lost],
-    ['PUT /resource_providers/{id}/inventories/{id}', { status: 503, times: 2 }],
+  const startSteps: [string, typeof lost | { status: number; times: number }, boolean][] = [
+    ['POST /flavors', lost, false], ['POST /os-server-groups', lost, false], ['POST /os-aggregates', lost, false],
+    ['POST /os-aggregates/{id}/action:add_host', lost, false], ['POST /flavors/{id}/os-extra_specs', lost, false],
+    ['POST /flavors/{id}/action:addTenantAccess', lost, false], ['PUT /resource_classes/{id}', lost, false],
+    ['POST /resource_providers', lost, true], ['POST /resource_providers', { status: 503, times: 2 }, false],
+    ['PUT /resource_providers/{id}/inventories/{id}', { status: 503, times: 2 }, false],
   ];
-  it.each(startSteps)('a start whose "%s" fails is retried to completion', async (route, fault) => {
+  it.each(faultsOn(dialect, startSteps))('a start whose "%s" fails (%j) is retried to completion', async (route, fault, firstAttempt) => {
     const lease = await w.svc.services.leases.create(ADMIN_CTX, instanceLease(`s-${route}`));
     w.fake.fault(route, fault);
     await w.svc.services.runner.runDueOnce();
-    expect((await get(lease.id)).status).toBe('STARTING');
+    expect((await get(lease.id)).status).toBe(firstAttempt ? 'ACTIVE' : 'STARTING');
+    expect(w.fake.calls(route).length).toBeGreaterThanOrEqual(firstAttempt ? 2 : 1);
     await w.runEvents(3);
     const active = await get(lease.id);
     expect(active.status).toBe('ACTIVE');
@@ -113,6 +144,7 @@ describe('instance leases in Nova', () => {
     expect([...w.fake.serverGroups.keys()]).toEqual([r.server_group_id]);
     expect([...w.fake.aggregates.values()].map((a) => a.name).sort()).toEqual(['freepool', `reservation-${r.id}`]);
     expect(w.fake.aggregates.get(r.aggregate_id as number)!.hosts).toHaveLength(3);
+    expect(placementSlots(w.fake, r.id as string)).toEqual({ 'compute-1': 1, 'compute-2': 1, 'compute-3': 1 });
     // Then the end removes everything the retried start made.
     w.clock.set(new Date('2030-01-01T13:00:00Z'));
     await w.runEvents(2);
@@ -121,8 +153,8 @@ describe('instance leases in Nova', () => {
   });
 
   const endSteps = ['GET /servers/detail', 'DELETE /flavors/{id}', 'DELETE /os-server-groups/{id}', 'POST /os-aggregates/{id}/action:remove_host',
-    'DELETE /resource_providers/{id}/inventories/{id}', 'DELETE /resource_classes/{id}'];
-  it.each(endSteps)('an end whose "%s" fails is retried to completion, nothing orphaned', async (route) => {
+    'GET /resource_providers', 'DELETE /resource_providers/{id}', 'DELETE /resource_classes/{id}'];
+  it.each(faultsOn(dialect, endSteps))('an end whose "%s" fails is retried to completion, nothing orphaned', async (route) => {
     const lease = await w.svc.services.leases.create(ADMIN_CTX, instanceLease(`e-${route}`));
     await w.svc.services.runner.runDueOnce();
     const r = (await get(lease.id)).reservations[0];
@@ -135,6 +167,25 @@ describe('instance leases in Nova', () => {
     expect((await get(lease.id)).status).toBe('TERMINATED');
     expect(w.fake.servers.size).toBe(0);
     expectClean(w, r.id as string);
+  });
+
+  it('an end waits for Placement to drop the allocations on a child provider before deleting it (409 until then)', async () => {
+    const lease = await w.svc.services.leases.create(ADMIN_CTX, instanceLease('held'));
+    await w.svc.services.runner.runDueOnce();
+    const rid = (await get(lease.id)).reservations[0].id as string;
+    const rc = reservationResourceClass(rid);
+    const child = [...w.fake.providers.values()].find((p) => p.name === reservationProviderName(rid, 'compute-3'))!;
+    // An instance Nova no longer lists whose allocation Placement still has (Nova removes it a moment later).
+    w.fake.allocations.set('a1b2c3d4-0000-4000-8000-000000000000', { [child.uuid]: { [rc]: 1 } });
+    w.clock.set(new Date('2030-01-01T13:00:00Z'));
+    await w.svc.services.runner.runDueOnce();
+    expect((await get(lease.id)).status).toBe('TERMINATING');
+    expect(w.fake.calls('DELETE /resource_providers/{id}').length).toBeGreaterThan(0);
+    expect(w.fake.providers.has(child.uuid)).toBe(true);
+    w.fake.allocations.clear();
+    await w.runEvents(3);
+    expect((await get(lease.id)).status).toBe('TERMINATED');
+    expectClean(w, rid);
   });
 
   it('a start that keeps failing leaves the lease in ERROR; end_lease still removes what it made', async () => {

@@ -1,8 +1,9 @@
 import request from 'supertest';
 import type { RequestContext } from '../../../src/auth';
-import { ManualClock } from '../../../src/common';
+import { ManualClock, type Logger } from '../../../src/common';
 import type { ClimateConfig, DeepPartial } from '../../../src/config';
 import { FakeNovaPlacement } from '../../fakes/nova-placement';
+import type { TestDialect } from '../../support/database';
 import { startTestService, type TestService } from '../../support/service';
 
 export const ADMIN_CTX: RequestContext = { userId: 'u1', projectId: 'p1', roles: ['admin'], isAdmin: true, requestId: 'req-test' };
@@ -18,14 +19,22 @@ export interface NovaWorld {
   close(): Promise<void>;
 }
 
+export interface NovaWorldOptions {
+  /** SQLite by default. */
+  dialect?: TestDialect;
+  /** Silent by default; pass one to look at what Climate logs. */
+  logger?: Logger;
+}
+
 /** Climate with [compute] driver = nova against the fake Nova/Placement (no Keystone: endpoint overrides, no token). */
-export async function novaWorld(config: DeepPartial<ClimateConfig> = {}, setup?: (fake: FakeNovaPlacement) => void): Promise<NovaWorld> {
+export async function novaWorld(config: DeepPartial<ClimateConfig> = {}, setup?: (fake: FakeNovaPlacement) => void,
+  options: NovaWorldOptions = {}): Promise<NovaWorld> {
   const fake = await new FakeNovaPlacement().start();
   fake.addAggregate('freepool');
   setup?.(fake);
   const clock = new ManualClock(new Date('2030-01-01T12:00:00Z'));
   const svc = await startTestService({
-    clock,
+    clock, dialect: options.dialect, logger: options.logger,
     config: {
       ...config,
       compute: { driver: 'nova' },

@@ -69,13 +69,17 @@ describe('virtual:instance parameters', () => {
       expect(next).toEqual(current);
     });
 
-    it('refuses bad values (400) and, once started, any change but the window (409)', () => {
+    it('refuses bad values (400) and, once started, any change but the window and a higher amount (409)', () => {
       expect(() => updateInstanceParams(current, { amount: 0 }, false)).toThrow(InvalidInput);
       expect(() => updateInstanceParams(current, { vcpus: 0, memory_mb: 0, disk_gb: 0 }, false)).toThrow(InvalidInput);
       expect(() => updateInstanceParams(current, { max: 2 }, false)).toThrow(InvalidInput);
-      expect(() => updateInstanceParams(current, { amount: 3 }, true)).toThrow(InvalidState);
+      expect(() => updateInstanceParams(current, { amount: 1 }, true)).toThrow(InvalidState);
+      expect(() => updateInstanceParams(current, { amount: 1 }, true)).toThrow(/Cannot lower amount .*\(from 2 to 1\).*may only be raised/);
+      expect(() => updateInstanceParams(current, { vcpus: 2 }, true)).toThrow(/Cannot change vcpus/);
       expect(() => updateInstanceParams(current, { affinity: null }, true)).toThrow(/Cannot change affinity/);
+      expect(() => updateInstanceParams(current, { resource_properties: '["==", "$a", "b"]' }, true)).toThrow(/Cannot change resource_properties/);
       expect(updateInstanceParams(current, { amount: 2, affinity: 'True' }, true)).toEqual(current);
+      expect(updateInstanceParams(current, { amount: '3' }, true)).toEqual({ ...current, amount: 3 });
     });
   });
 });

@@ -1,0 +1,35 @@
+import type { HostCondition, HostSlots, Repositories, Tx } from '../../db';
+import { compileFilterSql, parseFilter, validateKeys } from '../filter';
+import type { InstanceReservationParams } from './params';
+
+/** The host condition of a reservation's `resource_properties`; an unknown `$key` is a 400 naming it. */
+export async function instanceConditions(repos: Repositories, tx: Tx, params: Pick<InstanceReservationParams, 'resource_properties'>): Promise<HostCondition[]> {
+  const expr = parseFilter(params.resource_properties, 'resource_properties');
+  if (!expr) return [];
+  validateKeys(expr, 'resource_properties', await repos.hosts.propertyNames(tx));
+  return [compileFilterSql(expr, 'h')];
+}
+
+/**
+ * Plans over free slots with the hosts of the plan locked: the candidates are read (one set-based query), a plan
+ * is made, the plan's hosts are locked in id order and everything is read and planned again, until every host
+ * of the plan is locked and was read after its lock. Host rows are the locks every allocation takes, so two
+ * transactions never fill the same slots; on SQLite the single writer gives the same guarantee at once.
+ */
+export async function lockedPlan<T>(repos: Repositories, tx: Tx, read: () => Promise<HostSlots[]>,
+  plan: (candidates: HostSlots[]) => T, hostsOf: (planned: T) => number[]): Promise<{ planned: T; candidates: HostSlots[] }> {
+  const locked = new Set<number>();
+  for (;;) {
+    const candidates = await read();
+    const planned = plan(candidates);
+    const toLock = hostsOf(planned).filter((id) => !locked.has(id));
+    if (!toLock.length || repos.db.dialect === 'sqlite') return { planned, candidates };
+    for (const id of await repos.hostAllocations.lockHosts(tx, toLock)) locked.add(id);
+  }
+}
+
+/** Free slots beyond what the reservation itself holds on each host (`free` ignores the reservation's own rows). */
+export function beyondHeld(free: readonly HostSlots[], held: readonly HostSlots[]): HostSlots[] {
+  return free.map((f) => ({ hostId: f.hostId, slots: f.slots - (held.find((h) => h.hostId === f.hostId)?.slots ?? 0) }))
+    .filter((f) => f.slots > 0);
+}
