@@ -4,5 +4,7 @@ export * from './http';
 export * from './nova';
 export * from './placement';
 export { buildComputeClients, type ComputeClients, type ComputeClientDeps } from './compute-clients';
+export { buildServiceClient, type ServiceClientDeps, type ServiceSpec } from './service-clients';
 export * from './cinder';
 export * from './neutron';
+export * from './heat';

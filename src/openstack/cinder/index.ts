@@ -1,3 +1,3 @@
 /** Cinder's block storage API. */
-export { CinderClient, cinderRoot, type CinderVolume, type NewVolume } from './client';
-export { buildCinderClient, type CinderClientDeps } from './build';
+export { CinderClient, cinderRoot, type CinderScope, type CinderVolume, type NewVolume } from './client';
+export { buildCinderClient } from './build';

@@ -35,6 +35,16 @@ export interface CallOptions {
   idempotent?: boolean;
   /** Extra headers for this call. */
   headers?: Record<string, string>;
+  /**
+   * Sent as X-Auth-Token instead of the client's own token, e.g. a trust-scoped token acting as a lease's owner.
+   * A 401 is then not retried with a fresh service token: the caller owns this token and renews it.
+   */
+  token?: string;
+  /**
+   * With `token`: called once after a 401 for a fresh token to retry with (e.g. a new trust-scoped token when
+   * the cached one was revoked early). Without it the 401 fails the call, saying that the given token was refused.
+   */
+  refreshToken?: () => Promise<string>;
 }
 
 export interface ServiceResponse<T = unknown> {
@@ -89,9 +99,15 @@ export class ServiceClient {
       .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`).join('&');
     const target = `${path}${query ? `?${query}` : ''}`;
     let refreshed = false;
+    let override = options.token;
+    let renewOverride = false;
     for (let attempt = 0; ; attempt++) {
       const call: CallInfo = { service: o.service, method, path: target, requestId: null };
-      const token = await o.token();
+      if (renewOverride) {
+        renewOverride = false;
+        override = await options.refreshToken!();
+      }
+      const token = override ?? await o.token();
       const headers: Record<string, string> = {
         Accept: 'application/json', 'X-OpenStack-Request-ID': requestId, 'User-Agent': 'climate', ...o.headers, ...options.headers,
       };
@@ -109,13 +125,23 @@ export class ServiceClient {
         call.requestId = res.headers.get('x-openstack-request-id') ?? res.headers.get('x-compute-request-id');
         const body = parseJson(text);
         if (res.status < 400) return { status: res.status, body: body as T, headers: res.headers };
-        if (res.status === 401 && token && !refreshed && o.invalidateToken) {
+        if (res.status === 401 && token && !refreshed && o.invalidateToken && override === undefined) {
           refreshed = true;
           o.invalidateToken(token);
           attempt--;
           continue;
         }
+        if (res.status === 401 && override !== undefined && !refreshed && options.refreshToken) {
+          refreshed = true;
+          renewOverride = true;
+          attempt--;
+          continue;
+        }
         const { message, code } = remoteMessage(body, text);
+        if (res.status === 401 && override !== undefined) {
+          const why = `the token given for this call (not the service user's) was refused${message ? `: ${message}` : ''}`;
+          throw errorFor(401, why, call, code);
+        }
         if (res.status < 500) throw errorFor(res.status, message, call, code);
         failure = new OpenStackUnavailable(`HTTP ${res.status}${message ? `: ${message}` : ''}`, call, res.status);
       } catch (error) {
@@ -144,10 +170,16 @@ function parseJson(text: string): unknown {
 /**
  * The message of an OpenStack error body: Nova wraps it in an object named after the fault
  * (`{"conflictingRequest": {"code": 409, "message": "..."}}`), Placement sends
- * `{"errors": [{"status": 409, "title": "...", "detail": "...", "code": "placement.x"}]}`.
+ * `{"errors": [{"status": 409, "title": "...", "detail": "...", "code": "placement.x"}]}`, Heat
+ * `{"code": 400, "title": "Bad Request", "explanation": "...", "error": {"message": "...", "type": "StackValidationFailed"}}`
+ * (its exception class is the code).
  */
 export function remoteMessage(body: unknown, text = ''): { message: string; code: string | null } {
   if (body && typeof body === 'object') {
+    const heat = (body as { error?: { message?: unknown; type?: unknown } | null }).error;
+    if (heat && typeof heat === 'object' && typeof heat.message === 'string') {
+      return { message: heat.message.trim(), code: typeof heat.type === 'string' ? heat.type : null };
+    }
     const errors = (body as { errors?: unknown }).errors;
     if (Array.isArray(errors) && errors.length) {
       const first = errors[0] as { detail?: unknown; title?: unknown; code?: unknown };

@@ -217,6 +217,16 @@ export class NovaClient {
     }
   }
 
+  /**
+   * The flavor a template or a user names, by id or else by name (as Heat resolves a server's `flavor`); null when
+   * neither matches. A name two flavors share is ambiguous to Heat too: the first is returned.
+   */
+  async findFlavor(idOrName: string): Promise<NovaFlavor | null> {
+    const byId = await this.getFlavor(idOrName);
+    if (byId) return byId;
+    return (await this.listFlavors()).find((f) => f.name === idOrName) ?? null;
+  }
+
   /** 409 when the name or id is taken. */
   async createFlavor(f: NewFlavor): Promise<NovaFlavor> {
     const flavor: Record<string, unknown> = { name: f.name, vcpus: f.vcpus, ram: f.ram, disk: f.disk, 'os-flavor-access:is_public': f.isPublic };

@@ -1,5 +1,7 @@
 import { requestScope } from '../../../src/common';
-import { NovaClient, NOVA_MICROVERSION, OpenStackConflict, OpenStackNotFound, OpenStackUnavailable, PlacementClient, ServiceClient } from '../../../src/openstack';
+import {
+  NovaClient, NOVA_MICROVERSION, OpenStackConflict, OpenStackHttpError, OpenStackNotFound, OpenStackUnavailable, PlacementClient, ServiceClient,
+} from '../../../src/openstack';
 import { FakeNovaPlacement } from '../../fakes/nova-placement';
 
 describe('OpenStack service clients against the fake', () => {
@@ -61,6 +63,32 @@ describe('OpenStack service clients against the fake', () => {
     tokens = ['stale', 'good'];
     await new NovaClient(client('nova')).listAggregates();
     expect(invalidated).toEqual(['stale']);
+  });
+
+  it('sends a per-call token instead of its own; a 401 then renews that token (once) and leaves its own alone', async () => {
+    const http = client('nova', 0);
+    fake.token = 'owner-1';
+    await http.get('/os-aggregates', { token: 'owner-1' });
+    expect(fake.requests.at(-1)!.headers['x-auth-token']).toBe('owner-1');
+
+    fake.token = 'owner-2';
+    const renewals: string[] = [];
+    const refreshToken = async () => { renewals.push('owner-2'); return 'owner-2'; };
+    await http.get('/os-aggregates', { token: 'owner-1', refreshToken });
+    expect(fake.requests.slice(-2).map((r) => r.headers['x-auth-token'])).toEqual(['owner-1', 'owner-2']);
+    expect(renewals).toHaveLength(1);
+    expect(invalidated).toEqual([]);
+
+    // Refused again after the renewal, or without a way to renew: the call fails saying whose token it was.
+    fake.token = 'someone-else';
+    const again = await http.get('/os-aggregates', { token: 'owner-1', refreshToken }).catch((e: unknown) => e);
+    expect(again).toBeInstanceOf(OpenStackHttpError);
+    expect((again as OpenStackHttpError).remoteStatus).toBe(401);
+    expect((again as Error).message).toMatch(/answered 401: the token given for this call \(not the service user's\) was refused/);
+    const bare = await http.get('/os-aggregates', { token: 'owner-1' }).catch((e: unknown) => e);
+    expect((bare as OpenStackHttpError).remoteStatus).toBe(401);
+    expect(invalidated).toEqual([]);
+    expect(tokens).toEqual(['good']);
   });
 
   it('placement inventories follow the provider generation', async () => {

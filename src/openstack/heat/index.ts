@@ -1,0 +1,3 @@
+/** Heat's orchestration API. */
+export { HeatClient, heatRoot, stackTags, type HeatStack, type NewStack, type HeatCallOptions } from './client';
+export { buildHeatClient } from './build';
