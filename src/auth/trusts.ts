@@ -17,8 +17,11 @@ export interface LeaseTrusts {
   createForLease(ctx: RequestContext, projectId: string): Promise<string | null>;
   /** Withdraws a delegation. Never throws: a failure is logged (the lease itself is already gone or ended). */
   release(trustId: string, ctx?: RequestContext): Promise<void>;
-  /** A token acting as the lease's owner, for plugins at event time. */
-  tokenFor(trustId: string): Promise<ScopedToken>;
+  /**
+   * A token acting as the lease's owner, for plugins at event time (reused until shortly before it expires).
+   * `fresh` gets a new one: the service refused the one held (revoked before its expiry).
+   */
+  tokenFor(trustId: string, options?: { fresh?: boolean }): Promise<ScopedToken>;
 }
 
 /** 403/400 when Keystone will not create the trust: says why and what to do. */
@@ -71,7 +74,8 @@ export class KeystoneLeaseTrusts implements LeaseTrusts {
     }
   }
 
-  tokenFor(trustId: string): Promise<ScopedToken> {
+  tokenFor(trustId: string, options: { fresh?: boolean } = {}): Promise<ScopedToken> {
+    if (options.fresh) this.session.forgetTrust(trustId);
     return this.session.trustScopedToken(trustId);
   }
 }

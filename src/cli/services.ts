@@ -16,13 +16,17 @@ import {
   freepoolOf, HostInventory, HostReplacer, noHostActions, NovaHostActions, NovaHostRegistrar, PhysicalHostPlugin, PHYSICAL_HOST,
   ReservationAggregateSync, type HostActions,
 } from '../plugins/physical-host';
-import { noInstanceActions, NovaInstanceActions, VirtualInstancePlugin, VIRTUAL_INSTANCE, type InstanceActions } from '../plugins/virtual-instance';
+import {
+  InstanceSlotReplacer, noInstanceActions, NovaInstanceActions, VirtualInstancePlugin, VIRTUAL_INSTANCE, type InstanceActions,
+} from '../plugins/virtual-instance';
 import { buildComputeClients, type ComputeClients } from '../openstack';
 import { buildCinderClient } from '../openstack/cinder';
 import {
   CinderVolumeActions, noVolumeActions, VirtualVolumePlugin, VIRTUAL_VOLUME, VolumePoolInventory, type VolumeActions,
 } from '../plugins/virtual-volume';
 import { buildNeutronClient } from '../openstack/neutron';
+import { buildHeatClient } from '../openstack/heat';
+import { HeatStackActions, noStackActions, VirtualStackPlugin, VIRTUAL_STACK, type VirtualStackDeps } from '../plugins/virtual-stack';
 import { Reconciler } from '../manager/reconciler';
 
 /** Everything a Climate process runs on, built in one place from the configuration. */
@@ -49,7 +53,7 @@ export interface Services {
   compute: ComputeClients | null;
   /** Compares Nova's aggregates with the database; null with [compute] driver = none. */
   reconciler: Reconciler | null;
-  /** Host healing (failed hosts in reservations); null with [compute] driver = none or without physical:host. */
+  /** Host healing (failed hosts in reservations); null with [compute] driver = none or without physical:host and virtual:instance. */
   healer: HostHealer | null;
   /** Periodic manager jobs besides notification dispatch (reconciler, host healing): started with the event runner. */
   managerJobs: PeriodicJob[];
@@ -79,19 +83,23 @@ function notificationDriver(config: ClimateConfig, logger: Logger): Notification
 }
 
 function buildPlugins(config: ClimateConfig, repos: Repositories, hostActions: HostActions, instanceActions: InstanceActions,
-  floatingIpActions: FloatingIpActions = noFloatingIpActions, volumeActions: VolumeActions = noVolumeActions): PluginRegistry {
+  floatingIpActions: FloatingIpActions = noFloatingIpActions, volumeActions: VolumeActions = noVolumeActions,
+  stack: Omit<VirtualStackDeps, 'instanceActions'> = { stackActions: noStackActions, flavors: null }): PluginRegistry {
   const registry = new PluginRegistry();
   for (const type of config.manager.plugins) {
     if (type === PHYSICAL_HOST) {
       registry.register(new PhysicalHostPlugin(repos, hostActions, { cleaningTimeMinutes: config.default.cleaningTimeMinutes }));
     } else if (type === VIRTUAL_INSTANCE) {
-      registry.register(new VirtualInstancePlugin(repos, instanceActions));
+      registry.register(new VirtualInstancePlugin(repos, instanceActions, stack.clock));
     } else if (type === VIRTUAL_FLOATINGIP) {
       registry.register(new FloatingIpPlugin(repos, floatingIpActions));
     } else if (type === VIRTUAL_VOLUME) {
       registry.register(new VirtualVolumePlugin(repos, volumeActions));
+    } else if (type === VIRTUAL_STACK) {
+      registry.register(new VirtualStackPlugin(repos, { ...stack, instanceActions }));
     } else {
-      throw new Error(`[manager] plugins: unknown resource type "${type}" (available: ${PHYSICAL_HOST}, ${VIRTUAL_INSTANCE}, ${VIRTUAL_FLOATINGIP}, ${VIRTUAL_VOLUME})`);
+      throw new Error(`[manager] plugins: unknown resource type "${type}" (available: ${PHYSICAL_HOST}, ${VIRTUAL_INSTANCE}, `
+        + `${VIRTUAL_FLOATINGIP}, ${VIRTUAL_VOLUME}, ${VIRTUAL_STACK})`);
     }
   }
   return registry.freeze();
@@ -119,26 +127,42 @@ export async function buildServices(config: ClimateConfig, options: BuildOptions
   const novaInstances = compute ? new NovaInstanceActions(compute.nova, compute.placement, repos, {
     instanceDeleteTimeoutMs: config.nova.instanceDeleteTimeoutMs,
   }, logger.child('nova')) : null;
+  // Plugins that act in the cloud announce what they made or removed in the outbox, with the change.
+  const notifier = new Notifier(repos.outbox, clock);
   // Neutron is needed only for floating IP reservations with the nova driver (built like the compute clients).
   const neutronFloatingIps = compute && config.manager.plugins.includes(VIRTUAL_FLOATINGIP)
-    ? new NeutronFloatingIpActions(buildNeutronClient(config, { keystone, logger }), logger.child('neutron')) : null;
-  // Cinder likewise, only for volume reservations with the nova driver.
+    ? new NeutronFloatingIpActions(buildNeutronClient(config, { keystone, logger }), logger.child('neutron'), { repos, notifier }) : null;
+  // Cinder likewise, only for volume reservations with the nova driver; volumes are made with the lease owner's
+  // trust-scoped token (keystone mode), so that Cinder puts them in the owner's project.
   const cinderVolumes = compute && config.manager.plugins.includes(VIRTUAL_VOLUME)
     ? new CinderVolumeActions(buildCinderClient(config, { keystone, logger }), repos,
-      { volumeTimeoutMs: config.nova.instanceDeleteTimeoutMs }, logger.child('cinder')) : null;
+      { volumeTimeoutMs: config.nova.instanceDeleteTimeoutMs }, logger.child('cinder'), keystone?.trusts ?? null, notifier) : null;
+  // Heat likewise, for stack reservations; stacks are made with the lease owner's trust-scoped token (keystone
+  // mode). Their status changes are announced in the outbox with the change.
+  const heatStacks = compute && config.manager.plugins.includes(VIRTUAL_STACK)
+    ? new HeatStackActions(buildHeatClient(config, { keystone, logger }), repos, notifier, keystone?.trusts ?? null, {
+      createTimeoutMs: config.heat.stackCreateTimeoutMs, deleteTimeoutMs: config.heat.stackDeleteTimeoutMs,
+      pollMs: config.heat.stackPollIntervalMs,
+    }, logger.child('heat')) : null;
+  const flavors = compute ? async (ref: string) => {
+    const f = await compute.nova.findFlavor(ref);
+    return f && { vcpus: f.vcpus, memory_mb: f.ram, disk_gb: f.disk };
+  } : null;
   const plugins = buildPlugins(config, repos, novaHosts ?? noHostActions, novaInstances ?? noInstanceActions,
-    neutronFloatingIps ?? noFloatingIpActions, cinderVolumes ?? noVolumeActions);
+    neutronFloatingIps ?? noFloatingIpActions, cinderVolumes ?? noVolumeActions, { stackActions: heatStacks ?? noStackActions, flavors, clock });
   const reconciler = compute && novaHosts ? new Reconciler(compute.nova, repos, novaHosts,
     { freepoolName: config.nova.aggregateFreepoolName, repair: config.nova.reconcileRepair }, logger.child('reconciler')) : null;
   const managerJobs = reconciler && config.nova.reconcileIntervalMs > 0
     ? [new PeriodicJob('reconciler', config.nova.reconcileIntervalMs, () => reconciler.runOnce(), logger)] : [];
-  const notifier = new Notifier(repos.outbox, clock);
-  const healer = compute && plugins.get(PHYSICAL_HOST) ? new HostHealer({
+  const healer = compute && (plugins.get(PHYSICAL_HOST) || plugins.get(VIRTUAL_INSTANCE)) ? new HostHealer({
     db, repos, nova: compute.nova, notifier, plugins, clock, logger: logger.child('healing'),
     replacer: new HostReplacer(repos, { cleaningTimeMinutes: config.default.cleaningTimeMinutes }),
     aggregates: new ReservationAggregateSync(compute.nova, {
       freepoolName: config.nova.aggregateFreepoolName, instanceDeleteTimeoutMs: config.nova.instanceDeleteTimeoutMs,
     }, logger.child('healing')),
+    instances: plugins.get(VIRTUAL_INSTANCE) ? new InstanceSlotReplacer(repos) : null,
+    // The runner is built below; healing runs only once everything is built.
+    onEventsChanged: () => runner.wake(),
   }) : null;
   if (healer && config.nova.healingIntervalMs > 0) {
     managerJobs.push(new PeriodicJob('host-healing', config.nova.healingIntervalMs, () => healer.runOnce(), logger));

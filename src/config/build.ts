@@ -82,7 +82,12 @@ export function toClimateConfig(v: OptionValues): ClimateConfig {
       healingIntervalMs: secondsToMs(v.nova.healing_interval),
     },
     placement: endpoint(v.placement),
-    heat: endpoint(v.heat),
+    heat: {
+      ...endpoint(v.heat),
+      stackCreateTimeoutMs: secondsToMs(v.heat.stack_create_timeout),
+      stackDeleteTimeoutMs: secondsToMs(v.heat.stack_delete_timeout),
+      stackPollIntervalMs: secondsToMs(v.heat.stack_poll_interval),
+    },
     cinder: endpoint(v.cinder),
     neutron: endpoint(v.neutron),
   };

@@ -137,7 +137,7 @@ export const SCHEMA = {
     ),
   },
   manager: {
-    plugins: list(['physical:host'], 'Resource types that can be reserved: physical:host, virtual:instance, virtual:floatingip, virtual:volume.'),
+    plugins: list(['physical:host'], 'Resource types that can be reserved: physical:host, virtual:instance, virtual:floatingip, virtual:volume, virtual:stack.'),
     minutes_before_end_lease: int(
       60,
       'Minutes before a lease ends that its before_end_lease event (the "lease ends soon" notification) happens. ' +
@@ -290,7 +290,23 @@ export const SCHEMA = {
     ),
   },
   placement: endpointOptions('Placement (service type placement)'),
-  heat: endpointOptions('Heat (service type orchestration)'),
+  heat: {
+    ...endpointOptions('Heat (service type orchestration)'),
+    stack_create_timeout: int(
+      600,
+      'With [compute] driver = nova: seconds a virtual:stack lease start waits for its Heat stack to be created (also ' +
+        'given to Heat as the stack\'s timeout, rounded up to minutes). A stack still being created then fails the ' +
+        'event, which is retried and goes on waiting for the same stack.',
+      { min: 1 },
+    ),
+    stack_delete_timeout: int(
+      600,
+      'With [compute] driver = nova: seconds a virtual:stack lease end waits for its Heat stack to be gone before ' +
+        'the event counts as failed (and is retried).',
+      { min: 1 },
+    ),
+    stack_poll_interval: float(2, 'Seconds between two looks at a Heat stack being created or deleted.', { min: 0.01 }),
+  },
   cinder: endpointOptions('Cinder (service type volumev3)'),
   neutron: endpointOptions('Neutron (service type network)'),
 } as const;

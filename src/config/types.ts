@@ -101,7 +101,7 @@ export interface ClimateConfig {
   /** [nova], [placement], [heat], [cinder], [neutron]: where those services are. */
   readonly nova: NovaConfig;
   readonly placement: EndpointConfig;
-  readonly heat: EndpointConfig;
+  readonly heat: HeatConfig;
   readonly cinder: EndpointConfig;
   readonly neutron: EndpointConfig;
 }
@@ -130,6 +130,13 @@ export interface NovaConfig extends EndpointConfig {
   readonly reconcileRepair: boolean;
   /** 0: host healing does not run. */
   readonly healingIntervalMs: number;
+}
+
+/** [heat]: where Heat is, and how long virtual:stack leases wait for their stacks. */
+export interface HeatConfig extends EndpointConfig {
+  readonly stackCreateTimeoutMs: number;
+  readonly stackDeleteTimeoutMs: number;
+  readonly stackPollIntervalMs: number;
 }
 
 /** Any part of T may be left out; arrays are replaced whole, never merged. */

@@ -4,4 +4,5 @@ export { LeaseLifecycle, type LifecycleDeps, type EventOutcome } from './lifecyc
 export { renderLease, renderEvent, renderReservation, type LeaseView } from './view';
 export { parseLeaseDate, renderLeaseDate, renderTimestamp } from './dates';
 export * from './event-plan';
+export { scheduleLeaseUpdate } from './update-event';
 export { MESSAGES } from './lease-rules';

@@ -1,8 +1,9 @@
 import type { LeaseTrusts } from '../auth/trusts';
 import type { EventRecord, LeaseRecord, LeaseStatus, ReservationRecord, ReservationStatus, Tx } from '../db';
+import type { Logger } from '../common';
 import type { Priority } from '../notifications';
-import type { ResourcePlugin } from '../plugins';
-import { BEFORE_END_LEASE, BEFORE_START_LEASE, END_LEASE, START_LEASE } from './event-plan';
+import { actsOn, type ResourcePlugin } from '../plugins';
+import { BEFORE_END_LEASE, BEFORE_START_LEASE, END_LEASE, START_LEASE, UPDATE_LEASE } from './event-plan';
 import type { LeaseDomainDeps } from './deps';
 import { renderLease } from './view';
 
@@ -25,6 +26,18 @@ const TRANSITIONS: Record<string, Transition> = {
   [START_LEASE]: { from: ['PENDING', 'STARTING'], during: 'STARTING', to: 'ACTIVE', reservations: 'active', hook: 'onStart' },
   [END_LEASE]: { from: ['ACTIVE', 'TERMINATING', 'PENDING', 'ERROR'], during: 'TERMINATING', to: 'TERMINATED', reservations: 'deleted', hook: 'onEnd' },
 };
+
+/**
+ * Says that a reservation's start or end action was not run because its `on_start` / `on_end` is `none`
+ * (virtual reservations whose owner orchestrates the resources): capacity and notifications only.
+ */
+export function logSkippedAction(logger: Logger, hook: 'onStart' | 'onEnd', lease: LeaseRecord, reservation: ReservationRecord): void {
+  const what = hook === 'onStart'
+    ? 'on_start = none: nothing created, the capacity is held for the owner'
+    : 'on_end = none: the resources it made are left in place';
+  logger.info(`reservation ${reservation.id} (${reservation.resourceType}) of lease ${lease.id}: ${what}`,
+    { lease_id: lease.id, reservation_id: reservation.id });
+}
 
 /** Outcome of running an event; `skipped` when the lease was in no state to take it (recorded as DONE). */
 export type EventOutcome = 'done' | 'skipped';
@@ -56,6 +69,8 @@ export class LeaseLifecycle {
 
     if (event.eventType === BEFORE_END_LEASE) await this.hooks('beforeEnd', lease, reservations);
     if (event.eventType === BEFORE_START_LEASE) await this.hooks('beforeStart', lease, reservations);
+    // A change committed to an active lease's resources (a raised amount, healing): the cloud follows it now.
+    if (event.eventType === UPDATE_LEASE) await this.hooks('onUpdate', lease, reservations);
     const extra = event.eventType === BEFORE_START_LEASE ? await this.headsUp(lease, reservations) : {};
     await this.deps.db.transaction(async (tx) => {
       if (!(await finish(tx))) return;
@@ -103,12 +118,16 @@ export class LeaseLifecycle {
     return 'done';
   }
 
-  private async hooks(hook: 'onStart' | 'onEnd' | 'beforeEnd' | 'beforeStart', lease: LeaseRecord, reservations: ReservationRecord[]): Promise<void> {
+  private async hooks(hook: 'onStart' | 'onEnd' | 'beforeEnd' | 'beforeStart' | 'onUpdate', lease: LeaseRecord, reservations: ReservationRecord[]): Promise<void> {
     for (const reservation of reservations) {
       if (reservation.status === 'deleted') continue;
       const plugin: ResourcePlugin | undefined = this.deps.plugins.get(reservation.resourceType);
       if (!plugin) throw new Error(`no plugin enabled for resource type ${reservation.resourceType}`);
-      await plugin[hook]({ lease, reservation });
+      if ((hook === 'onStart' || hook === 'onEnd') && !actsOn(hook, reservation.params)) {
+        logSkippedAction(this.deps.logger, hook, lease, reservation);
+        continue;
+      }
+      await plugin[hook]?.({ lease, reservation });
     }
   }
 

@@ -3,11 +3,13 @@ import type { RequestContext } from '../auth/context';
 import type { LeaseTrusts } from '../auth/trusts';
 import { Conflict, InvalidInput, InvalidState, NotFound } from '../common';
 import { isUniqueViolation, type EventRecord, type LeaseRecord, type LeaseStatus, type Repositories, type ReservationRecord, type Tx } from '../db';
-import type { ResourcePlugin } from '../plugins';
+import { actsOn, type ResourcePlugin } from '../plugins';
 import { parseLeaseDate } from './dates';
 import type { LeaseDomainDeps } from './deps';
-import { EVENT_SEQUENCE, planLeaseEvents, START_LEASE, USER_EVENT_SEQUENCE } from './event-plan';
+import { EVENT_SEQUENCE, planLeaseEvents, START_LEASE, UPDATE_LEASE, USER_EVENT_SEQUENCE } from './event-plan';
 import { checkName, checkWindow, MESSAGES, optionalDate } from './lease-rules';
+import { logSkippedAction } from './lifecycle';
+import { scheduleLeaseUpdate } from './update-event';
 import { renderLease, type LeaseView } from './view';
 
 export interface LeaseServiceOptions {
@@ -183,6 +185,8 @@ export class LeaseService {
       const windowChanged = startChanged || next.endDate.getTime() !== lease.endDate.getTime();
       const changes = this.reservationChanges(body.reservations, reservations);
       const updatedReservations: ReservationRecord[] = [];
+      // Set when a started lease's resources changed in a way the cloud must follow (e.g. a raised amount).
+      let cloudChanged = false;
       for (const r of reservations.map((item) => ({ ...item }))) {
         const plugin = this.plugin(r.resourceType);
         const change = changes.get(r.id);
@@ -190,7 +194,7 @@ export class LeaseService {
         const updated = change ? { ...r, params, updatedAt: now } : r;
         if (change) await this.repos.reservations.updateParams(tx, r.id, params, now);
         if ((change || windowChanged) && r.status !== 'deleted') {
-          await plugin.reallocate(tx, updated, { start: next.startDate, end: next.endDate }, started);
+          if (await plugin.reallocate(tx, updated, { start: next.startDate, end: next.endDate }, started)) cloudChanged = true;
         }
         updatedReservations.push(updated);
       }
@@ -213,6 +217,12 @@ export class LeaseService {
           e.attempts = 0;
         }
       }
+      // Hooks run outside transactions: the change commits first, with an event that applies it to the cloud.
+      const update = cloudChanged ? await scheduleLeaseUpdate(this.repos, tx, id, now, newEvents) : null;
+      if (update) {
+        newEvents.push(update);
+        newEvents.sort((a, b) => a.time.getTime() - b.time.getTime() || a.sequence - b.sequence);
+      }
       const rendered = renderLease(next, updatedReservations, newEvents, this.deps.plugins);
       await this.deps.notifier.emit(tx, 'lease.update', rendered, { leaseId: id });
       return rendered;
@@ -224,11 +234,16 @@ export class LeaseService {
 
   async delete(ctx: RequestContext, id: string): Promise<void> {
     // An active lease hands its resources back first (instances deleted, hosts to the freepool), outside the
-    // transaction and idempotently: if that fails, nothing is deleted and the request can be repeated.
+    // transaction and idempotently: if that fails, nothing is deleted and the request can be repeated. So does
+    // a lease in ERROR: a start or end that failed half-way may have left resources in the cloud.
     const before = this.visible(ctx, await this.repos.leases.get(id), id, 'climate:leases:delete');
-    if (before.status === 'ACTIVE') {
+    if (before.status === 'ACTIVE' || before.status === 'ERROR') {
       for (const reservation of await this.repos.reservations.listByLeases([id])) {
         if (reservation.status === 'deleted') continue;
+        if (!actsOn('onEnd', reservation.params)) {
+          logSkippedAction(this.deps.logger, 'onEnd', before, reservation);
+          continue;
+        }
         await this.plugin(reservation.resourceType).onEnd({ lease: before, reservation });
       }
     }
@@ -301,7 +316,9 @@ export class LeaseService {
       if (typeof type !== 'string' || !/^[A-Za-z0-9_.-]{1,60}$/.test(type)) {
         throw new InvalidInput(`Invalid input for field/attribute events[${i}].event_type: letters, digits, "_", "." or "-", at most 60`);
       }
-      if (OWN_EVENT_TYPES.has(type)) throw new InvalidInput(`events[${i}]: ${type} is planned by the service and cannot be added`);
+      if (OWN_EVENT_TYPES.has(type) || type === UPDATE_LEASE) {
+        throw new InvalidInput(`events[${i}]: ${type} is planned by the service and cannot be added`);
+      }
       const when = e.event_date ?? e.time;
       if (when == null) throw new InvalidInput(`Missing parameter events[${i}].event_date`);
       return { eventType: type, time: parseLeaseDate(when, now) };

@@ -47,6 +47,8 @@ describe.each(DIALECTS)('hosts on %s', (dialect) => {
         ratio: '1.5',
         label: 'fast',
         constructor: 'not special',
+        // The same again as one map, for Heat's OS::Blazar::Host attribute.
+        extra_capability: { gpu: 'True', ssd: 'False', ram_gb: '16', ratio: '1.5', label: 'fast', constructor: 'not special' },
       });
     });
 

@@ -94,9 +94,13 @@ function fromCli(shown: Json, listKeys: string[] = []): Json {
   return out;
 }
 
-/** What the CLI is expected to show for an API object: top-level nulls become "". */
+/**
+ * What the CLI is expected to show for an API object: top-level nulls become "", and a map (a host's
+ * extra_capability) its JSON text indented by 4, as the CLI prints dicts.
+ */
 function asShown(api: Json): Json {
-  return Object.fromEntries(Object.entries(api).map(([key, value]) => [key, value === null ? '' : value]));
+  const shown = (value: unknown) => (value === null ? '' : typeof value === 'object' && !Array.isArray(value) ? JSON.stringify(value, null, 4) : value);
+  return Object.fromEntries(Object.entries(api).map(([key, value]) => [key, shown(value)]));
 }
 
 async function apiGet(urlPath: string): Promise<Json> {

@@ -6,6 +6,11 @@
  *
  * Routes are named without the project: "POST /volumes", "GET /volumes/detail", "GET /volumes/{id}",
  * "DELETE /volumes/{id}", "POST /volumes/{id}/action:os-force_detach".
+ *
+ * By default the fake trusts the project in the path (a Cinder without Keystone). Given `tokenScope`, it acts
+ * like Cinder behind Keystone: the X-Auth-Token decides the project (a new volume goes to the token's project,
+ * whatever the path says), unknown tokens get 401, and only admin tokens see other projects, use the
+ * all_tenants / project_id filters and force-detach.
  */
 import { randomUUID } from 'node:crypto';
 import * as http from 'node:http';
@@ -35,6 +40,12 @@ const FAULT_NAMES: Record<number, string> = {
 /** Statuses Cinder deletes from (besides which a cascade delete is refused). */
 const DELETABLE = new Set(['available', 'error', 'error_restoring', 'error_extending', 'error_managing']);
 
+/** What Keystone says a token is scoped to, as Cinder's auth middleware hands it on. */
+export interface FakeTokenScope {
+  projectId: string;
+  admin: boolean;
+}
+
 class HttpError extends Error {
   constructor(readonly status: number, message: string) {
     super(message);
@@ -49,6 +60,8 @@ export class FakeCinder extends FakeService {
   deleteDelayMs = 0;
   /** The next this-many creates end in `error`. */
   failCreates = 0;
+  /** Keystone mode: the project (and admin flag) of a token, undefined for a token Keystone would not accept. */
+  tokenScope: ((token: string) => FakeTokenScope | undefined) | null = null;
 
   /** The endpoint as a catalog would list it, without the project (Climate appends /v3/{project_id}). */
   get endpoint(): string {
@@ -114,9 +127,15 @@ export class FakeCinder extends FakeService {
     if (fault?.status && !fault.afterHandling) { error(fault.status, `injected fault on ${route}`); return; }
     try {
       if (!m) throw new HttpError(404, 'Not found');
+      let caller: FakeTokenScope | null = null;
+      if (this.tokenScope) {
+        const token = req.headers['x-auth-token'];
+        caller = typeof token === 'string' ? this.tokenScope(token) ?? null : null;
+        if (!caller) throw new HttpError(401, 'The request you have made requires authentication.');
+      }
       if (badJson) throw new HttpError(400, 'Malformed request body');
       this.tick();
-      const result = this.handle(method, project, path, url.searchParams, body);
+      const result = this.handle(method, project, path, url.searchParams, body, caller);
       if (fault?.status) { error(fault.status, `injected fault on ${route} (after handling)`); return; }
       reply(result.status, result.body);
     } catch (e) {
@@ -125,13 +144,15 @@ export class FakeCinder extends FakeService {
     }
   }
 
-  private volume(project: string, id: string): FakeVolume {
+  private volume(project: string, id: string, caller: FakeTokenScope | null): FakeVolume {
     const v = this.volumes.get(id);
-    if (!v || v.projectId !== project) throw new HttpError(404, `Volume ${id} could not be found.`);
+    const visible = caller ? caller.admin || v?.projectId === caller.projectId : v?.projectId === project;
+    if (!v || !visible) throw new HttpError(404, `Volume ${id} could not be found.`);
     return v;
   }
 
-  private handle(method: string, project: string, path: string, q: URLSearchParams, body: unknown): { status: number; body?: unknown } {
+  private handle(method: string, project: string, path: string, q: URLSearchParams, body: unknown,
+    caller: FakeTokenScope | null): { status: number; body?: unknown } {
     const seg = path.split('/').filter(Boolean);
     if (method === 'POST' && path === '/volumes') {
       const v = (body as { volume?: Json } | null)?.volume;
@@ -144,7 +165,8 @@ export class FakeCinder extends FakeService {
         throw new HttpError(400, 'Invalid input received: metadata values must be strings');
       }
       const volume: FakeVolume = {
-        id: randomUUID(), projectId: project, name: typeof v.name === 'string' ? v.name : null, size: v.size as number, volumeType: type,
+        // Behind Keystone the token's project, not the path's.
+        id: randomUUID(), projectId: caller?.projectId ?? project, name: typeof v.name === 'string' ? v.name : null, size: v.size as number, volumeType: type,
         metadata: metadata as Record<string, string>, status: 'creating', attachedTo: null, createdAt: Date.now(),
         willFail: this.failCreates > 0,
       };
@@ -153,8 +175,9 @@ export class FakeCinder extends FakeService {
       return { status: 202, body: { volume: this.show(volume) } };
     }
     if (method === 'GET' && (path === '/volumes/detail' || path === '/volumes')) {
-      const all = q.get('all_tenants') === '1' || q.get('all_tenants') === 'true';
-      const projectFilter = all ? q.get('project_id') : project;
+      if (caller && !caller.admin && q.has('project_id')) throw new HttpError(400, 'Invalid filters project_id are found in query options.');
+      const all = (q.get('all_tenants') === '1' || q.get('all_tenants') === 'true') && (!caller || caller.admin);
+      const projectFilter = all ? q.get('project_id') : caller?.projectId ?? project;
       let filter: Record<string, string> = {};
       if (q.get('metadata')) {
         try { filter = JSON.parse(q.get('metadata')!); } catch { throw new HttpError(400, 'Invalid filter metadata'); }
@@ -165,7 +188,7 @@ export class FakeCinder extends FakeService {
       return { status: 200, body: { volumes: volumes.map((v) => this.show(v)) } };
     }
     if (seg[0] === 'volumes' && seg.length === 2) {
-      const v = this.volume(project, seg[1]);
+      const v = this.volume(project, seg[1], caller);
       if (method === 'GET') return { status: 200, body: { volume: this.show(v) } };
       if (method === 'DELETE') {
         if (v.attachedTo || !DELETABLE.has(v.status)) {
@@ -178,9 +201,10 @@ export class FakeCinder extends FakeService {
       }
     }
     if (method === 'POST' && seg[0] === 'volumes' && seg.length === 3 && seg[2] === 'action') {
-      const v = this.volume(project, seg[1]);
+      const v = this.volume(project, seg[1], caller);
       const action = Object.keys((body ?? {}) as Json)[0];
       if (action === 'os-force_detach') {
+        if (caller && !caller.admin) throw new HttpError(403, 'Policy doesn\'t allow volume_extension:volume_admin_actions:force_detach to be performed.');
         v.attachedTo = null;
         if (v.status === 'in-use') v.status = 'available';
         return { status: 202 };

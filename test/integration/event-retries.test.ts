@@ -53,9 +53,10 @@ describe('failed events are retried with backoff, then put the lease in ERROR', 
     const rows = await svc.services.db.select<{ event_type: string; priority: string }>(
       'SELECT event_type, priority FROM notifications WHERE lease_id = ? ORDER BY id', [lease.id]);
     expect(rows.at(-1)).toEqual({ event_type: 'lease.error', priority: 'ERROR' });
-    // A lease in ERROR can still be deleted.
+    // A lease in ERROR can still be deleted, and what the failed start left behind is cleaned up first.
     await leases.delete(admin, lease.id);
     await expect(leases.get(admin, lease.id)).rejects.toThrow(/not found/);
+    expect(plugin.calls.filter((c) => c.startsWith('onEnd:'))).toHaveLength(1);
   });
 
   it('repairs a lease in ERROR with a PUT: the failed event runs again', async () => {

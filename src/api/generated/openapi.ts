@@ -489,21 +489,21 @@ export interface components {
             resource_properties?: string;
             /** @description physical:host - action before the end (e.g. `default`, `snapshot`). */
             before_end?: string | null;
-            /** @description virtual:instance, virtual:floatingip, virtual:volume - how many. */
+            /** @description virtual:instance, virtual:floatingip, virtual:volume - how many (virtual:instance: once the lease has started, only raised). virtual:stack - the servers the template makes (instance slots held), worked out by Climate; not accepted in a request. */
             amount?: number;
-            /** @description virtual:instance. */
+            /** @description virtual:instance. virtual:stack - size of each slot: optional with memory_mb and disk_gb (all three or none); without them, the largest of the template's flavors in each dimension. */
             vcpus?: number;
-            /** @description virtual:instance. */
+            /** @description virtual:instance, virtual:stack (see vcpus). */
             memory_mb?: number;
-            /** @description virtual:instance. */
+            /** @description virtual:instance, virtual:stack (see vcpus). */
             disk_gb?: number;
-            /** @description virtual:instance - true affinity, false anti-affinity, null neither. */
+            /** @description virtual:instance, virtual:stack - true affinity, false anti-affinity, null neither. */
             affinity?: boolean | null;
-            /** @description virtual:instance - the flavor created for the reservation. */
+            /** @description virtual:instance, virtual:stack - the flavor created for the reservation (passed to a stack's template as its `reservation_flavor` parameter). */
             flavor_id?: string | null;
-            /** @description virtual:instance - the server group created for the reservation. */
+            /** @description virtual:instance, virtual:stack - the server group created for the reservation. */
             server_group_id?: string | null;
-            /** @description virtual:instance - the Nova aggregate holding the reserved hosts. */
+            /** @description virtual:instance, virtual:stack - the Nova aggregate holding the reserved hosts. */
             aggregate_id?: number | null;
             /** @description virtual:floatingip - the external network. */
             network_id?: string;
@@ -515,6 +515,57 @@ export interface components {
             volume_type?: string | null;
             /** @description virtual:volume - the Cinder volumes created at start. */
             volume_ids?: string[];
+            /**
+             * @description virtual:volume - what the last start or end did in Cinder (absent before the first; announced as reservation.volume.<status>).
+             * @enum {string}
+             */
+            volumes_status?: "created" | "create_failed" | "deleted" | "delete_failed";
+            /** @description virtual:volume - why the last start or end failed; null after a success. */
+            volumes_status_reason?: string | null;
+            /** @description virtual:floatingip - the Neutron floating IPs created at start. */
+            floatingip_ids?: string[];
+            /**
+             * @description virtual:floatingip - what the last start or end did in Neutron (absent before the first; announced as reservation.floatingip.<status>).
+             * @enum {string}
+             */
+            floatingips_status?: "created" | "create_failed" | "deleted" | "delete_failed";
+            /** @description virtual:floatingip - why the last start or end failed; null after a success. */
+            floatingips_status_reason?: string | null;
+            /** @description virtual:stack - the Heat (HOT) template, as YAML or JSON text or as an object; sent to Heat unchanged. Its servers (OS::Nova::Server, OS::Heat::ResourceGroup `count`, OS::Heat::AutoScalingGroup `max_size`) give the capacity held; a template whose servers cannot be counted or sized is a 400 naming the resource. The parameters `reservation_flavor`, `reservation_id` and `reservation_server_group`, when the template declares them, are set by Climate at start. */
+            template?: string | {
+                [key: string]: unknown;
+            };
+            /** @description virtual:stack - values of the template's parameters (each must be declared by the template). */
+            parameters?: {
+                [key: string]: unknown;
+            };
+            /** @description virtual:stack - a Heat environment (YAML or JSON text, or an object; shown as an object), or null. */
+            environment?: string | {
+                [key: string]: unknown;
+            } | null;
+            /** @description virtual:stack - name of the stack, unique in the project (a letter, then letters, digits, `_`, `.`, `-`). */
+            stack_name?: string;
+            /**
+             * @description virtual:stack - `flavor` when the slot size comes from the template's flavors, `explicit` when vcpus, memory_mb and disk_gb were given.
+             * @enum {string}
+             */
+            sizing?: "flavor" | "explicit";
+            /** @description virtual:stack - the Heat stack created at start (null before). */
+            stack_id?: string | null;
+            /** @description virtual:stack - the stack's status as Heat last reported it (CREATE_IN_PROGRESS, CREATE_COMPLETE, CREATE_FAILED, DELETE_FAILED, DELETE_COMPLETE); null before the start. */
+            stack_status?: string | null;
+            /** @description virtual:stack - Heat's reason for the status (e.g. why the create failed). */
+            stack_status_reason?: string | null;
+            /**
+             * @description virtual:floatingip, virtual:volume (and other virtual types) - what the start does in the cloud: `create` (default) makes the resources, `none` only holds the capacity and sends the notifications. A PUT may change it until the lease starts.
+             * @enum {string}
+             */
+            on_start?: "create" | "none";
+            /**
+             * @description virtual:floatingip, virtual:volume (and other virtual types) - what the end does: `delete` (default) removes the resources the start made, `none` leaves them in place. A PUT may change it until the end.
+             * @enum {string}
+             */
+            on_end?: "delete" | "none";
         } & {
             [key: string]: unknown;
         };
@@ -522,9 +573,11 @@ export interface components {
             id: string;
             lease_id: string;
             /**
+             * @description start_lease, end_lease, before_end_lease and before_start_lease follow the lease's dates; update_lease is added, due at once, when a change to an active lease's resources (a raised amount, healing) must reach the cloud; any other type is a user event.
              * @example start_lease
              * @example end_lease
              * @example before_end_lease
+             * @example update_lease
              */
             event_type: string;
             time: components["schemas"]["LeaseDate"];
@@ -611,6 +664,10 @@ export interface components {
             status: string | null;
             reservable: boolean;
             trust_id: string | null;
+            /** @description The extra capabilities again, as one map: the attribute Heat's OS::Blazar::Host reads (Climate extension; the name cannot be used as a capability). */
+            extra_capability: {
+                [key: string]: string;
+            };
             created_at: components["schemas"]["Timestamp"];
             updated_at: components["schemas"]["Timestamp"] | null;
         };

@@ -28,9 +28,10 @@ export type EventStatus = Schemas['EventStatus'];
 export type LeaseList = Schemas['LeaseList'];
 /**
  * A host as rendered, extra capabilities included. The document types extras as strings; here the index
- * signature also admits the known fields' types, because TypeScript checks every property against it.
+ * signature also admits the known fields' types (the `extra_capability` map among them), because TypeScript
+ * checks every property against it.
  */
-export type Host = Schemas['Host'] & { [capability: string]: string | number | boolean | null };
+export type Host = Schemas['Host'] & { [capability: string]: string | number | boolean | null | Record<string, string> };
 export type FloatingIP = Schemas['FloatingIP'];
 export type Allocation = Schemas['Allocation'];
 export type AllocationReservation = Schemas['AllocationReservation'];

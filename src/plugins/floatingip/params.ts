@@ -1,8 +1,12 @@
 import { isIP } from 'node:net';
 import { InvalidInput, InvalidState } from '../../common';
+import { LIFECYCLE_FIELDS, parseLifecycleActions, updateLifecycleActions, type LifecycleActions } from '../lifecycle-actions';
 
-/** Stored parameters of a virtual:floatingip reservation. */
-export interface FloatingIpReservationParams {
+/**
+ * Stored parameters of a virtual:floatingip reservation. `on_start` / `on_end` are absent from reservations stored
+ * before they existed (which then create and delete).
+ */
+export interface FloatingIpReservationParams extends Partial<LifecycleActions> {
   [key: string]: unknown;
   network_id: string;
   amount: number;
@@ -10,10 +14,15 @@ export interface FloatingIpReservationParams {
   required_floatingips: string[];
   /** The addresses held, set at allocation (shown by the API; never taken from a request). */
   floatingips: string[];
+  /** The Neutron floating IPs made at start (nova compute driver). */
+  floatingip_ids?: string[];
+  /** What the last start or end did in Neutron (`created`, `create_failed`, `deleted`, `delete_failed`), and why it failed. */
+  floatingips_status?: string;
+  floatingips_status_reason?: string | null;
 }
 
-const INPUT = new Set(['network_id', 'amount', 'required_floatingips']);
-const OUTPUT_ONLY = new Set(['floatingips']);
+const INPUT = new Set<string>(['network_id', 'amount', 'required_floatingips', ...LIFECYCLE_FIELDS]);
+const OUTPUT_ONLY = new Set(['floatingips', 'floatingip_ids', 'floatingips_status', 'floatingips_status_reason']);
 const MAX_AMOUNT = 65_536;
 
 function checkKnown(raw: Record<string, unknown>, allowOutput: boolean): void {
@@ -73,6 +82,7 @@ export function parseFloatingIpParams(raw: Record<string, unknown>): FloatingIpR
     amount: amountOf(raw.amount),
     required_floatingips: requiredOf(raw.required_floatingips),
     floatingips: [],
+    ...parseLifecycleActions(raw),
   };
   checkAmount(params);
   return params;
@@ -80,11 +90,15 @@ export function parseFloatingIpParams(raw: Record<string, unknown>): FloatingIpR
 
 /**
  * Applies a PUT: `amount` may change (re-checked against the window by the plugin); the network and the
- * required addresses are fixed once reserved. The allocated addresses, if sent back, are ignored.
+ * required addresses are fixed once reserved; `on_end` may change until the end, `on_start` until the start.
+ * The allocated addresses, if sent back, are ignored.
  */
 export function updateFloatingIpParams(current: FloatingIpReservationParams, changes: Record<string, unknown>, started: boolean): FloatingIpReservationParams {
   checkKnown(changes, true);
-  const next: FloatingIpReservationParams = { ...current, required_floatingips: [...current.required_floatingips], floatingips: [...current.floatingips] };
+  const next: FloatingIpReservationParams = {
+    ...current, required_floatingips: [...current.required_floatingips], floatingips: [...current.floatingips],
+    ...updateLifecycleActions(current, changes, started),
+  };
   if (changes.network_id !== undefined && networkOf(changes.network_id) !== current.network_id) {
     throw new InvalidInput('network_id of a virtual:floatingip reservation cannot be changed');
   }

@@ -1,5 +1,6 @@
 import { InvalidInput, InvalidState, NotEnoughResources } from '../../common';
 import type { FreeFloatingIp, Repositories, ReservationRecord, Tx, Window } from '../../db';
+import { lifecycleActionsOf } from '../lifecycle-actions';
 import type { HookArgs, ResourcePlugin } from '../types';
 import type { FloatingIpActions, HeldFloatingIp } from './actions';
 import { parseFloatingIpParams, updateFloatingIpParams, type FloatingIpReservationParams } from './params';
@@ -74,7 +75,7 @@ export class FloatingIpPlugin implements ResourcePlugin {
 
   describe(reservation: ReservationRecord): Record<string, unknown> {
     const held = (reservation.params as Partial<FloatingIpReservationParams>).floatingips;
-    return { floatingips: Array.isArray(held) ? held : [] };
+    return { floatingips: Array.isArray(held) ? held : [], ...lifecycleActionsOf(reservation.params) };
   }
 
   async onStart(args: HookArgs): Promise<void> {

@@ -1,7 +1,7 @@
 import { Conflict, InvalidInput, NotFound, renderLeaseDate, type Clock, type Logger } from '../../common';
 import type { CapabilityValue, Database, HostRecord, NewHost, Repositories, Tx } from '../../db';
 import { capabilityNumber, evaluateFilter, parseFilter, referencedKeys, HOST_COLUMNS } from '../filter';
-import { renderHost } from './host-view';
+import { EXTRA_CAPABILITY, renderHost } from './host-view';
 import type { HostReservationParams } from './params';
 import type { HostRegistrar } from './nova';
 
@@ -11,7 +11,8 @@ const REGISTRATION_FIELDS: Record<string, 'int' | 'string'> = {
   hypervisor_type: 'string', cpu_info: 'string', service_name: 'string', availability_zone: 'string',
 };
 /** Fields every rendered host has; a capability of the same name would be hidden behind them. */
-const HOST_FIELDS = new Set([...HOST_COLUMNS.keys(), ...Object.keys(REGISTRATION_FIELDS), 'name', 'trust_id', 'created_at', 'updated_at']);
+const HOST_FIELDS = new Set([...HOST_COLUMNS.keys(), ...Object.keys(REGISTRATION_FIELDS), 'name', 'trust_id', 'created_at', 'updated_at',
+  EXTRA_CAPABILITY]);
 const MAX_KEY_LENGTH = 64;
 const MAX_VALUE_LENGTH = 255;
 /** What the host columns hold (VARCHAR(255), TEXT, INTEGER, BIGINT): more is a 400, not a database error. */
@@ -33,6 +34,9 @@ function capabilityText(key: string, value: unknown): string {
 
 function checkKey(key: string): void {
   if (key.length > MAX_KEY_LENGTH) throw new InvalidInput('Extra capability key too long');
+  if (key === EXTRA_CAPABILITY) {
+    throw new InvalidInput(`Invalid extra capability key "${EXTRA_CAPABILITY}": the name is reserved for the map of a host's extra capabilities`);
+  }
   // "__proto__" cannot be a key of the plain objects capabilities travel in: it would be dropped silently.
   if (!/^[A-Za-z0-9_.:-]+$/.test(key) || key === '__proto__') {
     throw new InvalidInput(`Invalid extra capability key ${JSON.stringify(key)}: use letters, digits, "_", ".", ":" or "-"`);
@@ -96,7 +100,9 @@ export class HostInventory {
     for (const [key, value] of Object.entries(rest)) {
       // hasOwn: "constructor" or "toString" are capability names, not registration fields.
       const kind = Object.hasOwn(REGISTRATION_FIELDS, key) ? REGISTRATION_FIELDS[key] : undefined;
-      if (!kind && HOST_FIELDS.has(key)) throw new InvalidInput(`${key} is not an extra capability and cannot be set at registration`);
+      if (!kind && HOST_FIELDS.has(key) && key !== EXTRA_CAPABILITY) {
+        throw new InvalidInput(`${key} is not an extra capability and cannot be set at registration`);
+      }
       if (!kind) { checkKey(key); extras[key] = value; continue; }
       if (value === null || value === undefined) continue;
       if (kind === 'int') {
@@ -146,7 +152,7 @@ export class HostInventory {
   async update(id: string, body: Record<string, unknown>): Promise<Record<string, unknown>> {
     const hostId = parseHostId(id);
     for (const key of Object.keys(body)) {
-      if (HOST_FIELDS.has(key)) {
+      if (HOST_FIELDS.has(key) && key !== EXTRA_CAPABILITY) {
         throw new InvalidInput(`${key} is not an extra capability and cannot be changed through this call`);
       }
     }

@@ -49,8 +49,9 @@ function checkOrder(p: HostReservationParams): void {
 
 export function parseHostParams(raw: Record<string, unknown>): HostReservationParams {
   checkKnown(raw);
-  if (raw.min === undefined) throw new InvalidInput('Missing parameter min');
-  if (raw.max === undefined) throw new InvalidInput('Missing parameter max');
+  // null as well: Heat sends every key of its reservation schema, null when the template left it out.
+  if (raw.min === undefined || raw.min === null) throw new InvalidInput('Missing parameter min');
+  if (raw.max === undefined || raw.max === null) throw new InvalidInput('Missing parameter max');
   const before = raw.before_end ?? 'default';
   if (typeof before !== 'string') throw new InvalidInput('Invalid input for field/attribute before_end: expected a string');
   const params: HostReservationParams = {

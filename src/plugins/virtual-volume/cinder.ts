@@ -1,6 +1,8 @@
 import type { Logger } from '../../common';
-import type { Repositories } from '../../db';
-import type { CinderClient, CinderVolume } from '../../openstack';
+import type { LeaseRecord, Repositories } from '../../db';
+import type { Notifier } from '../../notifications';
+import type { CinderClient, CinderScope, CinderVolume } from '../../openstack';
+import { recordStatus, type ActionStatus } from '../action-status';
 import type { VolumeActions, VolumeHookArgs } from './actions';
 import type { VolumeReservationParams } from './params';
 
@@ -18,6 +20,14 @@ export interface CinderVolumeOptions {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Cinder reported a volume failing (status error or error_deleting, gone, or not ready in time): not a transient error. */
+class VolumeFailure extends Error {}
+
+/** Tokens acting as a lease's owner through its Keystone trust (LeaseTrusts in keystone mode). */
+export interface OwnerTokens {
+  tokenFor(trustId: string, options?: { fresh?: boolean }): Promise<{ token: string }>;
+}
+
 /**
  * Volume reservations in Cinder. At start, `amount` volumes are made in the lease owner's project, named
  * `reservation-<id>-<n>` with the reservation id in their metadata; those an earlier attempt made are found
@@ -26,17 +36,54 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * are recorded in the reservation's parameters. At end every volume of the reservation is force-detached if
  * attached, deleted with its snapshots, and waited for (bounded) until gone.
  *
- * Calls carry the service user's token with the owner's project in the path. Cinder (v3) takes the project
- * of a new volume from the token, not the path, so against a real Cinder the volumes land in the service
- * user's project until calls use a token scoped to the owner's project (the lease trust): a known limit.
+ * Cinder (v3) takes the project of a new volume from the token, not from the path. So when the lease has a
+ * Keystone trust (keystone mode), the calls that list, create, show and delete its volumes carry a token
+ * scoped to that trust: they act as the owner, in the owner's project, within the owner's quota, and the
+ * volumes are theirs. Only the force-detach at end, an admin action the owner may not take, carries the
+ * service user's token. A lease without a trust (noauth mode, where no user token exists to delegate) is
+ * served with the service user's token and the owner's project in the path: a Cinder without Keystone
+ * (noauth) honours the path, a real one puts such volumes in the service user's project.
+ *
+ * The outcome is recorded in the reservation's `volumes_status` (`created`, `create_failed`, `deleted`,
+ * `delete_failed`; the reason in `volumes_status_reason`) and announced with it
+ * (`reservation.volume.<status>`), once per change. Failures are what Cinder reports (a volume in error, not
+ * ready or not gone in time); a Cinder that does not answer only fails the event, which is retried.
  */
 export class CinderVolumeActions implements VolumeActions {
   constructor(private readonly cinder: CinderClient, private readonly repos: Repositories, private readonly options: CinderVolumeOptions,
-    private readonly logger: Logger) {}
+    private readonly logger: Logger, private readonly owner: OwnerTokens | null = null, private readonly notifier: Notifier | null = null) {}
 
-  async onStart({ lease, reservation, pool }: VolumeHookArgs): Promise<void> {
+  async onStart(args: VolumeHookArgs): Promise<void> {
+    const { lease, reservation } = args;
+    try {
+      const ids = await this.start(args);
+      await this.status(lease, reservation.id, 'created', null, { volume_ids: ids });
+    } catch (error) {
+      if (error instanceof VolumeFailure) await this.status(lease, reservation.id, 'create_failed', error.message);
+      throw error;
+    }
+  }
+
+  async onEnd({ lease, reservation }: VolumeHookArgs): Promise<void> {
+    let deleted: string[];
+    try {
+      deleted = await this.end(lease, reservation.id, reservation.params);
+    } catch (error) {
+      if (error instanceof VolumeFailure) await this.status(lease, reservation.id, 'delete_failed', error.message);
+      throw error;
+    }
+    await this.status(lease, reservation.id, 'deleted', null, {}, { details: { volume_ids: deleted }, onlyIfRecorded: !deleted.length });
+  }
+
+  private status(lease: LeaseRecord, reservationId: string, status: ActionStatus, reason: string | null, fields: Record<string, unknown> = {},
+    more: { details?: Record<string, unknown>; onlyIfRecorded?: boolean } = {}): Promise<void> {
+    return recordStatus(this.repos, this.notifier, { lease, reservationId, kind: 'volume', status, reason, fields, ...more });
+  }
+
+  /** Makes (or finds) the volumes and waits until they are available; returns their ids. */
+  private async start({ lease, reservation, pool }: VolumeHookArgs): Promise<string[]> {
     const params = reservation.params as VolumeReservationParams;
-    const project = lease.projectId;
+    const project = await this.scope(lease);
     const volumeType = params.volume_type ?? pool?.volumeType ?? null;
     const existing = await this.cinder.listVolumes(project, { [VOLUME_RESERVATION_KEY]: reservation.id });
     const ids: string[] = [];
@@ -60,13 +107,17 @@ export class CinderVolumeActions implements VolumeActions {
     if (extra.length) await this.deleteAndWait(project, extra);
     await this.record(reservation.leaseId, reservation.id, ids);
     await this.waitAvailable(project, ids, reservation.id);
-    this.logger.info(`reservation ${reservation.id}: ${ids.length} volume(s) of ${params.size_gb} GiB available`, { lease_id: lease.id });
+    const as = project.token === undefined ? 'with the service token' : 'as the lease owner (trust)';
+    this.logger.info(`reservation ${reservation.id}: ${ids.length} volume(s) of ${params.size_gb} GiB available in project `
+      + `${project.projectId} (made ${as})`, { lease_id: lease.id });
+    return ids;
   }
 
-  async onEnd({ lease, reservation }: VolumeHookArgs): Promise<void> {
-    const project = lease.projectId;
-    const listed = await this.cinder.listVolumes(project, { [VOLUME_RESERVATION_KEY]: reservation.id });
-    const recorded = Array.isArray(reservation.params.volume_ids) ? (reservation.params.volume_ids as string[]) : [];
+  /** Deletes every volume of the reservation and waits until they are gone; returns their ids. */
+  private async end(lease: LeaseRecord, reservationId: string, params: Record<string, unknown>): Promise<string[]> {
+    const project = await this.scope(lease);
+    const listed = await this.cinder.listVolumes(project, { [VOLUME_RESERVATION_KEY]: reservationId });
+    const recorded = Array.isArray(params.volume_ids) ? (params.volume_ids as string[]) : [];
     const volumes = [...listed];
     for (const id of recorded) {
       if (volumes.some((v) => v.id === id)) continue;
@@ -74,17 +125,31 @@ export class CinderVolumeActions implements VolumeActions {
       if (v) volumes.push(v);
     }
     await this.deleteAndWait(project, volumes);
-    this.logger.info(`reservation ${reservation.id}: ${volumes.length} volume(s) deleted`, { lease_id: lease.id });
+    this.logger.info(`reservation ${reservationId}: ${volumes.length} volume(s) deleted`, { lease_id: lease.id });
+    return volumes.map((v) => v.id);
+  }
+
+  /** The lease owner's token when the lease has a trust, else the service user's (see the class comment). */
+  private async scope(lease: LeaseRecord): Promise<CinderScope> {
+    const { owner } = this;
+    const trustId = lease.trustId;
+    if (!trustId || !owner) return { projectId: lease.projectId };
+    return {
+      projectId: lease.projectId,
+      token: (await owner.tokenFor(trustId)).token,
+      refreshToken: async () => (await owner.tokenFor(trustId, { fresh: true })).token,
+    };
   }
 
   private pollMs(): number {
     return this.options.volumePollMs ?? Math.min(1000, Math.max(10, Math.floor(this.options.volumeTimeoutMs / 20)));
   }
 
-  private async deleteAndWait(project: string, volumes: CinderVolume[]): Promise<void> {
+  private async deleteAndWait(project: CinderScope, volumes: CinderVolume[]): Promise<void> {
     for (const v of volumes) {
       if (v.status === 'deleting') continue;
-      if (v.status === 'in-use' || v.attachments?.length) await this.cinder.forceDetach(project, v.id);
+      // An admin action: the service user's token, whoever the other calls act as.
+      if (v.status === 'in-use' || v.attachments?.length) await this.cinder.forceDetach(project.projectId, v.id);
       await this.cinder.deleteVolume(project, v.id);
     }
     const deadline = Date.now() + this.options.volumeTimeoutMs;
@@ -94,31 +159,32 @@ export class CinderVolumeActions implements VolumeActions {
       for (const id of left) {
         const v = await this.cinder.getVolume(project, id);
         if (!v) continue;
-        if (v.status === 'error_deleting') throw new Error(`Cinder could not delete volume ${id} (status error_deleting)`);
+        if (v.status === 'error_deleting') throw new VolumeFailure(`Cinder could not delete volume ${id} (status error_deleting)`);
         still.push(id);
       }
       left = still;
       if (!left.length) return;
       if (Date.now() >= deadline) {
-        throw new Error(`volume(s) ${left.join(', ')} still not deleted after ${this.options.volumeTimeoutMs / 1000} s`);
+        throw new VolumeFailure(`volume(s) ${left.join(', ')} still not deleted after ${this.options.volumeTimeoutMs / 1000} s`);
       }
       await sleep(this.pollMs());
     }
   }
 
-  private async waitAvailable(project: string, ids: string[], reservationId: string): Promise<void> {
+  private async waitAvailable(project: CinderScope, ids: string[], reservationId: string): Promise<void> {
     const deadline = Date.now() + this.options.volumeTimeoutMs;
     for (;;) {
       const pending: string[] = [];
       for (const id of ids) {
         const v = await this.cinder.getVolume(project, id);
-        if (!v) throw new Error(`volume ${id} of reservation ${reservationId} disappeared while being created`);
-        if (v.status === 'error') throw new Error(`Cinder failed to create volume ${id} of reservation ${reservationId} (status error)`);
+        if (!v) throw new VolumeFailure(`volume ${id} of reservation ${reservationId} disappeared while being created`);
+        if (v.status === 'error') throw new VolumeFailure(`Cinder failed to create volume ${id} of reservation ${reservationId} (status error)`);
         if (v.status !== 'available' && v.status !== 'in-use') pending.push(`${id} (${v.status})`);
       }
       if (!pending.length) return;
       if (Date.now() >= deadline) {
-        throw new Error(`volume(s) ${pending.join(', ')} of reservation ${reservationId} not available after ${this.options.volumeTimeoutMs / 1000} s`);
+        throw new VolumeFailure(`volume(s) ${pending.join(', ')} of reservation ${reservationId} not available after `
+          + `${this.options.volumeTimeoutMs / 1000} s`);
       }
       await sleep(this.pollMs());
     }

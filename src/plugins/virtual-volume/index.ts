@@ -2,5 +2,5 @@
 export { VirtualVolumePlugin, VIRTUAL_VOLUME } from './plugin';
 export { noVolumeActions, type VolumeActions, type VolumeHookArgs } from './actions';
 export { parseVolumeParams, updateVolumeParams, type VolumeReservationParams } from './params';
-export { CinderVolumeActions, VOLUME_RESERVATION_KEY, reservationVolumeName, type CinderVolumeOptions } from './cinder';
+export { CinderVolumeActions, VOLUME_RESERVATION_KEY, reservationVolumeName, type CinderVolumeOptions, type OwnerTokens } from './cinder';
 export { VolumePoolInventory } from './inventory';

@@ -1,5 +1,6 @@
 import { InvalidState, NotEnoughResources } from '../../common';
 import type { PoolFree, Repositories, ReservationRecord, Tx, Window } from '../../db';
+import { lifecycleActionsOf } from '../lifecycle-actions';
 import type { HookArgs, ResourcePlugin } from '../types';
 import type { VolumeActions, VolumeHookArgs } from './actions';
 import { parseVolumeParams, updateVolumeParams, type VolumeReservationParams } from './params';
@@ -65,7 +66,8 @@ export class VirtualVolumePlugin implements ResourcePlugin {
   }
 
   describe(reservation: ReservationRecord): Record<string, unknown> {
-    return { volume_ids: Array.isArray(reservation.params.volume_ids) ? reservation.params.volume_ids : [] };
+    const ids = reservation.params.volume_ids;
+    return { volume_ids: Array.isArray(ids) ? ids : [], ...lifecycleActionsOf(reservation.params) };
   }
 
   async onStart(args: HookArgs): Promise<void> {

@@ -342,6 +342,7 @@ describe('openapi.yaml response schemas', () => {
       status: null,
       reservable: true,
       trust_id: null,
+      extra_capability: { gpu: 'True' },
       created_at: '2029-12-31 10:00:00',
       updated_at: null,
       gpu: 'True',
@@ -349,6 +350,10 @@ describe('openapi.yaml response schemas', () => {
     expect(check('Host', host)).toBe(true);
     expect(check('Host', { ...host, gpu: true })).toBe(false);
     expect(check('Host', { ...host, id: 'compute-1' })).toBe(false);
+    expect(check('Host', { ...host, extra_capability: { gpu: true } })).toBe(false);
+    const { extra_capability: _map, ...withoutMap } = host;
+    expect(_map).toEqual({ gpu: 'True' });
+    expect(check('Host', withoutMap)).toBe(false);
   });
 
   it('accepts the versions document the legacy CLI expects', () => {

@@ -48,12 +48,15 @@ describe('exported API types', () => {
       status: null,
       reservable: true,
       trust_id: null,
+      extra_capability: { gpu: 'True' },
       created_at: '2030-01-02 12:00:00',
       updated_at: null,
       gpu: 'True',
     };
     const vcpus: number = host.vcpus;
     expect(vcpus + 1).toBe(5);
+    const capabilities: Record<string, string> = host.extra_capability;
+    expect(capabilities.gpu).toBe('True');
   });
 
   it('type lease statuses as the documented enum', () => {

@@ -7,9 +7,9 @@ const NET = '5e2b3d0c-8f7a-4a7e-9b39-6c1f4b5d2e10';
 describe('virtual:floatingip parameters', () => {
   it('parses the Blazar body, with string amounts and trimmed addresses', () => {
     expect(parseFloatingIpParams({ network_id: NET, amount: 1, required_floatingips: ['172.24.4.101'] }))
-      .toEqual({ network_id: NET, amount: 1, required_floatingips: ['172.24.4.101'], floatingips: [] });
+      .toEqual({ network_id: NET, amount: 1, required_floatingips: ['172.24.4.101'], floatingips: [], on_start: 'create', on_end: 'delete' });
     expect(parseFloatingIpParams({ network_id: ` ${NET} `, amount: '3', required_floatingips: [' 2001:db8::1 '] }))
-      .toEqual({ network_id: NET, amount: 3, required_floatingips: ['2001:db8::1'], floatingips: [] });
+      .toEqual({ network_id: NET, amount: 3, required_floatingips: ['2001:db8::1'], floatingips: [], on_start: 'create', on_end: 'delete' });
     expect(parseFloatingIpParams({ network_id: NET, amount: 2 }).required_floatingips).toEqual([]);
     expect(parseFloatingIpParams({ network_id: NET, amount: 2, required_floatingips: null }).required_floatingips).toEqual([]);
   });
@@ -34,7 +34,10 @@ describe('virtual:floatingip parameters', () => {
   });
 
   describe('updates', () => {
-    const current = { network_id: NET, amount: 2, required_floatingips: ['172.24.4.1'], floatingips: ['172.24.4.1', '172.24.4.2'] };
+    const current = {
+      network_id: NET, amount: 2, required_floatingips: ['172.24.4.1'], floatingips: ['172.24.4.1', '172.24.4.2'],
+      on_start: 'create' as const, on_end: 'delete' as const,
+    };
 
     it('changes the amount and ignores the addresses sent back', () => {
       expect(updateFloatingIpParams(current, { amount: 3, floatingips: ['x'] }, false)).toEqual({ ...current, amount: 3 });
