@@ -1,11 +1,36 @@
-/** A minimal JSON client over Node's fetch (keep-alive), failing loudly on unexpected statuses. */
-export async function call(base: string, method: string, path: string, body?: unknown, expected: number[] = [200, 201, 204]): Promise<unknown> {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: { 'content-type': 'application/json', 'x-project-id': 'bench', 'x-user-id': 'bench', 'x-roles': 'admin' },
-    body: body === undefined ? undefined : JSON.stringify(body),
+/**
+ * A minimal JSON client for the benchmark, failing loudly on unexpected statuses. It uses node:http with a
+ * keep-alive agent rather than fetch: on a 2-core machine the load generator shares the CPU with the server
+ * it measures, and fetch spent about 2.8 ms of CPU per request, a third of the machine at 200 requests/s.
+ */
+import { Agent, request } from 'node:http';
+
+const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+const HEADERS = { 'content-type': 'application/json', 'x-project-id': 'bench', 'x-user-id': 'bench', 'x-roles': 'admin' };
+
+export function call(base: string, method: string, path: string, body?: unknown, expected: number[] = [200, 201, 204]): Promise<unknown> {
+  const payload = body === undefined ? undefined : JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = request(`${base}${path}`, {
+      method, agent, headers: payload === undefined ? HEADERS : { ...HEADERS, 'content-length': Buffer.byteLength(payload) },
+    }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('error', reject);
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        if (!expected.includes(res.statusCode ?? 0)) {
+          reject(new Error(`${method} ${path}: ${res.statusCode} ${text.slice(0, 300)}`));
+          return;
+        }
+        try {
+          resolve(text ? JSON.parse(text) : null);
+        } catch (error) {
+          reject(error);
+        }
+      });
+    });
+    req.on('error', reject);
+    req.end(payload);
   });
-  const text = await res.text();
-  if (!expected.includes(res.status)) throw new Error(`${method} ${path}: ${res.status} ${text.slice(0, 300)}`);
-  return text ? JSON.parse(text) : null;
 }
