@@ -6,6 +6,12 @@ import { FakeNovaPlacement } from '../../fakes/nova-placement';
 import type { TestDialect } from '../../support/database';
 import { startTestService, type TestService } from '../../support/service';
 
+/**
+ * The OpenStack clients' timeout in tests: the fakes answer in milliseconds, but a loaded 2-core machine can stall a
+ * process for a good part of a second (0.3 s was too little); tests that inject a `hang` wait this long once.
+ */
+export const TEST_REQUEST_TIMEOUT_MS = 2000;
+
 export const ADMIN_CTX: RequestContext = { userId: 'u1', projectId: 'p1', roles: ['admin'], isAdmin: true, requestId: 'req-test' };
 
 export interface NovaWorld {
@@ -40,7 +46,8 @@ export async function novaWorld(config: DeepPartial<ClimateConfig> = {}, setup?:
       compute: { driver: 'nova' },
       manager: { eventMaxRetries: 3, eventRetryDelayMs: 1000, minutesBeforeEndLease: 0, ...config.manager },
       nova: {
-        endpointOverride: fake.novaUrl, requestTimeoutMs: 300, requestRetries: 1, retryDelayMs: 5, instanceDeleteTimeoutMs: 500,
+        // Limits a busy machine never reaches for a healthy answer: only an injected `hang` runs into them.
+        endpointOverride: fake.novaUrl, requestTimeoutMs: TEST_REQUEST_TIMEOUT_MS, requestRetries: 1, retryDelayMs: 5, instanceDeleteTimeoutMs: 5000,
         reconcileIntervalMs: 0, ...config.nova,
       },
       placement: { endpointOverride: fake.placementUrl },

@@ -82,7 +82,7 @@ describe('stack leases with Heat faults', () => {
   });
 
   it('a stack still being created when the start\'s wait runs out is waited for by the retry, not made again', async () => {
-    w.heat.createDelayMs = 1500;
+    w.heat.createDelayMs = 3_600_000; // until the test lets it finish, however busy the machine
     const lease = await w.svc.services.leases.create(ADMIN_CTX, w.lease('long'));
     await w.svc.services.runner.runDueOnce();
     const waiting = await get(lease.id);
@@ -90,6 +90,7 @@ describe('stack leases with Heat faults', () => {
     expect(waiting.reservations[0].stack_status).toBe('CREATE_IN_PROGRESS');
     const [event] = (await w.svc.services.repos.events.listByLeases([lease.id])).filter((e) => e.eventType === 'start_lease');
     expect(event.lastError).toMatch(/stack "stack-long" .* still CREATE_IN_PROGRESS after 1 s/);
+    w.heat.createDelayMs = 0;
     await w.runEvents(3);
     expect((await get(lease.id)).status).toBe('ACTIVE');
     expect(w.heat.calls('POST /stacks')).toHaveLength(1);

@@ -18,7 +18,7 @@ describe('Heat client', () => {
     fake = await new FakeHeat().start();
     heat = new HeatClient(new ServiceClient({
       service: 'heat', baseUrl: async () => heatRoot(`${fake.endpoint}/v1/service-project`), token: async () => 'service-token',
-      timeoutMs: 300, retries: 1, retryDelayMs: 5,
+      timeoutMs: 2000, retries: 1, retryDelayMs: 5,
     }));
   });
   afterEach(async () => { await fake.stop(); });
@@ -30,7 +30,8 @@ describe('Heat client', () => {
   });
 
   it('creates in the project of the path, lists by name with tags, shows, deletes; a deleted stack shows DELETE_COMPLETE', async () => {
-    fake.createDelayMs = 300;
+    // Still being created until the test says otherwise (no race with a busy machine's clock).
+    fake.createDelayMs = 3_600_000;
     const id = await heat.createStack('p1', stack('one'));
     expect(fake.calls('POST /stacks')[0]).toMatchObject({
       path: '/v1/p1/stacks',
@@ -41,7 +42,7 @@ describe('Heat client', () => {
     expect(listed.map((s) => [s.id, s.stack_status])).toEqual([[id, 'CREATE_IN_PROGRESS']]);
     expect(stackTags(listed[0])).toEqual(['t1']);
     expect(await heat.listStacks('p2', 'one')).toEqual([]);
-    await new Promise((resolve) => setTimeout(resolve, 350));
+    fake.createDelayMs = 0;
     expect(await heat.getStack('p1', 'one', id)).toMatchObject({ id, stack_name: 'one', stack_status: 'CREATE_COMPLETE' });
     await heat.deleteStack('p1', 'one', id);
     expect((await heat.getStack('p1', 'one', id))!.stack_status).toBe('DELETE_COMPLETE');

@@ -9,7 +9,7 @@ describe('Cinder client', () => {
     fake = await new FakeCinder().start();
     cinder = new CinderClient(new ServiceClient({
       service: 'cinder', baseUrl: async () => cinderRoot(`${fake.endpoint}/v3/service-project`), token: async () => null,
-      timeoutMs: 500, retries: 1, retryDelayMs: 5,
+      timeoutMs: 2000, retries: 1, retryDelayMs: 5,
     }));
   });
   afterEach(async () => { await fake.stop(); });

@@ -46,7 +46,7 @@ describe('virtual:volume in the owner\'s project (keystone mode)', () => {
         compute: { driver: 'nova' },
         manager: { plugins: ['physical:host', 'virtual:volume'], eventMaxRetries: 3, eventRetryDelayMs: 1000, minutesBeforeEndLease: 0 },
         nova: {
-          endpointOverride: nova.novaUrl, requestTimeoutMs: 500, requestRetries: 1, retryDelayMs: 5, instanceDeleteTimeoutMs: 500,
+          endpointOverride: nova.novaUrl, requestTimeoutMs: 2000, requestRetries: 1, retryDelayMs: 5, instanceDeleteTimeoutMs: 5000,
           reconcileIntervalMs: 0,
         },
         placement: { endpointOverride: nova.placementUrl },

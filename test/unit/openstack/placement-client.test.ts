@@ -11,7 +11,7 @@ describe('PlacementClient and the fake Placement', () => {
   let node: string;
   const http = (version = PLACEMENT_MICROVERSION) => new ServiceClient({
     service: 'placement', baseUrl: async () => fake.placementUrl, token: async () => null,
-    headers: { 'OpenStack-API-Version': `placement ${version}` }, timeoutMs: 500, retries: 1, retryDelayMs: 1,
+    headers: { 'OpenStack-API-Version': `placement ${version}` }, timeoutMs: 2000, retries: 1, retryDelayMs: 1,
   });
   const client = () => new PlacementClient(http());
   const status = (p: Promise<unknown>) => p.then(() => 0, (e: unknown) => (e instanceof OpenStackHttpError ? [e.remoteStatus, e.remoteCode] : e));

@@ -12,7 +12,7 @@ describe('OpenStack service clients against the fake', () => {
     service, baseUrl: async () => (service === 'nova' ? fake.novaUrl : fake.placementUrl),
     token: async () => tokens[0], invalidateToken: (t) => { invalidated.push(t); tokens.shift(); },
     headers: service === 'nova' ? { 'X-OpenStack-Nova-API-Version': NOVA_MICROVERSION } : { 'OpenStack-API-Version': 'placement 1.7' },
-    timeoutMs: 200, retries, retryDelayMs: 1,
+    timeoutMs: 2000, retries, retryDelayMs: 1,
   });
 
   beforeEach(async () => {
