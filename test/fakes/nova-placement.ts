@@ -585,24 +585,20 @@ export class FakeNovaPlacement extends FakeService {
     if (seg[0] === 'resource_providers' && seg[2] === 'inventories') {
       const p = this.provider(seg[1]);
       if (seg.length === 3 && method === 'GET') return { status: 200, body: { resource_provider_generation: p.generation, inventories: p.inventories } };
+      // A class the provider has no inventory of yet is added with POST; PUT on the class only replaces a record
+      // (real Placement answers 400 there: the start of an instance reservation once sent such a PUT).
+      if (seg.length === 3 && method === 'POST') {
+        const rc = String(b.resource_class ?? '');
+        this.checkInventoryWrite(p, rc, b);
+        if (p.inventories[rc]) throw new HttpError(409, `Update conflict: Inventory for '${rc}' on resource provider '${p.uuid}' already exists.`);
+        return { status: 201, body: this.writeInventory(p, rc, b) };
+      }
       if (seg.length === 4) {
         const rc = seg[3];
         if (method === 'PUT') {
-          if (this.racesLeft > 0) {
-            this.racesLeft--;
-            p.generation++;
-          }
-          if (b.resource_provider_generation !== p.generation) {
-            throw new HttpError(409, 'resource provider generation conflict', 'placement.concurrent_update');
-          }
-          if (!this.resourceClasses.has(rc)) throw new HttpError(400, `No such resource class ${rc}`);
-          if (!Number.isInteger(b.total) || (b.total as number) < 1) throw new HttpError(400, "Failed validating 'minimum' in schema['properties']['total']");
-          const inv: Json = { ...b };
-          delete inv.resource_provider_generation;
-          // Placement accepts a total below what is in use (it only logs a warning): the existing allocations stay.
-          p.inventories[rc] = { reserved: 0, min_unit: 1, max_unit: b.total as number, step_size: 1, allocation_ratio: 1, ...inv } as unknown as Json & { total: number };
-          p.generation++;
-          return { status: 200, body: { resource_provider_generation: p.generation, ...p.inventories[rc] } };
+          this.checkInventoryWrite(p, rc, b);
+          if (!p.inventories[rc]) throw new HttpError(400, `No inventory of class ${rc} found for update`);
+          return { status: 200, body: this.writeInventory(p, rc, b) };
         }
         if (method === 'DELETE') {
           if (!p.inventories[rc]) throw new HttpError(404, `No inventory of class ${rc} found for delete`);
@@ -618,5 +614,28 @@ export class FakeNovaPlacement extends FakeService {
       }
     }
     throw new HttpError(404, `The resource could not be found (${method} ${path}).`);
+  }
+
+  /** What Placement checks before any inventory write: the generation (see `racesLeft`), the class, the total. */
+  private checkInventoryWrite(p: FakeProvider, rc: string, b: Json): void {
+    if (this.racesLeft > 0) {
+      this.racesLeft--;
+      p.generation++;
+    }
+    if (b.resource_provider_generation !== p.generation) {
+      throw new HttpError(409, 'resource provider generation conflict', 'placement.concurrent_update');
+    }
+    if (!this.resourceClasses.has(rc)) throw new HttpError(400, `No such resource class ${rc}`);
+    if (!Number.isInteger(b.total) || (b.total as number) < 1) throw new HttpError(400, "Failed validating 'minimum' in schema['properties']['total']");
+  }
+
+  private writeInventory(p: FakeProvider, rc: string, b: Json): Json {
+    const inv: Json = { ...b };
+    delete inv.resource_provider_generation;
+    delete inv.resource_class;
+    // Placement accepts a total below what is in use (it only logs a warning): the existing allocations stay.
+    p.inventories[rc] = { reserved: 0, min_unit: 1, max_unit: b.total as number, step_size: 1, allocation_ratio: 1, ...inv } as unknown as Json & { total: number };
+    p.generation++;
+    return { resource_provider_generation: p.generation, resource_class: rc, ...p.inventories[rc] };
   }
 }

@@ -106,7 +106,11 @@ export class PlacementClient {
     await this.withGeneration(uuid, async (generation, current) => {
       const existing = current[resourceClass];
       if (existing && (Object.keys(inventory) as (keyof Inventory)[]).every((k) => existing[k] === inventory[k])) return;
-      await this.http.put(`/resource_providers/${uuid}/inventories/${resourceClass}`, { resource_provider_generation: generation, ...inventory });
+      const body = { resource_provider_generation: generation, ...inventory };
+      // PUT on a class replaces an existing record only; a class new to the provider is added with POST (real
+      // Placement answers a PUT for it with 400 "No inventory of class ... found"). Both check the generation.
+      if (existing) await this.http.put(`/resource_providers/${uuid}/inventories/${resourceClass}`, body);
+      else await this.http.post(`/resource_providers/${uuid}/inventories`, { resource_class: resourceClass, ...body });
     });
   }
 

@@ -127,7 +127,7 @@ describe.each(DIALECTS)('instance leases in Nova (%s)', (dialect) => {
     ['POST /os-aggregates/{id}/action:add_host', lost, false], ['POST /flavors/{id}/os-extra_specs', lost, false],
     ['POST /flavors/{id}/action:addTenantAccess', lost, false], ['PUT /resource_classes/{id}', lost, false],
     ['POST /resource_providers', lost, true], ['POST /resource_providers', { status: 503, times: 2 }, false],
-    ['PUT /resource_providers/{id}/inventories/{id}', { status: 503, times: 2 }, false],
+    ['POST /resource_providers/{id}/inventories', { status: 503, times: 2 }, false], ['POST /resource_providers/{id}/inventories', lost, false],
   ];
   it.each(faultsOn(dialect, startSteps))('a start whose "%s" fails (%j) is retried to completion', async (route, fault, firstAttempt) => {
     const lease = await w.svc.services.leases.create(ADMIN_CTX, instanceLease(`s-${route}`));

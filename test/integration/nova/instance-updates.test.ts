@@ -162,7 +162,8 @@ describe.each(DIALECTS)('raising the amount of a started instance reservation (%
     ['PUT /resource_classes/{id}', { status: 503, times: 2 }],
     ['GET /resource_providers', { status: 503, times: 2 }],
     ['POST /resource_providers', { status: 503, times: 2 }],
-    ['PUT /resource_providers/{id}/inventories/{id}', { status: 503, times: 2 }],
+    ['POST /resource_providers/{id}/inventories', { status: 503, times: 2 }],
+    ['POST /resource_providers/{id}/inventories', { status: 500, times: 2, afterHandling: true }],
     ['GET /os-aggregates', { status: 503, times: 2 }],
     ['POST /os-aggregates/{id}/action:add_host', { status: 500, times: 2, afterHandling: true }],
   ];

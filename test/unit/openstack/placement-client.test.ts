@@ -85,15 +85,36 @@ describe('PlacementClient and the fake Placement', () => {
     fake.raceInventoryWrites(2);
     await placement.setInventory(child.uuid, 'CUSTOM_RESERVATION_R1', { total: 3, max_unit: 3 });
     expect(fake.providers.get(child.uuid)!.inventories.CUSTOM_RESERVATION_R1).toMatchObject({ total: 3, max_unit: 3 });
-    expect(fake.calls('PUT /resource_providers/{id}/inventories/{id}')).toHaveLength(3);
+    expect(fake.calls('POST /resource_providers/{id}/inventories')).toHaveLength(3);
     // Already so: nothing written.
     await placement.setInventory(child.uuid, 'CUSTOM_RESERVATION_R1', { total: 3, max_unit: 3 });
-    expect(fake.calls('PUT /resource_providers/{id}/inventories/{id}')).toHaveLength(3);
+    expect(fake.calls('PUT /resource_providers/{id}/inventories/{id}')).toHaveLength(0);
+    fake.raceInventoryWrites(1);
+    await placement.setInventory(child.uuid, 'CUSTOM_RESERVATION_R1', { total: 2, max_unit: 2 });
+    expect(fake.calls('PUT /resource_providers/{id}/inventories/{id}')).toHaveLength(2);
     // A writer that always wins: the conflict is reported after the retries.
     fake.raceInventoryWrites(100);
     const lost = await placement.setInventory(child.uuid, 'CUSTOM_RESERVATION_R1', { total: 4, max_unit: 4 }).catch((e: unknown) => e);
     expect(lost).toBeInstanceOf(OpenStackConflict);
     expect((lost as OpenStackConflict).remoteCode).toBe('placement.concurrent_update');
-    expect(fake.providers.get(child.uuid)!.inventories.CUSTOM_RESERVATION_R1.total).toBe(3);
+    expect(fake.providers.get(child.uuid)!.inventories.CUSTOM_RESERVATION_R1.total).toBe(2);
+  });
+
+  it('a class new to a provider is added with POST; PUT on the class only replaces a record (as real Placement 8 answers)', async () => {
+    const placement = client();
+    const child = await placement.ensureChildProvider('reservation-r2-compute-1', node);
+    await placement.ensureResourceClass('CUSTOM_RESERVATION_R2');
+    const path = `/resource_providers/${child.uuid}/inventories`;
+    const generation = () => fake.providers.get(child.uuid)!.generation;
+    expect(await status(placement.http.put(`${path}/CUSTOM_RESERVATION_R2`, { resource_provider_generation: generation(), total: 1 })))
+      .toEqual([400, 'placement.undefined_code']);
+    await placement.setInventory(child.uuid, 'CUSTOM_RESERVATION_R2', { total: 2, max_unit: 2 });
+    expect(fake.calls('POST /resource_providers/{id}/inventories').map((c) => c.body)).toEqual([
+      { resource_class: 'CUSTOM_RESERVATION_R2', resource_provider_generation: 0, total: 2, max_unit: 2 },
+    ]);
+    expect(await status(placement.http.post(path, { resource_class: 'CUSTOM_RESERVATION_R2', resource_provider_generation: generation(), total: 1 })))
+      .toEqual([409, 'placement.undefined_code']);
+    await placement.setInventory(child.uuid, 'CUSTOM_RESERVATION_R2', { total: 5, max_unit: 5 });
+    expect(fake.providers.get(child.uuid)!.inventories.CUSTOM_RESERVATION_R2).toMatchObject({ total: 5, max_unit: 5 });
   });
 });
