@@ -276,7 +276,8 @@ export function keystoneScenario(provider: TokenProvider): void {
 
     if (provider === 'jws') {
       it('refuses tampered, unsigned, forged and expired JWS tokens without asking Keystone', async () => {
-        const short = await keystone.startShortLived(2);
+        // Long enough to be used once on a busy machine (2 s was not), short enough to wait out below.
+        const short = await keystone.startShortLived(10);
         const expiring = await login(short.url, 'alice', PASSWORD, { project: 'alpha' });
         await short.stop();
         // Genuine and not yet expired: accepted (one validation call).
@@ -308,7 +309,8 @@ export function keystoneScenario(provider: TokenProvider): void {
       });
     } else {
       it('refuses expired Fernet tokens (Keystone says so)', async () => {
-        const short = await keystone.startShortLived(2);
+        // Long enough to be used once on a busy machine (2 s was not), short enough to wait out below.
+        const short = await keystone.startShortLived(10);
         const expiring = await login(short.url, 'alice', PASSWORD, { project: 'alpha' });
         await short.stop();
         expect((await api().get('/v1/leases').set('X-Auth-Token', expiring.token)).status).toBe(200);

@@ -96,7 +96,7 @@ describe('OpenStack service clients against the fake', () => {
     const placement = new PlacementClient(client('placement'));
     await placement.ensureResourceClass('CUSTOM_RESERVATION_X');
     await placement.ensureResourceClass('CUSTOM_RESERVATION_X');
-    fake.fault('PUT /resource_providers/{id}/inventories/{id}', { status: 409 });
+    fake.fault('POST /resource_providers/{id}/inventories', { status: 409 });
     await expect(placement.setInventory(h.providerUuid, 'CUSTOM_RESERVATION_X', { total: 3 })).rejects.toBeInstanceOf(OpenStackConflict);
     fake.providers.get(h.providerUuid)!.generation = 7; // someone else changed it
     await placement.setInventory(h.providerUuid, 'CUSTOM_RESERVATION_X', { total: 3 });
