@@ -183,14 +183,14 @@ describe.each(DIALECTS)('climate-manage event list, lease repair and purge on %s
   const notificationCount = async (leaseId: string) => Number((await svc.services.db.select<{ n: unknown }>(
     'SELECT COUNT(*) AS n FROM notifications WHERE lease_id = ?', [leaseId]))[0].n);
 
-  /** A start event failed for good, as the event runner records it when retries run out. */
-  async function failStart(leaseId: string): Promise<void> {
+  /** An event failed for good, as the event runner records it when retries run out. */
+  async function failEvent(leaseId: string, eventType: string): Promise<void> {
     const { repos, lifecycle } = svc.services;
-    const start = (await repos.events.listByLeases([leaseId])).find((e) => e.eventType === 'start_lease')!;
+    const event = (await repos.events.listByLeases([leaseId])).find((e) => e.eventType === eventType)!;
     const now = clock.now();
-    expect(await repos.events.claim(start.id, 'test-manager', now, new Date(now.getTime() + 60_000))).toBe(true);
-    await lifecycle.fail(leaseId, 'start_lease failed after 3 attempt(s): cloud said no', (tx) =>
-      repos.events.finish(tx, start.id, 'test-manager', { status: 'ERROR', now, error: 'cloud said no' }));
+    expect(await repos.events.claim(event.id, 'test-manager', now, new Date(now.getTime() + 60_000))).toBe(true);
+    await lifecycle.fail(leaseId, `${eventType} failed after 3 attempt(s): cloud said no`, (tx) =>
+      repos.events.finish(tx, event.id, 'test-manager', { status: 'ERROR', now, error: 'cloud said no' }));
   }
 
   /** Tables that have rows belonging to a lease (a lease_id column), read from the database itself. */
@@ -247,14 +247,18 @@ describe.each(DIALECTS)('climate-manage event list, lease repair and purge on %s
     await lease('pending', '2030-01-02 10:00', '2030-01-02 11:00', [floatingIp]);
     await lease('broken', '2030-01-01 12:00', '2030-01-03 12:00', [volume]);
     await lease('repair-me', '2030-01-01 12:00', '2030-01-03 12:00', [volume]);
+    await lease('end-fails', '2030-01-01 12:00', '2030-01-01 14:30', [volume]);
 
     at('2030-01-01T12:00:00Z');
-    await failStart(ids.broken);
-    await failStart(ids['repair-me']);
+    await failEvent(ids.broken, 'start_lease');
+    await failEvent(ids['repair-me'], 'start_lease');
     await runEvents();
     at('2030-01-01T13:00:00Z');
     await runEvents();
+    at('2030-01-01T14:00:00Z');
+    await runEvents();
     at('2030-01-01T15:00:00Z');
+    await failEvent(ids['end-fails'], 'end_lease');
     await runEvents();
     while (await svc.services.dispatcher.runOnce() > 0) { /* until every notification is sent */ }
     // One notification of "old-2" still waits for the broker.
@@ -264,6 +268,7 @@ describe.each(DIALECTS)('climate-manage event list, lease repair and purge on %s
     const statuses = Object.fromEntries(await Promise.all(Object.entries(ids).map(async ([name, id]) => [name, await leaseStatus(id)])));
     expect(statuses).toEqual({
       old: 'TERMINATED', 'old-2': 'TERMINATED', later: 'TERMINATED', active: 'ACTIVE', pending: 'PENDING', broken: 'ERROR', 'repair-me': 'ERROR',
+      'end-fails': 'ERROR',
     });
   });
   afterAll(async () => { await svc.close(); });
@@ -277,6 +282,7 @@ describe.each(DIALECTS)('climate-manage event list, lease repair and purge on %s
     expect(rows.map((r) => [r[1], r[2], r[3], r[4], r[5], r[6], r[8]]).sort()).toEqual([
       [ids.broken, 'broken', 'start_lease', '2030-01-01 12:00:00', 'ERROR', '1', 'cloud said no'],
       [ids['repair-me'], 'repair-me', 'start_lease', '2030-01-01 12:00:00', 'ERROR', '1', 'cloud said no'],
+      [ids['end-fails'], 'end-fails', 'end_lease', '2030-01-01 14:30:00', 'ERROR', '1', 'cloud said no'],
     ].sort());
   });
 
@@ -332,6 +338,18 @@ describe.each(DIALECTS)('climate-manage event list, lease repair and purge on %s
     expect(again.stdout).toContain(ids.broken);
   });
 
+  it('lease repair of a lease whose end failed puts it back to ACTIVE, and the manager ends it', async () => {
+    const id = ids['end-fails'];
+    const run = await manage(['--config-file', conf, 'lease', 'repair', id]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(`lease ${id} (end-fails) repaired: ERROR -> ACTIVE`);
+    expect(run.stdout).toMatch(/ end_lease due 2030-01-01 14:30:00; had failed with: cloud said no/);
+    expect(await leaseStatus(id)).toBe('ACTIVE');
+    expect((await svc.services.repos.reservations.listByLeases([id])).map((r) => r.status)).toEqual(['active']);
+    await runEvents();
+    expect(await leaseStatus(id)).toBe('TERMINATED');
+  });
+
   it('purge --dry-run counts what would go and deletes nothing', async () => {
     const before = await rowsOf(Object.values(ids));
     const run = await manage(['--config-file', conf, 'purge', '--before', '2030-01-01 14:00', '--dry-run']);
@@ -373,9 +391,10 @@ describe.each(DIALECTS)('climate-manage event list, lease repair and purge on %s
   it('purge never removes ACTIVE, PENDING or ERROR leases, and says which ERROR leases it kept', async () => {
     const run = await manage(['--config-file', conf, 'purge', '--before', '2030-01-04']);
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/^ +leases +1$/m);
+    expect(run.stdout).toMatch(/^ +leases +2$/m);
     expect(run.stdout).toContain('kept 1 lease(s) in ERROR that ended before 2030-01-04 00:00:00 UTC');
     expect(await leaseStatus(ids.later)).toBeUndefined();
+    expect(await leaseStatus(ids['end-fails'])).toBeUndefined();
     expect(await leaseStatus(ids.active)).toBe('ACTIVE');
     expect(await leaseStatus(ids.pending)).toBe('PENDING');
     expect(await leaseStatus(ids.broken)).toBe('ERROR');
