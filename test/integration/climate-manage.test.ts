@@ -146,6 +146,10 @@ describe.each(DIALECTS)('climate-manage db upgrade and upgrade check on %s', (di
     const run2 = await manage(['--config-file', keystone, 'upgrade', 'check']);
     expect(run2.code).toBe(2);
     expect(checkResult(run2.stdout, 'Configuration').details).toMatch(/\[keystone_authtoken\] auth_url, .* must be set/);
+    const nova = writeConf(`nova-${dialect}.conf`, `[compute]\ndriver = nova\n\n[database]\nconnection = ${db.url}\n`);
+    const run3 = await manage(['--config-file', nova, 'upgrade', 'check']);
+    expect(run3.code).toBe(2);
+    expect(checkResult(run3.stdout, 'Configuration').details).toMatch(/\[compute\] driver = nova needs Keystone .* \[nova\] endpoint_override/);
   });
 });
 

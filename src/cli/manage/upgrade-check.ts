@@ -3,8 +3,15 @@ import { buildKeystoneAuth, Policy } from '../../auth';
 import { silentLogger, type Logger } from '../../common';
 import { loadConfig, type ClimateConfig } from '../../config';
 import { Database, pendingMigrations, Repositories } from '../../db';
+import { buildComputeClients } from '../../openstack';
+import { buildCinderClient } from '../../openstack/cinder';
+import { buildHeatClient } from '../../openstack/heat';
+import { buildNeutronClient } from '../../openstack/neutron';
+import { VIRTUAL_FLOATINGIP } from '../../plugins/floatingip';
 import { noHostActions } from '../../plugins/physical-host';
 import { noInstanceActions } from '../../plugins/virtual-instance';
+import { VIRTUAL_STACK } from '../../plugins/virtual-stack';
+import { VIRTUAL_VOLUME } from '../../plugins/virtual-volume';
 import { buildPlugins } from '../services';
 import { parseOptions, type ManageCommand } from './command';
 
@@ -32,8 +39,10 @@ function recordingLogger(lines: string[]): Logger {
 
 /**
  * The options that would stop a Climate process at start-up, short of the network: the files load (every
- * option known and valid), the database URL is usable, the Keystone options are complete, and the resource
- * plugins exist. (Nova's freepool aggregate, which the services also check, needs Nova and is not checked here.)
+ * option known and valid), the database URL is usable, the resource plugins exist, the Keystone options are
+ * complete, and with [compute] driver = nova every OpenStack service the enabled plugins use can be found. The
+ * clients are built as buildServices builds them, which sends nothing. (Nova's freepool aggregate, which the
+ * services also check, needs Nova and is not checked here.)
  */
 async function checkConfiguration(config: ClimateConfig): Promise<CheckResult> {
   try {
@@ -43,7 +52,15 @@ async function checkConfiguration(config: ClimateConfig): Promise<CheckResult> {
     } finally {
       await db.close();
     }
-    await buildKeystoneAuth(config, { policy: new Policy(), logger: silentLogger });
+    const keystone = await buildKeystoneAuth(config, { policy: new Policy(), logger: silentLogger });
+    if (config.compute.driver === 'nova') {
+      const deps = { keystone, logger: silentLogger };
+      buildComputeClients(config, deps);
+      const plugins = config.manager.plugins;
+      if (plugins.includes(VIRTUAL_FLOATINGIP)) buildNeutronClient(config, deps);
+      if (plugins.includes(VIRTUAL_VOLUME)) buildCinderClient(config, deps);
+      if (plugins.includes(VIRTUAL_STACK)) buildHeatClient(config, deps);
+    }
     return ok();
   } catch (error) {
     return failure(message(error));

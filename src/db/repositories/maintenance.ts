@@ -157,6 +157,8 @@ export class MaintenanceRepository {
     }
     counts.events = await this.db.execute(`DELETE FROM events WHERE lease_id IN ${inIds}`, ids, tx);
     counts.reservations = await this.db.execute(`DELETE FROM reservations WHERE lease_id IN ${inIds}`, ids, tx);
+    // notifications has no index on lease_id: this reads the sent rows, which the dispatcher prunes after
+    // [notifications] retention_hours, so they stay few.
     counts.notifications = await this.db.execute(
       `DELETE FROM notifications WHERE sent_at IS NOT NULL AND lease_id IN ${inIds}`, ids, tx);
     counts.leases = await this.db.execute(`DELETE FROM leases WHERE id IN ${inIds}`, ids, tx);
