@@ -1,52 +1,28 @@
 #!/usr/bin/env node
-import * as fs from 'node:fs';
-import { renderPolicySample } from '../auth';
-import { Database, currentVersion, migrateUp, pendingMigrations } from '../db';
-import { configOrExit } from './run';
+import { commandsHelp, findCommand, UsageError, withoutConfigOptions } from './manage';
 
-const USAGE = 'usage: climate-manage [--config-file PATH] db sync | db version | policy sample [--output-file PATH]';
+const USAGE = `usage: climate-manage [--config-file PATH] COMMAND [OPTIONS]\n\ncommands:\n${commandsHelp()}`;
 
-/** `policy sample [--output-file PATH]`: the default policy rules with their descriptions (no configuration needed). */
-function policyCommand(args: string[]): number {
-  const out = args.indexOf('--output-file');
-  const file = out >= 0 ? args[out + 1] : undefined;
-  const rest = out >= 0 ? args.filter((_a, i) => i !== out && i !== out + 1) : args;
-  if (rest.join(' ') !== 'sample' || (out >= 0 && !file)) {
+/** Operator commands: database migrations and checks, events, lease repair, purge, policy sample. */
+async function main(argv: string[]): Promise<number> {
+  const args = withoutConfigOptions(argv);
+  const command = findCommand(args);
+  if (!command) {
     process.stderr.write(`${USAGE}\n`);
     return 2;
   }
-  if (file) fs.writeFileSync(file, renderPolicySample());
-  else process.stdout.write(renderPolicySample());
-  return 0;
-}
-
-/** Operator commands: database migrations, policy sample. */
-async function main(argv: string[]): Promise<number> {
-  const withoutConfig = argv.filter((a, i) => a !== '--config-file' && !a.startsWith('--config-file=') && argv[i - 1] !== '--config-file');
-  if (withoutConfig[0] === 'policy') return policyCommand(withoutConfig.slice(1));
-  const words = argv.filter((a, i) => !a.startsWith('--') && !argv[i - 1]?.startsWith('--config-file'));
-  const config = configOrExit(argv.filter((a) => !words.includes(a)));
-  const db = new Database({ connection: config.database.connection });
   try {
-    await db.open();
-    const command = words.join(' ');
-    if (command === 'db sync') {
-      const applied = await migrateUp(db);
-      process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'database is up to date\n');
-    } else if (command === 'db version') {
-      const version = await currentVersion(db);
-      const pending = await pendingMigrations(db);
-      process.stdout.write(`${version ?? 'empty (no migrations applied)'}${pending.length ? ` (pending: ${pending.join(', ')})` : ''}\n`);
-    } else {
-      process.stderr.write(`${USAGE}\n`);
+    return await command.run(args.slice(command.words.length), argv);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      const usage = `usage: climate-manage [--config-file PATH] ${command.words.join(' ')}${command.options ? ` ${command.options}` : ''}`;
+      process.stderr.write(`climate-manage ${command.words.join(' ')}: ${error.message}\n${usage}\n`);
       return 2;
     }
-    return 0;
-  } catch (error) {
-    process.stderr.write(`climate-manage: ${(error as Error).message}\n`);
+    // A refusal (CommandError, InvalidState) or what the database or a file said: the message, exit code 1.
+    const text = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`climate-manage ${command.words.join(' ')}: ${text}\n`);
     return 1;
-  } finally {
-    await db.close();
   }
 }
 

@@ -82,7 +82,8 @@ function notificationDriver(config: ClimateConfig, logger: Logger): Notification
   }
 }
 
-function buildPlugins(config: ClimateConfig, repos: Repositories, hostActions: HostActions, instanceActions: InstanceActions,
+/** The enabled resource plugins; throws for an unknown resource type in [manager] plugins. */
+export function buildPlugins(config: ClimateConfig, repos: Repositories, hostActions: HostActions, instanceActions: InstanceActions,
   floatingIpActions: FloatingIpActions = noFloatingIpActions, volumeActions: VolumeActions = noVolumeActions,
   stack: Omit<VirtualStackDeps, 'instanceActions'> = { stackActions: noStackActions, flavors: null }): PluginRegistry {
   const registry = new PluginRegistry();

@@ -20,3 +20,6 @@ export {
 export {
   FloatingIpAllocationRepository, type FloatingIpAllocationRecord, type FreeFloatingIp, type FreeFloatingIpQuery,
 } from './repositories/floatingip-allocations';
+export {
+  MaintenanceRepository, PURGEABLE_STATUSES, type EventListing, type EventListQuery, type PurgeCounts, type PurgeKept,
+} from './repositories/maintenance';

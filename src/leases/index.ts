@@ -6,3 +6,4 @@ export { parseLeaseDate, renderLeaseDate, renderTimestamp } from './dates';
 export * from './event-plan';
 export { scheduleLeaseUpdate } from './update-event';
 export { MESSAGES } from './lease-rules';
+export { LeaseRepair, type LeaseRepairOutcome } from './repair';
