@@ -599,7 +599,7 @@ export interface components {
             /** @description `YYYY-MM-DD HH:MM` (UTC) or `now`; absent or null means now. */
             start_date?: components["schemas"]["RequestDate"] | null;
             end_date: components["schemas"]["RequestDate"];
-            /** @description When the before_end_lease event fires; null means the configured default. */
+            /** @description When the before_end_lease event fires; null means the configured default. Must lie strictly between start_date and end_date, else 403 "Datetime is out of lease limits" (as Blazar). */
             before_end_date?: components["schemas"]["RequestDate"] | null;
             /** @description When the before_start_lease event fires (Climate extension). */
             before_start_date?: components["schemas"]["RequestDate"] | null;
@@ -630,6 +630,7 @@ export interface components {
             /** @description `YYYY-MM-DD HH:MM` (UTC) or `now`. */
             start_date?: components["schemas"]["RequestDate"];
             end_date?: components["schemas"]["RequestDate"];
+            /** @description As at create (403 outside the lease). When absent and the end moves, a before_end_date set before keeps its distance to the end, but is never before the start (as Blazar). */
             before_end_date?: components["schemas"]["RequestDate"] | null;
             before_start_date?: components["schemas"]["RequestDate"] | null;
             reservations?: components["schemas"]["ReservationUpdate"][];
