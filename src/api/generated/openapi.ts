@@ -159,7 +159,7 @@ export interface paths {
         };
         /**
          * List host allocations
-         * @description For every host, the reservations it is allocated to, optionally filtered by lease or reservation.
+         * @description For every host, the reservations it is allocated to from now on (or in the start/end range), optionally filtered by lease or reservation; hosts without any are listed with an empty list, as Blazar does.
          */
         get: operations["listHostAllocations"];
         put?: never;
@@ -1215,6 +1215,10 @@ export interface operations {
                 lease_id?: string;
                 /** @description Only allocations for this reservation. */
                 reservation_id?: string;
+                /** @description Only allocations that end after this date (`YYYY-MM-DD HH:MM` UTC, ISO 8601, or `now`). Default `now`, as Blazar lists them, unless lease_id or reservation_id is given (then every allocation of it). */
+                start?: string;
+                /** @description Only allocations that start before this date (same formats; later than start when both are given). Default none. */
+                end?: string;
             };
             header?: {
                 /** @description Microversion request, `reservation X.Y` or `reservation latest`. Absent means the minimum version. A badly formed value is a 400, a version outside the supported range a 406. */
@@ -1417,6 +1421,10 @@ export interface operations {
                 lease_id?: string;
                 /** @description Only allocations for this reservation. */
                 reservation_id?: string;
+                /** @description Only allocations that end after this date (`YYYY-MM-DD HH:MM` UTC, ISO 8601, or `now`). Default `now`, as Blazar lists them, unless lease_id or reservation_id is given (then every allocation of it). */
+                start?: string;
+                /** @description Only allocations that start before this date (same formats; later than start when both are given). Default none. */
+                end?: string;
             };
             header?: {
                 /** @description Microversion request, `reservation X.Y` or `reservation latest`. Absent means the minimum version. A badly formed value is a 400, a version outside the supported range a 406. */

@@ -164,14 +164,18 @@ export class HostAllocationRepository {
       [sqlDate(window.start), sqlDate(window.end), leaseId], tx);
   }
 
-  /** Allocations, optionally narrowed to a lease, a reservation or a host; ordered by host then start. */
-  async list(filter: { leaseId?: string; reservationId?: string; hostId?: number; endsAfter?: Date }, tx?: Tx): Promise<AllocationRecord[]> {
+  /**
+   * Allocations, optionally narrowed to a lease, a reservation, a host, or those overlapping a time range
+   * (ending after `endsAfter`, starting before `startsBefore`); ordered by host then start.
+   */
+  async list(filter: { leaseId?: string; reservationId?: string; hostId?: number; endsAfter?: Date; startsBefore?: Date }, tx?: Tx): Promise<AllocationRecord[]> {
     const where: string[] = [];
     const params: unknown[] = [];
     if (filter.leaseId !== undefined) { where.push('lease_id = ?'); params.push(filter.leaseId); }
     if (filter.reservationId !== undefined) { where.push('reservation_id = ?'); params.push(filter.reservationId); }
     if (filter.hostId !== undefined) { where.push('host_id = ?'); params.push(filter.hostId); }
     if (filter.endsAfter !== undefined) { where.push('end_date > ?'); params.push(sqlDate(filter.endsAfter)); }
+    if (filter.startsBefore !== undefined) { where.push('start_date < ?'); params.push(sqlDate(filter.startsBefore)); }
     const rows = await this.db.select(
       'SELECT host_id, reservation_id, lease_id, start_date, end_date FROM computehost_allocations'
       + `${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY host_id, start_date`, params, tx);
