@@ -3,7 +3,7 @@ import type { RequestContext } from '../auth/context';
 import type { LeaseTrusts } from '../auth/trusts';
 import { Conflict, InvalidInput, InvalidState, NotFound } from '../common';
 import { isUniqueViolation, type EventRecord, type LeaseRecord, type LeaseStatus, type Repositories, type ReservationRecord, type Tx } from '../db';
-import { actsOn, type ResourcePlugin } from '../plugins';
+import { actsOn, ConflictNamingLeases, type ResourcePlugin } from '../plugins';
 import { parseLeaseDate } from './dates';
 import type { LeaseDomainDeps } from './deps';
 import { EVENT_SEQUENCE, moveBeforeEnd, planLeaseEvents, START_LEASE, UPDATE_LEASE, USER_EVENT_SEQUENCE } from './event-plan';
@@ -228,7 +228,11 @@ export class LeaseService {
       const rendered = renderLease(next, updatedReservations, newEvents, this.deps.plugins);
       await this.deps.notifier.emit(tx, 'lease.update', rendered, { leaseId: id });
       return rendered;
-    }, typeof body.name === 'string' ? body.name : undefined);
+    }, typeof body.name === 'string' ? body.name : undefined).catch((error: unknown) => {
+      // A refusal caused by other leases names those the caller may see (their project's, or any for an admin).
+      if (error instanceof ConflictNamingLeases) throw error.revealedTo((projectId) => ctx.isAdmin || projectId === ctx.projectId);
+      throw error;
+    });
     this.deps.logger.info(`lease ${id} updated`, { lease_id: id });
     this.deps.onEventsChanged?.();
     return view;

@@ -26,6 +26,17 @@ export interface FreeHostQuery {
   skipLockedLock?: boolean;
 }
 
+/** Another lease's hold on a host in a window: the whole host, or instance slots on it. */
+export interface HostBooking {
+  hostId: number;
+  hostName: string;
+  kind: 'host' | 'instance';
+  leaseId: string;
+  projectId: string;
+  startDate: Date;
+  endDate: Date;
+}
+
 function toAllocation(row: Record<string, unknown>): AllocationRecord {
   return {
     hostId: Number(row.host_id),
@@ -103,6 +114,27 @@ export class HostAllocationRepository {
       if (held.length) await judge(await this.lockHosts(tx, held));
     }
     return chosen;
+  }
+
+  /**
+   * What holds these hosts in the window besides `ignoreReservationId`: whole-host allocations and instance slots of
+   * other reservations, with the host's name and the lease's project, by host then earliest first. One query; it
+   * explains a refusal (which host, from when, by which lease), it does not decide one.
+   */
+  async bookings(tx: Tx | undefined, hostIds: readonly number[], window: Window, ignoreReservationId: string): Promise<HostBooking[]> {
+    if (!hostIds.length) return [];
+    const part = (table: string, kind: string) => `SELECT a.host_id, a.lease_id, a.start_date, a.end_date, '${kind}' AS kind FROM ${table} a
+       WHERE a.host_id IN (${placeholders(hostIds.length)}) AND a.start_date < ? AND a.end_date > ? AND a.reservation_id <> ?`;
+    const params = [...hostIds, sqlDate(window.end), sqlDate(window.start), ignoreReservationId];
+    const rows = await this.db.select<Record<string, unknown>>(
+      `SELECT DISTINCT b.host_id, h.hypervisor_hostname, b.kind, b.lease_id, l.project_id, b.start_date, b.end_date
+       FROM (${part('computehost_allocations', 'host')} UNION ALL ${part('instance_allocations', 'instance')}) b
+       JOIN hosts h ON h.id = b.host_id JOIN leases l ON l.id = b.lease_id
+       ORDER BY b.host_id, b.start_date, b.lease_id`, [...params, ...params], tx);
+    return rows.map((r) => ({
+      hostId: Number(r.host_id), hostName: String(r.hypervisor_hostname), kind: r.kind === 'instance' ? 'instance' : 'host',
+      leaseId: String(r.lease_id), projectId: String(r.project_id), startDate: fromSqlDate(r.start_date), endDate: fromSqlDate(r.end_date),
+    }));
   }
 
   /** How many reservable hosts meet the conditions, busy or not (for "not enough hosts" messages). */
