@@ -89,3 +89,44 @@ describe.each(DIALECTS)('extending a lease across another booking on %s', (diale
     expect(await allocationsOfLease(svc.app, activeA.id)).toEqual([expect.objectContaining({ end_date: '2029-06-02T23:00:00.000000' })]);
   });
 });
+
+describe.each(DIALECTS)('refusals to change the hosts of a started lease on %s', (dialect) => {
+  let svc: TestService;
+  let active: Lease;
+  let later: Lease;
+  const put = (id: string, body: Record<string, unknown>) => request(svc.app).put(`/v1/leases/${id}`).set(ALPHA).send(body);
+  const snapshot = async () => Promise.all([active, later].map(async (l) => ({
+    lease: (await request(svc.app).get(`/v1/leases/${l.id}`).set(ADMIN)).body,
+    allocations: await allocationsOfLease(svc.app, l.id),
+  })));
+
+  beforeAll(async () => {
+    const clock = new ManualClock(NOW);
+    svc = await startTestService({ dialect, clock, config: { default: { cleaningTimeMinutes: 30 } } });
+    for (const name of ['rack-1', 'rack-2']) await createHost(svc.app, { name });
+    active = await createLease(svc.app, {
+      name: 'two-hosts', start_date: 'now', end_date: '2029-06-02 10:00', reservations: [hostReservation({ min: 1, max: 2 })],
+    }, ALPHA);
+    later = await createLease(svc.app, {
+      name: 'later', start_date: '2029-06-03 00:00', end_date: '2029-06-04 00:00', reservations: [onHost('rack-2')],
+    }, BETA);
+    clock.advance(1000);
+    expect(await svc.services.runner.runDueOnce()).toBe(1);
+  });
+  afterAll(async () => { await svc.close(); });
+
+  it('counts the cleaning time, and says so', async () => {
+    const before = await snapshot();
+    expectError(await put(active.id, { end_date: '2029-06-02 23:45' }), 409, 'Cannot extend the lease to 2029-06-02T23:45:00.000Z: '
+      + "host rack-2 is reserved from 2029-06-03T00:00:00.000Z by another project's lease "
+      + '(hosts stay free 30 minutes between leases: cleaning_time). A started lease keeps the hosts it holds');
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it('names the hosts a lowered max would give back', async () => {
+    const before = await snapshot();
+    expectError(await put(active.id, { reservations: [{ id: active.reservations[0].id, max: 1 }] }), 409,
+      'Cannot change the hosts of a started lease: host rack-2 is beyond the new max of 1. A started lease keeps the hosts it holds');
+    expect(await snapshot()).toEqual(before);
+  });
+});
