@@ -18,8 +18,13 @@ const unnamed: LeaseNamer = () => "another project's lease";
  * again with `revealedTo`, naming the leases the caller may see (their own project's, or any for an admin).
  */
 export class ConflictNamingLeases extends Conflict {
-  constructor(code: string, private readonly compose: (name: LeaseNamer) => string, name: LeaseNamer = unnamed) {
-    super(code, compose(name));
+  constructor(code: string, private readonly compose: (name: LeaseNamer) => string, private readonly namer: LeaseNamer = unnamed) {
+    super(code, compose(namer));
+  }
+
+  /** The same refusal, said in another plugin's terms (`prefix` goes before the message). */
+  prefixed(prefix: string): ConflictNamingLeases {
+    return new ConflictNamingLeases(this.code, (name) => `${prefix}${this.compose(name)}`, this.namer);
   }
 
   /** The same refusal, naming by id the leases of the projects `canSee` accepts. */
