@@ -6,7 +6,7 @@ export { LeaseRepository, type LeaseListQuery, type LeaseChanges } from './repos
 export { ReservationRepository } from './repositories/reservations';
 export { EventRepository } from './repositories/events';
 export { HostRepository, type NewHost, type CapabilityValue } from './repositories/hosts';
-export { HostAllocationRepository, type HostCondition, type FreeHostQuery } from './repositories/host-allocations';
+export { HostAllocationRepository, type HostBooking, type HostCondition, type FreeHostQuery } from './repositories/host-allocations';
 export {
   InstanceAllocationRepository, type InstanceAllocationRecord, type FreeSlotsQuery, type HostSlots, type SlotSize,
 } from './repositories/instance-allocations';

@@ -53,3 +53,14 @@ export function planLeaseEvents(p: EventPlanInput): PlannedEvent[] {
   if (beforeStart && beforeStart > p.now) events.push({ eventType: BEFORE_START_LEASE, time: beforeStart });
   return events;
 }
+
+/**
+ * Where an explicit before_end_date goes when the lease's window moves: it keeps its distance to the end and is
+ * never before the start, as in Blazar, so `lease set --prolong-for 1d` moves the heads-up by a day as well, and
+ * `--reduce-by` past it pulls it along instead of being refused. (Without an explicit date, the plan above
+ * already derives it from the end.)
+ */
+export function moveBeforeEnd(beforeEnd: Date, oldEnd: Date, next: { start: Date; end: Date }): Date {
+  const distance = oldEnd.getTime() - beforeEnd.getTime();
+  return new Date(Math.max(next.start.getTime(), next.end.getTime() - distance));
+}

@@ -3,11 +3,11 @@ import type { RequestContext } from '../auth/context';
 import type { LeaseTrusts } from '../auth/trusts';
 import { Conflict, InvalidInput, InvalidState, NotFound } from '../common';
 import { isUniqueViolation, type EventRecord, type LeaseRecord, type LeaseStatus, type Repositories, type ReservationRecord, type Tx } from '../db';
-import { actsOn, type ResourcePlugin } from '../plugins';
+import { actsOn, ConflictNamingLeases, type ResourcePlugin } from '../plugins';
 import { parseLeaseDate } from './dates';
 import type { LeaseDomainDeps } from './deps';
-import { EVENT_SEQUENCE, planLeaseEvents, START_LEASE, UPDATE_LEASE, USER_EVENT_SEQUENCE } from './event-plan';
-import { checkName, checkWindow, MESSAGES, optionalDate } from './lease-rules';
+import { EVENT_SEQUENCE, moveBeforeEnd, planLeaseEvents, START_LEASE, UPDATE_LEASE, USER_EVENT_SEQUENCE } from './event-plan';
+import { checkBeforeEnd, checkName, checkWindow, MESSAGES, optionalDate } from './lease-rules';
 import { logSkippedAction } from './lifecycle';
 import { scheduleLeaseUpdate } from './update-event';
 import { renderLease, type LeaseView } from './view';
@@ -97,7 +97,8 @@ export class LeaseService {
     const end = parseLeaseDate(body.end_date, now);
     const beforeEnd = optionalDate(body.before_end_date, now) ?? null;
     const beforeStart = optionalDate(body.before_start_date, now) ?? null;
-    checkWindow({ start, end, beforeEnd, beforeStart }, now, true);
+    checkWindow({ start, end, beforeStart }, now, true);
+    if (beforeEnd) checkBeforeEnd(beforeEnd, { start, end });
     const projectId = ctx.projectId;
     if (!projectId) throw new InvalidInput('A lease needs a project: the request has no project scope');
 
@@ -176,10 +177,11 @@ export class LeaseService {
       if (newEnd) next.endDate = newEnd;
       const beforeEnd = optionalDate(body.before_end_date, now);
       if (beforeEnd !== undefined) next.beforeEndDate = beforeEnd;
+      else if (lease.beforeEndDate) next.beforeEndDate = moveBeforeEnd(lease.beforeEndDate, lease.endDate, { start: next.startDate, end: next.endDate });
       const beforeStart = optionalDate(body.before_start_date, now);
       if (beforeStart !== undefined) next.beforeStartDate = beforeStart;
-      checkWindow({ start: next.startDate, end: next.endDate, beforeEnd: next.beforeEndDate, beforeStart: next.beforeStartDate },
-        now, startChanged);
+      checkWindow({ start: next.startDate, end: next.endDate, beforeStart: next.beforeStartDate }, now, startChanged);
+      if (beforeEnd) checkBeforeEnd(beforeEnd, { start: next.startDate, end: next.endDate });
       if (next.name !== lease.name) await this.checkNameFree(tx, next.name, lease.projectId, id);
 
       const windowChanged = startChanged || next.endDate.getTime() !== lease.endDate.getTime();
@@ -226,7 +228,11 @@ export class LeaseService {
       const rendered = renderLease(next, updatedReservations, newEvents, this.deps.plugins);
       await this.deps.notifier.emit(tx, 'lease.update', rendered, { leaseId: id });
       return rendered;
-    }, typeof body.name === 'string' ? body.name : undefined);
+    }, typeof body.name === 'string' ? body.name : undefined).catch((error: unknown) => {
+      // A refusal caused by other leases names those the caller may see (their project's, or any for an admin).
+      if (error instanceof ConflictNamingLeases) throw error.revealedTo((projectId) => ctx.isAdmin || projectId === ctx.projectId);
+      throw error;
+    });
     this.deps.logger.info(`lease ${id} updated`, { lease_id: id });
     this.deps.onEventsChanged?.();
     return view;

@@ -51,7 +51,9 @@ export interface Lease {
 export async function hostsOfLease(app: Express, leaseId: string): Promise<string[]> {
   const res = await request(app).get('/v1/os-hosts/allocations').query({ lease_id: leaseId });
   if (res.status !== 200) throw new Error(`allocations: ${res.status} ${JSON.stringify(res.body)}`);
-  return (res.body.allocations as { resource_id: string }[]).map((a) => a.resource_id).sort((a, b) => Number(a) - Number(b));
+  // Every host is listed, those the lease does not hold with no reservations (as Blazar lists them).
+  return (res.body.allocations as { resource_id: string; reservations: unknown[] }[]).filter((a) => a.reservations.length)
+    .map((a) => a.resource_id).sort((a, b) => Number(a) - Number(b));
 }
 
 /** The allocation entries (host, window) of a lease, through the API. */

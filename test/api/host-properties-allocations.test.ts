@@ -62,7 +62,7 @@ describe.each(DIALECTS)('host properties on %s', (dialect) => {
     await patch('secret', { private: true }).expect(200);
     const lease = await createLease(svc.app, leaseBody('by-secret', { reservations: [hostReservation({ resource_properties: '["==", "$secret", "beta"]' })] }));
     const alloc = await request(svc.app).get('/v1/os-hosts/allocations').query({ lease_id: lease.id });
-    expect(alloc.body.allocations.map((a: { resource_id: string }) => a.resource_id)).toHaveLength(1);
+    expect(alloc.body.allocations.filter((a: { reservations: unknown[] }) => a.reservations.length)).toHaveLength(1);
     await patch('secret', { private: false }).expect(200);
   });
 
@@ -119,23 +119,50 @@ describe.each(DIALECTS)('host allocations on %s', (dialect) => {
     expect(entry(l1)).toEqual({ id: expect.any(String), lease_id: l1.id, start_date: '2030-01-01T12:00:00.000000', end_date: '2030-01-02T12:00:00.000000' });
   });
 
-  it('filters by lease_id', async () => {
-    expect(await allocations({ lease_id: l2.id })).toEqual([
-      { resource_id: ids.a2, reservations: [entry(l2, 0)] },
-      { resource_id: ids.a3, reservations: [entry(l2, 1)] },
-    ]);
-    expect(await allocations({ lease_id: l1.id })).toEqual([{ resource_id: ids.a1, reservations: [entry(l1)] }]);
-    expect(await allocations({ lease_id: 'no-such-lease' })).toEqual([]);
+  // As Blazar: a lease or reservation filter still lists every host, those it does not hold with no reservations.
+  const only = (held: Record<string, unknown[]>) => ['a1', 'a2', 'a3', 'idle'].map((name) => ({ resource_id: ids[name], reservations: held[name] ?? [] }));
+
+  it('filters by lease_id, listing the other hosts with no reservations', async () => {
+    expect(await allocations({ lease_id: l2.id })).toEqual(only({ a2: [entry(l2, 0)], a3: [entry(l2, 1)] }));
+    expect(await allocations({ lease_id: l1.id })).toEqual(only({ a1: [entry(l1)] }));
+    expect(await allocations({ lease_id: 'no-such-lease' })).toEqual(only({}));
   });
 
   it('filters by reservation_id', async () => {
-    expect(await allocations({ reservation_id: l2.reservations[1].id })).toEqual([{ resource_id: ids.a3, reservations: [entry(l2, 1)] }]);
-    expect(await allocations({ reservation_id: 'no-such-reservation' })).toEqual([]);
+    expect(await allocations({ reservation_id: l2.reservations[1].id })).toEqual(only({ a3: [entry(l2, 1)] }));
+    expect(await allocations({ reservation_id: 'no-such-reservation' })).toEqual(only({}));
   });
 
   it('applies both filters together', async () => {
-    expect(await allocations({ lease_id: l1.id, reservation_id: l2.reservations[0].id })).toEqual([]);
-    expect(await allocations({ lease_id: l2.id, reservation_id: l2.reservations[0].id })).toEqual([{ resource_id: ids.a2, reservations: [entry(l2, 0)] }]);
+    expect(await allocations({ lease_id: l1.id, reservation_id: l2.reservations[0].id })).toEqual(only({}));
+    expect(await allocations({ lease_id: l2.id, reservation_id: l2.reservations[0].id })).toEqual(only({ a2: [entry(l2, 0)] }));
+  });
+
+  it.each([
+    ['from start', { start: '2030-01-02 11:59' }, { a1: 'l1', a2: 'l2', a3: 'l2' }],
+    ['from the end of l1 on (an allocation ending at start is over)', { start: '2030-01-02 12:00' }, { a2: 'l2', a3: 'l2' }],
+    ['up to end (an allocation starting at end is not in it)', { end: '2030-02-01 00:00' }, { a1: 'l1' }],
+    ['in a range, ISO 8601 with an offset', { start: '2030-01-02T13:00:00+02:00', end: '2030-02-01T01:00:00+01:00' }, { a1: 'l1' }],
+    ['in a range holding neither', { start: '2030-01-10 00:00', end: '2030-01-20 00:00' }, {}],
+    ['in a range, for one lease', { start: '2030-01-10 00:00', lease_id: 'l2' }, { a2: 'l2', a3: 'l2' }],
+  ])('lists the allocations %s', async (_label, query, held) => {
+    const leases: Record<string, Lease> = { l1, l2 };
+    const q: Record<string, string> = { ...query };
+    if (q.lease_id) q.lease_id = leases[q.lease_id].id;
+    const expected = Object.fromEntries(Object.entries(held).map(([host, lease]) => [host, [entry(leases[lease], host === 'a3' ? 1 : 0)]]));
+    expect(await allocations(q)).toEqual(only(expected));
+  });
+
+  it.each([
+    [{ start: 'tomorrow' }, 'Invalid query parameter start: tomorrow is an invalid date. Required format: %Y-%m-%d %H:%M'],
+    [{ end: '2030-02-30 00:00' }, 'Invalid query parameter end: 2030-02-30 00:00 is an invalid date. Required format: %Y-%m-%d %H:%M'],
+    [{ start: '2030-01-02 00:00', end: '2030-01-01 00:00' },
+      'Query parameter end (2030-01-01T00:00:00.000Z) must be later than start (2030-01-02T00:00:00.000Z)'],
+    [{ start: '2030-01-02 00:00', end: '2030-01-02 00:00' },
+      'Query parameter end (2030-01-02T00:00:00.000Z) must be later than start (2030-01-02T00:00:00.000Z)'],
+  ])('refuses the range %j with 400', async (query, message) => {
+    expectError(await request(svc.app).get('/v1/os-hosts/allocations').query(query), 400, message);
+    expectError(await request(svc.app).get(`/v1/os-hosts/${ids.a1}/allocation`).query(query), 400, message);
   });
 
   it("shows one host's allocation", async () => {
@@ -146,7 +173,57 @@ describe.each(DIALECTS)('host allocations on %s', (dialect) => {
     expect((await request(svc.app).get(`/v1/os-hosts/${ids.idle}/allocation`)).body).toEqual({ allocation: { resource_id: ids.idle, reservations: [] } });
   });
 
+  it("narrows one host's allocation by range, lease and reservation", async () => {
+    const one = async (query: Record<string, string>) => (await request(svc.app).get(`/v1/os-hosts/${ids.a2}/allocation`).query(query).expect(200)).body;
+    expect(await one({ end: '2030-02-01 00:00' })).toEqual({ allocation: { resource_id: ids.a2, reservations: [] } });
+    expect(await one({ start: '2030-02-02 00:00' })).toEqual({ allocation: { resource_id: ids.a2, reservations: [entry(l2, 0)] } });
+    expect(await one({ lease_id: l1.id })).toEqual({ allocation: { resource_id: ids.a2, reservations: [] } });
+    expect(await one({ reservation_id: l2.reservations[0].id })).toEqual({ allocation: { resource_id: ids.a2, reservations: [entry(l2, 0)] } });
+  });
+
   it.each(['987654', 'a1', 'x y'])("answers 404 for the allocation of host %p", async (id) => {
     expectError(await request(svc.app).get(`/v1/os-hosts/${encodeURIComponent(id)}/allocation`), 404, `Object with {'host_id': '${id}'} not found`);
+  });
+});
+
+describe.each(DIALECTS)('host allocations over time on %s', (dialect) => {
+  let svc: TestService;
+  let clock: ManualClock;
+  let host: string;
+  let ended: Lease;
+  let next: Lease;
+
+  const allocations = async (query: Record<string, string> = {}) => {
+    const res = await request(svc.app).get('/v1/os-hosts/allocations').query(query);
+    expect(res.status).toBe(200);
+    return res.body.allocations;
+  };
+  const entry = (lease: Lease) => ({ id: lease.reservations[0].id, lease_id: lease.id, start_date: lease.start_date, end_date: lease.end_date });
+
+  beforeAll(async () => {
+    clock = new ManualClock(new Date('2029-06-01T10:00:00Z'));
+    svc = await startTestService({ dialect, clock });
+    host = (await createHost(svc.app, { name: 't1' })).id;
+    ended = await createLease(svc.app, leaseBody('ended', { start_date: '2029-07-01 00:00', end_date: '2029-07-02 00:00', reservations: [onHost('t1')] }));
+    next = await createLease(svc.app, leaseBody('next', { start_date: '2029-09-01 00:00', end_date: '2029-09-02 00:00', reservations: [onHost('t1')] }));
+    // Months later: the first lease is long over (its allocation stays on record, as in Blazar).
+    clock.set(new Date('2029-08-01T00:00:00Z'));
+  });
+  afterAll(async () => { await svc.close(); });
+
+  it('lists allocations from now on by default, as Blazar does', async () => {
+    expect(await allocations()).toEqual([{ resource_id: host, reservations: [entry(next)] }]);
+    expect((await request(svc.app).get(`/v1/os-hosts/${host}/allocation`)).body).toEqual({ allocation: { resource_id: host, reservations: [entry(next)] } });
+  });
+
+  it('lists past allocations for a range that reaches back', async () => {
+    expect(await allocations({ start: '2029-06-01 00:00' })).toEqual([{ resource_id: host, reservations: [entry(ended), entry(next)] }]);
+    expect(await allocations({ start: '2029-06-01 00:00', end: 'now' })).toEqual([{ resource_id: host, reservations: [entry(ended)] }]);
+    expect(await allocations({ start: 'now' })).toEqual([{ resource_id: host, reservations: [entry(next)] }]);
+  });
+
+  it('lists every allocation of a lease or reservation asked for, ended or not', async () => {
+    expect(await allocations({ lease_id: ended.id })).toEqual([{ resource_id: host, reservations: [entry(ended)] }]);
+    expect(await allocations({ reservation_id: ended.reservations[0].id })).toEqual([{ resource_id: host, reservations: [entry(ended)] }]);
   });
 });

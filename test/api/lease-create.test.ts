@@ -113,11 +113,23 @@ describe.each(DIALECTS)('lease create on %s', (dialect) => {
     ['a two-digit year', { before_start_date: '0030-01-01 00:00' }, '0030-01-01 00:00 is an invalid date. Required format: %Y-%m-%d %H:%M'],
     ['no end date', { end_date: undefined }, 'Missing parameter end_date'],
     ['a start in the past', { start_date: '2020-01-01 00:00' }, 'Start date must be later than current date'],
-    ['before_end_date after the end', { before_end_date: '2030-01-03 00:00' }, 'before_end_date must be between start_date and end_date'],
   ])('refuses %s with the exact 400 message, creating nothing', async (_label, change, message) => {
     const before = await leaseNames();
     const res = await request(svc.app).post('/v1/leases').send(leaseBody('refused', change));
     expectError(res, 400, message);
+    expect(await leaseNames()).toEqual(before);
+  });
+
+  it.each([
+    ['after the end', '2030-01-03 00:00'],
+    ['at the end', '2030-01-02 12:00'],
+    ['at the start', '2030-01-01 12:00'],
+    ['before the start', '2030-01-01 11:59'],
+  ])('refuses a before_end_date %s with 403 "Datetime is out of lease limits" as Blazar does, creating nothing', async (_label, date) => {
+    const before = await leaseNames();
+    const res = await request(svc.app).post('/v1/leases').send(leaseBody('refused', { before_end_date: date }));
+    expectError(res, 403, `Datetime is out of lease limits: before_end_date ${date}:00 UTC must be after start_date 2030-01-01 12:00:00 UTC `
+      + 'and before end_date 2030-01-02 12:00:00 UTC');
     expect(await leaseNames()).toEqual(before);
   });
 

@@ -159,7 +159,7 @@ export interface paths {
         };
         /**
          * List host allocations
-         * @description For every host, the reservations it is allocated to, optionally filtered by lease or reservation.
+         * @description For every host, the reservations it is allocated to from now on (or in the start/end range), optionally filtered by lease or reservation; hosts without any are listed with an empty list, as Blazar does.
          */
         get: operations["listHostAllocations"];
         put?: never;
@@ -599,7 +599,7 @@ export interface components {
             /** @description `YYYY-MM-DD HH:MM` (UTC) or `now`; absent or null means now. */
             start_date?: components["schemas"]["RequestDate"] | null;
             end_date: components["schemas"]["RequestDate"];
-            /** @description When the before_end_lease event fires; null means the configured default. */
+            /** @description When the before_end_lease event fires; null means the configured default. Must lie strictly between start_date and end_date, else 403 "Datetime is out of lease limits" (as Blazar). */
             before_end_date?: components["schemas"]["RequestDate"] | null;
             /** @description When the before_start_lease event fires (Climate extension). */
             before_start_date?: components["schemas"]["RequestDate"] | null;
@@ -630,6 +630,7 @@ export interface components {
             /** @description `YYYY-MM-DD HH:MM` (UTC) or `now`. */
             start_date?: components["schemas"]["RequestDate"];
             end_date?: components["schemas"]["RequestDate"];
+            /** @description As at create (403 outside the lease). When absent and the end moves, a before_end_date set before keeps its distance to the end, but is never before the start (as Blazar). */
             before_end_date?: components["schemas"]["RequestDate"] | null;
             before_start_date?: components["schemas"]["RequestDate"] | null;
             reservations?: components["schemas"]["ReservationUpdate"][];
@@ -1214,6 +1215,10 @@ export interface operations {
                 lease_id?: string;
                 /** @description Only allocations for this reservation. */
                 reservation_id?: string;
+                /** @description Only allocations that end after this date (`YYYY-MM-DD HH:MM` UTC, ISO 8601, or `now`). Default `now`, as Blazar lists them, unless lease_id or reservation_id is given (then every allocation of it). */
+                start?: string;
+                /** @description Only allocations that start before this date (same formats; later than start when both are given). Default none. */
+                end?: string;
             };
             header?: {
                 /** @description Microversion request, `reservation X.Y` or `reservation latest`. Absent means the minimum version. A badly formed value is a 400, a version outside the supported range a 406. */
@@ -1416,6 +1421,10 @@ export interface operations {
                 lease_id?: string;
                 /** @description Only allocations for this reservation. */
                 reservation_id?: string;
+                /** @description Only allocations that end after this date (`YYYY-MM-DD HH:MM` UTC, ISO 8601, or `now`). Default `now`, as Blazar lists them, unless lease_id or reservation_id is given (then every allocation of it). */
+                start?: string;
+                /** @description Only allocations that start before this date (same formats; later than start when both are given). Default none. */
+                end?: string;
             };
             header?: {
                 /** @description Microversion request, `reservation X.Y` or `reservation latest`. Absent means the minimum version. A badly formed value is a 400, a version outside the supported range a 406. */

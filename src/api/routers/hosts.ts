@@ -1,11 +1,31 @@
 import { Router } from 'express';
 import type { Policy } from '../../auth';
-import { parseHostId, type HostInventory } from '../../plugins/physical-host';
+import { InvalidInput } from '../../common';
+import { parseLeaseDate } from '../../leases';
+import { parseHostId, type AllocationFilter, type HostInventory } from '../../plugins/physical-host';
 import { contextOf, pathParam } from '../middleware/context';
 import { validateRequest, validatedRequest, type RequestValidator } from '../validation';
 
 /** Query flags arrive as "True"/"true"/"1" from the CLI and browsers alike. */
 const flag = (value: unknown) => typeof value === 'string' && ['true', '1', 'yes'].includes(value.toLowerCase());
+
+/**
+ * The filters of the allocation listings. `start`/`end` take the lease date formats; `now` is left for the
+ * inventory to read from its clock. A bad date is a 400 naming the parameter.
+ */
+function allocationFilter(query: { lease_id?: string; reservation_id?: string; start?: string; end?: string }): AllocationFilter {
+  const date = (name: string, value: string | undefined): Date | 'now' | undefined => {
+    if (value === undefined) return undefined;
+    if (value.trim().toLowerCase() === 'now') return 'now';
+    try {
+      return parseLeaseDate(value, new Date());
+    } catch (error) {
+      if (error instanceof InvalidInput) throw new InvalidInput(`Invalid query parameter ${name}: ${error.message}`);
+      throw error;
+    }
+  };
+  return { leaseId: query.lease_id, reservationId: query.reservation_id, start: date('start', query.start), end: date('end', query.end) };
+}
 
 /** /v1/os-hosts: host inventory, allocations and properties (admin by default policy). */
 export function hostsRouter(hosts: HostInventory, policy: Policy, validator: RequestValidator): Router {
@@ -25,7 +45,7 @@ export function hostsRouter(hosts: HostInventory, policy: Policy, validator: Req
   router.get('/allocations', validateRequest('listHostAllocations', validator), async (_req, res) => {
     policy.enforce(contextOf(res), 'climate:oshosts:get_allocations');
     const { query } = validatedRequest(res, 'listHostAllocations');
-    res.json({ allocations: await hosts.allocations({ leaseId: query.lease_id, reservationId: query.reservation_id }) });
+    res.json({ allocations: await hosts.allocations(allocationFilter(query)) });
   });
 
   router.get('/properties', validateRequest('listHostProperties', validator), async (_req, res) => {
@@ -62,7 +82,8 @@ export function hostsRouter(hosts: HostInventory, policy: Policy, validator: Req
   router.get('/:hostId/allocation', validateRequest('showHostAllocation', validator), async (req, res) => {
     policy.enforce(contextOf(res), 'climate:oshosts:get_allocations');
     parseHostId(pathParam(req, 'hostId'));
-    res.json({ allocation: await hosts.allocation(pathParam(req, 'hostId')) });
+    const { query } = validatedRequest(res, 'showHostAllocation');
+    res.json({ allocation: await hosts.allocation(pathParam(req, 'hostId'), allocationFilter(query)) });
   });
 
   return router;

@@ -26,6 +26,17 @@ export interface FreeHostQuery {
   skipLockedLock?: boolean;
 }
 
+/** Another lease's hold on a host in a window: the whole host, or instance slots on it. */
+export interface HostBooking {
+  hostId: number;
+  hostName: string;
+  kind: 'host' | 'instance';
+  leaseId: string;
+  projectId: string;
+  startDate: Date;
+  endDate: Date;
+}
+
 function toAllocation(row: Record<string, unknown>): AllocationRecord {
   return {
     hostId: Number(row.host_id),
@@ -105,6 +116,27 @@ export class HostAllocationRepository {
     return chosen;
   }
 
+  /**
+   * What holds these hosts in the window besides `ignoreReservationId`: whole-host allocations and instance slots of
+   * other reservations, with the host's name and the lease's project, by host then earliest first. One query; it
+   * explains a refusal (which host, from when, by which lease), it does not decide one.
+   */
+  async bookings(tx: Tx | undefined, hostIds: readonly number[], window: Window, ignoreReservationId: string): Promise<HostBooking[]> {
+    if (!hostIds.length) return [];
+    const part = (table: string, kind: string) => `SELECT a.host_id, a.lease_id, a.start_date, a.end_date, '${kind}' AS kind FROM ${table} a
+       WHERE a.host_id IN (${placeholders(hostIds.length)}) AND a.start_date < ? AND a.end_date > ? AND a.reservation_id <> ?`;
+    const params = [...hostIds, sqlDate(window.end), sqlDate(window.start), ignoreReservationId];
+    const rows = await this.db.select<Record<string, unknown>>(
+      `SELECT DISTINCT b.host_id, h.hypervisor_hostname, b.kind, b.lease_id, l.project_id, b.start_date, b.end_date
+       FROM (${part('computehost_allocations', 'host')} UNION ALL ${part('instance_allocations', 'instance')}) b
+       JOIN hosts h ON h.id = b.host_id JOIN leases l ON l.id = b.lease_id
+       ORDER BY b.host_id, b.start_date, b.lease_id`, [...params, ...params], tx);
+    return rows.map((r) => ({
+      hostId: Number(r.host_id), hostName: String(r.hypervisor_hostname), kind: r.kind === 'instance' ? 'instance' : 'host',
+      leaseId: String(r.lease_id), projectId: String(r.project_id), startDate: fromSqlDate(r.start_date), endDate: fromSqlDate(r.end_date),
+    }));
+  }
+
   /** How many reservable hosts meet the conditions, busy or not (for "not enough hosts" messages). */
   async countMatching(tx: Tx | undefined, conditions: readonly HostCondition[]): Promise<number> {
     const where = ['h.reservable = 1', ...conditions.map((c) => `(${c.sql})`)];
@@ -164,14 +196,18 @@ export class HostAllocationRepository {
       [sqlDate(window.start), sqlDate(window.end), leaseId], tx);
   }
 
-  /** Allocations, optionally narrowed to a lease, a reservation or a host; ordered by host then start. */
-  async list(filter: { leaseId?: string; reservationId?: string; hostId?: number; endsAfter?: Date }, tx?: Tx): Promise<AllocationRecord[]> {
+  /**
+   * Allocations, optionally narrowed to a lease, a reservation, a host, or those overlapping a time range
+   * (ending after `endsAfter`, starting before `startsBefore`); ordered by host then start.
+   */
+  async list(filter: { leaseId?: string; reservationId?: string; hostId?: number; endsAfter?: Date; startsBefore?: Date }, tx?: Tx): Promise<AllocationRecord[]> {
     const where: string[] = [];
     const params: unknown[] = [];
     if (filter.leaseId !== undefined) { where.push('lease_id = ?'); params.push(filter.leaseId); }
     if (filter.reservationId !== undefined) { where.push('reservation_id = ?'); params.push(filter.reservationId); }
     if (filter.hostId !== undefined) { where.push('host_id = ?'); params.push(filter.hostId); }
     if (filter.endsAfter !== undefined) { where.push('end_date > ?'); params.push(sqlDate(filter.endsAfter)); }
+    if (filter.startsBefore !== undefined) { where.push('start_date < ?'); params.push(sqlDate(filter.startsBefore)); }
     const rows = await this.db.select(
       'SELECT host_id, reservation_id, lease_id, start_date, end_date FROM computehost_allocations'
       + `${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY host_id, start_date`, params, tx);

@@ -57,6 +57,16 @@ function capabilities(raw: Record<string, unknown>, allowNull: boolean): Record<
   return out;
 }
 
+/** What GET /v1/os-hosts/allocations narrows to: a lease, a reservation, allocations overlapping start..end. */
+export interface AllocationFilter {
+  leaseId?: string;
+  reservationId?: string;
+  /** Only allocations ending after this (default: now, unless a lease or reservation is asked for, as in Blazar). */
+  start?: Date | 'now';
+  /** Only allocations starting before this. */
+  end?: Date | 'now';
+}
+
 /** Host ids are numeric strings; anything else cannot name a host (the CLI looks names up itself). */
 export function parseHostId(id: string): number {
   if (!/^\d{1,15}$/.test(id)) throw new NotFound('host', id);
@@ -216,25 +226,36 @@ export class HostInventory {
     }
   }
 
-  /** Allocations grouped by host: every host when unfiltered, only hosts with matches when filtered. */
-  async allocations(filter: { leaseId?: string; reservationId?: string; hostId?: number }): Promise<Record<string, unknown>[]> {
-    const rows = await this.repos.hostAllocations.list(filter);
-    const byHost = new Map<number, Record<string, unknown>[]>();
-    if (filter.leaseId === undefined && filter.reservationId === undefined) {
-      const ids = filter.hostId !== undefined ? [filter.hostId] : (await this.repos.hosts.list()).map((h) => h.id);
-      for (const hostId of ids) byHost.set(hostId, []);
+  /**
+   * Allocations grouped by host, every host listed (those without any with an empty list), as Blazar lists
+   * them: from now on unless a range is given, except that a lease or reservation filter alone shows all of its
+   * allocations, past ones included.
+   */
+  async allocations(filter: AllocationFilter & { hostId?: number }): Promise<Record<string, unknown>[]> {
+    const now = this.clock.now();
+    const at = (d: Date | 'now' | undefined) => (d === 'now' ? now : d);
+    const [start, end] = [at(filter.start), at(filter.end)];
+    if (start && end && end <= start) {
+      throw new InvalidInput(`Query parameter end (${end.toISOString()}) must be later than start (${start.toISOString()})`);
     }
+    const targeted = filter.leaseId !== undefined || filter.reservationId !== undefined;
+    const rows = await this.repos.hostAllocations.list({
+      leaseId: filter.leaseId, reservationId: filter.reservationId, hostId: filter.hostId,
+      endsAfter: start ?? (targeted ? undefined : now), startsBefore: end,
+    });
+    const ids = filter.hostId !== undefined ? [filter.hostId] : (await this.repos.hosts.list()).map((h) => h.id);
+    const byHost = new Map<number, Record<string, unknown>[]>(ids.map((id) => [id, []]));
     for (const a of rows) {
-      const list = byHost.get(a.hostId) ?? [];
-      list.push({ id: a.reservationId, lease_id: a.leaseId, start_date: renderLeaseDate(a.startDate), end_date: renderLeaseDate(a.endDate) });
-      byHost.set(a.hostId, list);
+      byHost.get(a.hostId)?.push({
+        id: a.reservationId, lease_id: a.leaseId, start_date: renderLeaseDate(a.startDate), end_date: renderLeaseDate(a.endDate),
+      });
     }
     return [...byHost.entries()].map(([hostId, reservations]) => ({ resource_id: String(hostId), reservations }));
   }
 
-  async allocation(id: string): Promise<Record<string, unknown>> {
+  async allocation(id: string, filter: AllocationFilter = {}): Promise<Record<string, unknown>> {
     const host = await this.find(id);
-    const [entry] = await this.allocations({ hostId: host.id });
+    const [entry] = await this.allocations({ ...filter, hostId: host.id });
     return entry;
   }
 

@@ -1,5 +1,6 @@
-import { NotEnoughResources, InvalidState } from '../../common';
+import { NotEnoughResources } from '../../common';
 import type { HostCondition, Repositories, ReservationRecord, Tx, Window } from '../../db';
+import { bookingWords, ConflictNamingLeases, type LeaseNamer } from '../conflicts';
 import { compileFilterSql, parseFilter, validateKeys } from '../filter';
 import type { HookArgs, ResourcePlugin } from '../types';
 import type { HostActions } from './actions';
@@ -48,7 +49,8 @@ export class PhysicalHostPlugin implements ResourcePlugin {
   async reallocate(tx: Tx, reservation: ReservationRecord, window: Window, started: boolean): Promise<void> {
     const params = reservation.params as HostReservationParams;
     const allocations = this.repos.hostAllocations;
-    const held = (await allocations.list({ reservationId: reservation.id }, tx)).map((a) => a.hostId);
+    const current = await allocations.list({ reservationId: reservation.id }, tx);
+    const held = current.map((a) => a.hostId);
     const conditions = await this.conditions(tx, params);
     await allocations.lockHosts(tx, held);
     const stillFit = await allocations.findFree(tx, {
@@ -57,13 +59,19 @@ export class PhysicalHostPlugin implements ResourcePlugin {
     const keep = stillFit.slice(0, params.max);
     const dropped = held.filter((id) => !keep.includes(id));
     if (started && dropped.length) {
-      throw new InvalidState(`Cannot remove hosts from a reservation whose lease has started (hosts ${dropped.join(', ')} `
-        + 'would no longer fit the new max or dates)');
+      throw await this.cannotKeep(tx, reservation, params, window, current[0]?.endDate ?? window.end, dropped, stillFit);
     }
     const extra = keep.length < params.max
       ? await this.pick(tx, conditions, window, params.max - keep.length, reservation.id, held)
       : [];
-    if (keep.length + extra.length < params.min) throw await this.notEnough(tx, params, conditions, window, reservation.id);
+    if (keep.length + extra.length < params.min) {
+      const error = await this.notEnough(tx, params, conditions, window, reservation.id);
+      // Say why the hosts it holds no longer do, if that is the reason: a pending lease moved onto other bookings.
+      const why = await this.whyNotHeld(tx, reservation.id, window, dropped.filter((id) => !stillFit.includes(id)));
+      throw why.length
+        ? new ConflictNamingLeases(error.code, (name) => `${error.message}; of the hosts it holds, ${why.map((w) => w(name)).join('; ')}`)
+        : error;
+    }
     await allocations.removeHosts(tx, reservation.id, dropped);
     await allocations.moveReservation(tx, reservation.id, window);
     await allocations.insert(tx, reservation.id, reservation.leaseId, extra, window);
@@ -124,6 +132,46 @@ export class PhysicalHostPlugin implements ResourcePlugin {
     return this.repos.hostAllocations.claimFree(tx, {
       conditions, window: this.widen(window), ignoreReservationId: reservationId, excludeHostIds: exclude,
     }, want);
+  }
+
+  /**
+   * The refusal of a change that would take hosts from a started reservation: which hosts, and why each (the other
+   * lease holding it and from when, no longer reservable, or beyond a lowered max).
+   */
+  private async cannotKeep(tx: Tx, reservation: ReservationRecord, params: HostReservationParams, window: Window, oldEnd: Date,
+    dropped: number[], stillFit: number[]): Promise<ConflictNamingLeases> {
+    const blocked = dropped.filter((id) => !stillFit.includes(id));
+    const why = await this.whyNotHeld(tx, reservation.id, window, blocked);
+    const names = await this.hostNames(tx, dropped.filter((id) => stillFit.includes(id)));
+    const beyondMax = names.map((host) => () => `host ${host} is beyond the new max of ${params.max}`);
+    const what = window.end > oldEnd ? `extend the lease to ${window.end.toISOString()}` : 'change the hosts of a started lease';
+    const cleaning = this.options.cleaningTimeMinutes > 0
+      ? ` (hosts stay free ${this.options.cleaningTimeMinutes} minutes between leases: cleaning_time)` : '';
+    return new ConflictNamingLeases('hosts_taken', (name) => `Cannot ${what}: `
+      + `${[...why, ...beyondMax].map((w) => w(name)).join('; ')}${why.length ? cleaning : ''}. A started lease keeps the hosts it holds`);
+  }
+
+  /**
+   * Why each of `hostIds` (held by the reservation) is not free in the window: the earliest other lease holding it
+   * then, or that it is no longer reservable (or no longer matches), in words naming leases as `name` says.
+   */
+  private async whyNotHeld(tx: Tx, reservationId: string, window: Window, hostIds: number[]): Promise<((name: LeaseNamer) => string)[]> {
+    if (!hostIds.length) return [];
+    const bookings = await this.repos.hostAllocations.bookings(tx, hostIds, this.widen(window), reservationId);
+    const hosts = await Promise.all(hostIds.map((id) => this.repos.hosts.get(id, tx)));
+    return hostIds.map((id, i) => {
+      const host = hosts[i];
+      const label = host?.hypervisorHostname ?? String(id);
+      const onHost = bookings.filter((b) => b.hostId === id);
+      if (onHost.length) return bookingWords(label, onHost);
+      if (host && !host.reservable) return () => `host ${label} is no longer reservable${host.status ? ` (status ${host.status})` : ''}`;
+      return () => `host ${label} no longer matches the reservation's properties`;
+    });
+  }
+
+  private async hostNames(tx: Tx, hostIds: number[]): Promise<string[]> {
+    const hosts = await Promise.all(hostIds.map((id) => this.repos.hosts.get(id, tx)));
+    return hosts.map((h, i) => h?.hypervisorHostname ?? String(hostIds[i]));
   }
 
   private async notEnough(tx: Tx, params: HostReservationParams, conditions: HostCondition[], window: Window, reservationId: string): Promise<NotEnoughResources> {

@@ -1,5 +1,6 @@
-import { InvalidState, NotEnoughResources, systemClock, type Clock } from '../../common';
-import type { HostCondition, HostSlots, Repositories, ReservationRecord, Tx, Window } from '../../db';
+import { NotEnoughResources, systemClock, type Clock } from '../../common';
+import type { HostCondition, HostSlots, InstanceAllocationRecord, Repositories, ReservationRecord, Tx, Window } from '../../db';
+import { bookingWords, ConflictNamingLeases } from '../conflicts';
 import { isFailedStatus } from '../physical-host';
 import type { HookArgs, ResourcePlugin } from '../types';
 import type { InstanceActions } from './actions';
@@ -40,7 +41,7 @@ export class VirtualInstancePlugin implements ResourcePlugin {
 
   /**
    * Before the start: places the whole amount again, preferring the hosts held. After the start: the hosts held
-   * keep their slots for the rest of the (new) window or the update is refused (InvalidState); a raised amount
+   * keep their slots for the rest of the (new) window or the update is refused (409 naming what holds them); a raised amount
    * takes more slots from now to the end (on the hosts held first, under the affinity rule) or is refused
    * (NotEnoughResources), and resolves true: the cloud must follow (the `update_lease` event's `onUpdate`).
    */
@@ -67,10 +68,7 @@ export class VirtualInstancePlugin implements ResourcePlugin {
       conditions: [], size: params, window: rest, ignoreReservationId: reservation.id, onlyHostIds: checked.map((a) => a.hostId),
     });
     const short = checked.filter((a) => (free.find((f) => f.hostId === a.hostId)?.slots ?? 0) < a.slots);
-    if (short.length) {
-      throw new InvalidState(`Cannot move a started virtual:instance reservation to ${window.start.toISOString()} - `
-        + `${window.end.toISOString()}: host(s) ${short.map((a) => a.hostId).join(', ')} would not keep their instance slots`);
-    }
+    if (short.length) throw await this.cannotKeep(tx, reservation.id, rest, held, short);
     await allocations.moveEnd(tx, reservation.id, window.end);
     const extra = params.amount - total(mine);
     if (extra <= 0) return false;
@@ -111,6 +109,26 @@ export class VirtualInstancePlugin implements ResourcePlugin {
   async beforeEnd(): Promise<void> {}
 
   async beforeStart(): Promise<void> {}
+
+  /**
+   * The refusal of a new window in which hosts of a started reservation would not keep their slots: each host by
+   * name, with the leases holding it from when (or that it no longer has the room).
+   */
+  private async cannotKeep(tx: Tx, reservationId: string, rest: Window, held: readonly InstanceAllocationRecord[],
+    short: readonly HostSlots[]): Promise<ConflictNamingLeases> {
+    const ids = short.map((a) => a.hostId);
+    const bookings = await this.repos.hostAllocations.bookings(tx, ids, rest, reservationId);
+    const hosts = await Promise.all(ids.map((id) => this.repos.hosts.get(id, tx)));
+    const why = short.map((a, i) => {
+      const label = hosts[i]?.hypervisorHostname ?? String(a.hostId);
+      const onHost = bookings.filter((b) => b.hostId === a.hostId);
+      return onHost.length ? bookingWords(label, onHost) : () => `host ${label} no longer has room for its ${a.slots} instance slot(s)`;
+    });
+    const oldEnd = new Date(Math.max(...held.map((a) => a.endDate.getTime())));
+    const what = rest.end > oldEnd ? `extend the lease to ${rest.end.toISOString()}` : `move the lease to ${rest.start.toISOString()} - ${rest.end.toISOString()}`;
+    return new ConflictNamingLeases('slots_taken', (name) => `Cannot ${what}: ${why.map((w) => w(name)).join('; ')}. `
+      + 'A started virtual:instance reservation keeps the instance slots it holds');
+  }
 
   /**
    * A placement of `params.amount` instances, preferring `preferred` hosts (those already held), with every

@@ -1,5 +1,6 @@
 import { InvalidState, NotEnoughResources, type Clock } from '../../common';
 import type { Repositories, ReservationRecord, Tx, Window } from '../../db';
+import { ConflictNamingLeases } from '../conflicts';
 import { lifecycleActionsOf } from '../lifecycle-actions';
 import type { HookArgs, ResourcePlugin } from '../types';
 import { VirtualInstancePlugin, type InstanceActions } from '../virtual-instance';
@@ -117,6 +118,7 @@ export class VirtualStackPlugin implements ResourcePlugin {
         throw new NotEnoughResources(`Not enough capacity for virtual:stack ${what}: ${detail}`);
       }
       if (error instanceof InvalidState) throw new InvalidState(`virtual:stack ${what}: ${error.message}`);
+      if (error instanceof ConflictNamingLeases) throw error.prefixed(`virtual:stack ${what}: `);
       throw error;
     }
   }

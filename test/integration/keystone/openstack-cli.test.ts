@@ -130,7 +130,8 @@ describe('openstack reservation CLI with Keystone credentials', () => {
     expect((await trustsOf(keystone.url, token, ids.alice)).map((t) => t.id)).toEqual([trustId]);
     const allocations = await request(svc.app).get('/v1/os-hosts/allocations').query({ lease_id: leaseId })
       .set('X-Auth-Token', (await login(keystone.url, 'admin', keystone.adminPassword, { project: 'admin' })).token);
-    expect(allocations.body.allocations).toEqual([expect.objectContaining({ resource_id: hostId })]);
+    expect(allocations.body.allocations.filter((a: { reservations: unknown[] }) => a.reservations.length))
+      .toEqual([expect.objectContaining({ resource_id: hostId })]);
   });
 
   it('a member lists and shows their leases', async () => {

@@ -217,10 +217,12 @@ describe('virtual:instance with [compute] driver = none', () => {
         hosts: [{ id: String(host.body.host.id), hypervisor_hostname: 'c1', slots: 2 }],
       });
       expect((await request(svc.app).put(`/v1/leases/${created.id}`).send({ end_date: '2030-01-01 12:45' })).status).toBe(200);
-      expect((await svc.services.leases.create(ADMIN, lease('blocker', [instances(4)], '2030-01-01 12:50', '2030-01-01 14:00'))).id).toBeTruthy();
+      const blocker = await svc.services.leases.create(ADMIN, lease('blocker', [instances(4)], '2030-01-01 12:50', '2030-01-01 14:00'));
       const longer = await request(svc.app).put(`/v1/leases/${created.id}`).send({ end_date: '2030-01-01 13:00' });
       expect(longer.status).toBe(409);
-      expect(longer.body.error_message).toMatch(/would not keep their instance slots/);
+      // Which host, from when, and (for an admin) which lease holds it.
+      expect(longer.body.error_message).toBe('Cannot extend the lease to 2030-01-01T13:00:00.000Z: host c1 has instance slots reserved from '
+        + `2030-01-01T12:50:00.000Z by lease ${blocker.id}. A started virtual:instance reservation keeps the instance slots it holds`);
       // c1 has 4 slots: 2 held, the blocker's 4 start only after this lease's end.
       const more = await request(svc.app).put(`/v1/leases/${created.id}`).send({ reservations: [{ id: rid, amount: 4 }] });
       expect(more.status).toBe(200);

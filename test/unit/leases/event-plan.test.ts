@@ -1,5 +1,5 @@
 import {
-  BEFORE_END_LEASE, BEFORE_START_LEASE, END_LEASE, EVENT_SEQUENCE, planLeaseEvents, START_LEASE, USER_EVENT_SEQUENCE,
+  BEFORE_END_LEASE, BEFORE_START_LEASE, END_LEASE, EVENT_SEQUENCE, moveBeforeEnd, planLeaseEvents, START_LEASE, USER_EVENT_SEQUENCE,
   type EventPlanInput,
 } from '../../../src/leases/event-plan';
 
@@ -58,5 +58,16 @@ describe('event sequence', () => {
       EVENT_SEQUENCE[BEFORE_END_LEASE], EVENT_SEQUENCE[END_LEASE]];
     expect([...order].sort((a, b) => a - b)).toEqual(order);
     expect(new Set(order).size).toBe(order.length);
+  });
+});
+
+describe('moveBeforeEnd', () => {
+  it('keeps the distance to the end, never before the start (as Blazar moves it)', () => {
+    const moved = (beforeEnd: string, oldEnd: string, start: string, end: string) =>
+      moveBeforeEnd(at(beforeEnd), at(oldEnd), { start: at(start), end: at(end) }).toISOString().slice(11, 16);
+    expect(moved('13:00', '14:00', '10:00', '16:00')).toBe('15:00');
+    expect(moved('13:00', '14:00', '10:00', '12:00')).toBe('11:00');
+    expect(moved('13:00', '14:00', '10:00', '10:30')).toBe('10:00');
+    expect(moved('13:00', '14:00', '13:30', '14:00')).toBe('13:30');
   });
 });

@@ -1,10 +1,10 @@
 import { InvalidInput } from '../../../src/common';
-import { checkName, checkWindow, MESSAGES, optionalDate, type LeaseWindowInput } from '../../../src/leases/lease-rules';
+import { checkBeforeEnd, checkName, checkWindow, MESSAGES, optionalDate, OutOfLeaseLimits, type LeaseWindowInput } from '../../../src/leases/lease-rules';
 
 const NOW = new Date('2030-01-01T10:00:30.000Z');
 const at = (hhmmss: string) => new Date(`2030-01-01T${hhmmss}.000Z`);
 const window = (changes: Partial<LeaseWindowInput> = {}): LeaseWindowInput =>
-  ({ start: at('11:00:00'), end: at('12:00:00'), beforeEnd: null, beforeStart: null, ...changes });
+  ({ start: at('11:00:00'), end: at('12:00:00'), beforeStart: null, ...changes });
 
 function refusal(fn: () => unknown): string | null {
   try {
@@ -40,12 +40,14 @@ describe('checkWindow', () => {
     expect(refusal(() => checkWindow(window({ start: at('09:00:00'), end: at('10:00:31') }), NOW, false))).toBeNull();
   });
 
-  it('before_end_date lies within the lease, bounds included', () => {
-    for (const ok of ['11:00:00', '11:30:00', '12:00:00']) {
-      expect(refusal(() => checkWindow(window({ beforeEnd: at(ok) }), NOW, true))).toBeNull();
-    }
-    for (const bad of ['10:59:59', '12:00:01']) {
-      expect(refusal(() => checkWindow(window({ beforeEnd: at(bad) }), NOW, true))).toBe(MESSAGES.beforeEndOutside);
+  it('before_end_date lies strictly within the lease, else 403 in Blazar\'s words', () => {
+    for (const ok of ['11:00:01', '11:30:00', '11:59:59']) expect(() => checkBeforeEnd(at(ok), window())).not.toThrow();
+    for (const bad of ['10:59:59', '11:00:00', '12:00:00', '12:00:01']) {
+      let error: unknown;
+      try { checkBeforeEnd(at(bad), window()); } catch (e) { error = e; }
+      expect(error).toBeInstanceOf(OutOfLeaseLimits);
+      expect(error).toMatchObject({ status: 403, message: `Datetime is out of lease limits: before_end_date 2030-01-01 ${bad} UTC must be `
+        + 'after start_date 2030-01-01 11:00:00 UTC and before end_date 2030-01-01 12:00:00 UTC' });
     }
   });
 
