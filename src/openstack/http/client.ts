@@ -57,8 +57,9 @@ const GLOBAL_ID = /^req-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]
 
 /**
  * One OpenStack service's REST API: token (refreshed once on 401), microversion headers, per-attempt timeout,
- * retries with exponential backoff on 5xx and no-answer for idempotent calls, and the caller's request id sent
- * as X-OpenStack-Request-ID so Nova and Placement log it as the global request id. Error statuses become typed
+ * retries with exponential backoff on 5xx and no-answer for idempotent calls, and the global request id (the
+ * caller's X-OpenStack-Request-ID, else Climate's own request id) sent as X-OpenStack-Request-ID so Nova and
+ * Placement log it as the global request id. Error statuses become typed
  * errors carrying the remote message.
  */
 export class ServiceClient {
@@ -93,7 +94,10 @@ export class ServiceClient {
   async request<T = unknown>(method: string, path: string, options: CallOptions = {}): Promise<ServiceResponse<T>> {
     const o = this.options;
     const idempotent = options.idempotent ?? method !== 'POST';
-    const scoped = requestScope.getStore()?.requestId;
+    // As OpenStack services do: the global id of the request that caused this call (the caller's own
+    // X-OpenStack-Request-ID) when there is one, else Climate's id for that request or event run.
+    const scope = requestScope.getStore();
+    const scoped = scope?.globalRequestId ?? scope?.requestId;
     const requestId = scoped && GLOBAL_ID.test(scoped) ? scoped : `req-${randomUUID()}`;
     const query = Object.entries(options.query ?? {}).filter(([, v]) => v !== undefined)
       .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`).join('&');
