@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
-import { createLogger } from '../../../src/common';
+import { createLogger, silentLogger } from '../../../src/common';
+import { PeriodicJob } from '../../../src/manager';
 import { member } from '../../api/helpers';
 import { novaWorld, type NovaWorld } from './world';
 
@@ -65,5 +66,20 @@ describe('request ids forwarded to Nova, and the manager\'s lines (compute drive
     // Nova saw the same id for every call of the run (host moves between aggregates).
     expect(w.fake.requests.length).toBeGreaterThan(mark);
     expect(novaIdsSince(mark)).toEqual(new Set([runId]));
+  });
+
+  it('gives each pass of a periodic job (host healing) one request id, which Nova sees on all its calls', async () => {
+    const mark = w.fake.requests.length;
+    let passes = 0;
+    const job = new PeriodicJob('host-healing', 3600_000, async () => { await w.svc.services.healer!.runOnce(); passes++; }, silentLogger);
+    job.start();
+    const deadline = Date.now() + 60_000;
+    while (passes < 1 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    await job.stop();
+    expect(passes).toBe(1);
+    const ids = novaIdsSince(mark);
+    expect(w.fake.requests.length).toBeGreaterThan(mark + 1);
+    expect(ids.size).toBe(1);
+    expect([...ids][0]).toMatch(REQUEST_ID);
   });
 });
