@@ -30,6 +30,19 @@ export interface RequestScope {
 /** The scope of the work being done now, read by every logger (AsyncLocalStorage: set once, seen in every call). */
 export const requestScope = new AsyncLocalStorage<RequestScope>();
 
+const OUTGOING_ID = /^req-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/**
+ * The X-OpenStack-Request-ID to send to another OpenStack service for work done in the current scope, as OpenStack
+ * services do: the global request id when the caller sent one, else Climate's own id of the request (or event run);
+ * undefined outside any scope.
+ */
+export function outgoingRequestId(): string | undefined {
+  const scope = requestScope.getStore();
+  const id = scope?.globalRequestId ?? scope?.requestId;
+  return id && OUTGOING_ID.test(id) ? id : undefined;
+}
+
 /** The ids of the current scope as log fields (lease_id, event_id), when set. */
 function scopeFields(scope: RequestScope | undefined): Record<string, unknown> {
   const fields: Record<string, unknown> = {};
