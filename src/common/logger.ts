@@ -30,7 +30,8 @@ export interface RequestScope {
 /** The scope of the work being done now, read by every logger (AsyncLocalStorage: set once, seen in every call). */
 export const requestScope = new AsyncLocalStorage<RequestScope>();
 
-const OUTGOING_ID = /^req-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** A request id as OpenStack services send it (`req-` and a lower-case UUID), as oslo.middleware accepts it. */
+export const REQUEST_ID_FORMAT = /^req-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /**
  * The X-OpenStack-Request-ID to send to another OpenStack service for work done in the current scope, as OpenStack
@@ -40,7 +41,7 @@ const OUTGOING_ID = /^req-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-
 export function outgoingRequestId(): string | undefined {
   const scope = requestScope.getStore();
   const id = scope?.globalRequestId ?? scope?.requestId;
-  return id && OUTGOING_ID.test(id) ? id : undefined;
+  return id && REQUEST_ID_FORMAT.test(id) ? id : undefined;
 }
 
 /** The ids of the current scope as log fields (lease_id, event_id), when set. */

@@ -39,17 +39,6 @@ export function logSkippedAction(logger: Logger, hook: 'onStart' | 'onEnd', leas
     { lease_id: lease.id, reservation_id: reservation.id });
 }
 
-/** The hypervisor host names in reservations' resources (as `resources()` describes them), each once. */
-function hostNames(resources: readonly Record<string, unknown>[]): string[] {
-  const names = new Set<string>();
-  for (const r of resources) {
-    for (const host of (Array.isArray(r.hosts) ? r.hosts : []) as { id?: unknown; hypervisor_hostname?: unknown }[]) {
-      names.add(String(host.hypervisor_hostname ?? host.id));
-    }
-  }
-  return [...names];
-}
-
 /** Outcome of running an event; `skipped` when the lease was in no state to take it (recorded as DONE). */
 export type EventOutcome = 'done' | 'skipped';
 
@@ -117,9 +106,10 @@ export class LeaseLifecycle {
     }
     // Read before the hooks release anything: whoever powered hosts on at the heads-up powers them off now.
     const extra = event.eventType === END_LEASE ? { resources: await this.resources(reservations) } : {};
+    // For the log line: the hosts a lease gives back, or got (read after the start hooks, which may replace a host).
+    const released = event.eventType === END_LEASE ? await repos.hosts.namesHeldByLease(lease.id) : null;
     await this.hooks(t.hook, lease, reservations);
-    // The hosts a lease got (read after the start hooks: they may have replaced a failed host) or gave back.
-    const held = event.eventType === END_LEASE ? extra.resources : await this.resources(reservations);
+    const hosts = released ?? await repos.hosts.namesHeldByLease(lease.id);
     const now = clock.now();
     await db.transaction(async (tx) => {
       if (!(await finish(tx))) return;
@@ -127,7 +117,6 @@ export class LeaseLifecycle {
       await repos.reservations.setStatusForLease(tx, lease.id, t.reservations, now);
       await this.notify(tx, { ...lease, status: t.to, statusReason: null, updatedAt: now }, `lease.event.${event.eventType}`, extra);
     });
-    const hosts = hostNames(held ?? []);
     this.deps.logger.info(`lease ${lease.id} is ${t.to} (${event.eventType})${hosts.length ? `, hosts: ${hosts.join(', ')}` : ''}`,
       { lease_id: lease.id, ...(hosts.length ? { hosts } : {}) });
     return 'done';

@@ -1,10 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { RequestHandler, Response } from 'express';
-import { requestScope } from '../../common';
+import { REQUEST_ID_FORMAT, requestScope } from '../../common';
 import { noauthContext, type NoauthIdentity, type RequestContext } from '../../auth';
-
-/** A request id as oslo.middleware's request_id middleware accepts it from a caller. */
-const GLOBAL_REQUEST_ID = /^req-[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}$/;
 
 /**
  * Gives each request its id (`x-openstack-request-id: req-<uuid>`, in the response) and runs the rest of the
@@ -16,7 +13,7 @@ export function requestIdMiddleware(): RequestHandler {
   return (req, res, next) => {
     const requestId = `req-${randomUUID()}`;
     const sent = req.get('x-openstack-request-id')?.trim();
-    const globalRequestId = sent && GLOBAL_REQUEST_ID.test(sent) ? sent : undefined;
+    const globalRequestId = sent && REQUEST_ID_FORMAT.test(sent) ? sent : undefined;
     res.locals.requestId = requestId;
     if (globalRequestId) res.locals.globalRequestId = globalRequestId;
     res.set('x-openstack-request-id', requestId);
@@ -28,7 +25,9 @@ export function requestIdMiddleware(): RequestHandler {
 export function noauthMiddleware(defaults: NoauthIdentity): RequestHandler {
   return (req, res, next) => {
     const globalRequestId = res.locals.globalRequestId as string | undefined;
-    res.locals.context = { ...noauthContext(req.headers, defaults, String(res.locals.requestId)), ...(globalRequestId ? { globalRequestId } : {}) };
+    res.locals.context = {
+      ...noauthContext(req.headers, defaults, String(res.locals.requestId)), ...(globalRequestId ? { globalRequestId } : {}),
+    };
     next();
   };
 }

@@ -3,18 +3,19 @@ import request from 'supertest';
 import { createLogger, silentLogger } from '../../../src/common';
 import { PeriodicJob } from '../../../src/manager';
 import { member } from '../../api/helpers';
+import { DIALECTS } from '../../support/database';
 import { novaWorld, type NovaWorld } from './world';
 
 jest.setTimeout(120_000);
 
 const REQUEST_ID = /^req-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-describe('request ids forwarded to Nova, and the manager\'s lines (compute driver nova)', () => {
+describe.each(DIALECTS)('request ids forwarded to Nova, and the manager\'s lines (compute driver nova, %s)', (dialect) => {
   const lines: string[] = [];
   let w: NovaWorld;
   beforeAll(async () => {
     w = await novaWorld({ nova: { requestTimeoutMs: 30_000 } }, (fake) => { fake.addHypervisor('compute-1'); fake.addHypervisor('compute-2'); },
-      { logger: createLogger({ level: 'debug', write: (line) => lines.push(line) }) });
+      { dialect, logger: createLogger({ level: 'debug', write: (line) => lines.push(line) }) });
   });
   afterAll(async () => { await w.close(); });
 
