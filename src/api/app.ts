@@ -6,6 +6,7 @@ import type { FloatingIpInventory } from '../plugins/floatingip';
 import type { MetricsRegistry } from '../metrics';
 import type { HostInventory } from '../plugins/physical-host';
 import type { VolumePoolInventory } from '../plugins/virtual-volume';
+import { accessLogMiddleware } from './middleware/access-log';
 import { noauthMiddleware, requestIdMiddleware } from './middleware/context';
 import { errorHandler, notFoundHandler } from './middleware/errors';
 import { httpMetricsMiddleware } from './middleware/metrics';
@@ -57,6 +58,7 @@ export function createApp(deps: ApiDeps, options: ApiOptions): Express {
   // First, so that the time measured is the whole request's.
   if (deps.metrics) app.use(httpMetricsMiddleware(deps.metrics, routes));
   app.use(requestIdMiddleware());
+  app.use(accessLogMiddleware(deps.logger.child('access')));
   app.use(microversionMiddleware());
   app.use(versionsRouter());
   // For load balancers and scrapers: no token, no body.

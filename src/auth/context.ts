@@ -11,6 +11,8 @@ export interface RequestContext {
   /** The caller is an administrator (policy rule "admin"): sees every project's leases. */
   isAdmin: boolean;
   requestId: string;
+  /** The caller's X-OpenStack-Request-ID (oslo.context's global_request_id), when it sent a valid one. */
+  globalRequestId?: string | null;
   userName?: string | null;
   userDomainId?: string | null;
   projectName?: string | null;
@@ -34,5 +36,6 @@ export function serviceContext(requestId = 'req-manager'): RequestContext {
 
 /** The parts of a context that are safe to log (no token, no catalog). */
 export function loggableContext(ctx: RequestContext): Record<string, unknown> {
-  return { user_id: ctx.userId, project_id: ctx.projectId, roles: ctx.roles, is_admin: ctx.isAdmin, request_id: ctx.requestId };
+  return { user_id: ctx.userId, project_id: ctx.projectId, roles: ctx.roles, is_admin: ctx.isAdmin, request_id: ctx.requestId,
+    ...(ctx.globalRequestId ? { global_request_id: ctx.globalRequestId } : {}) };
 }

@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import { loadConfig, redactConfig, type ClimateConfig } from '../config';
 import { processLogger } from './logging';
+import { startManagerMetrics } from './manager-metrics';
 import { buildServices, type Services } from './services';
 
 export type Role = 'all-in-one' | 'api' | 'manager';
@@ -39,6 +40,7 @@ export async function runProcess(role: Role, argv: string[]): Promise<void> {
     logger.warning('auth_strategy = noauth: requests are NOT authenticated (identity from X-User-Id/X-Project-Id/X-Roles)');
   }
   let server: Server | null = null;
+  let metricsServer: Server | null = null;
   // Signals are handled before the process says it is ready: a SIGTERM right after start-up still stops cleanly.
   let stopping = false;
   const stop = async (signal: string) => {
@@ -46,6 +48,7 @@ export async function runProcess(role: Role, argv: string[]): Promise<void> {
     stopping = true;
     logger.info(`${signal} received: stopping`);
     await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    await new Promise<void>((resolve) => (metricsServer ? metricsServer.close(() => resolve()) : resolve()));
     await services.close();
     process.exit(0);
   };
@@ -57,6 +60,15 @@ export async function runProcess(role: Role, argv: string[]): Promise<void> {
     const where = typeof address === 'object' && address ? `${address.address}:${address.port}` : String(address);
     logger.info(`API listening on http://${where}/v1`);
     if (config.default.metricsEnabled) logger.info('Prometheus metrics served at /metrics without authentication ([DEFAULT] metrics_enabled)');
+  }
+  if (role === 'manager') {
+    try {
+      metricsServer = await startManagerMetrics(services);
+    } catch (error) {
+      process.stderr.write(`climate: cannot start: ${(error as Error).message}\n`);
+      await services.close();
+      process.exit(1);
+    }
   }
   if (role !== 'api') {
     services.runner.start();

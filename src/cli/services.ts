@@ -6,8 +6,8 @@ import { createLogger, systemClock, type Clock, type Logger } from '../common';
 import type { ClimateConfig } from '../config';
 import { Database, migrateUp, OpsRepository, Repositories } from '../db';
 import { LeaseLifecycle, LeaseService } from '../leases';
-import { EventRunner, HostHealer, PeriodicJob } from '../manager';
-import { createServiceRegistry } from '../metrics';
+import { eventRunMetrics, EventRunner, HostHealer, PeriodicJob } from '../manager';
+import { createServiceRegistry, type MetricsRegistry } from '../metrics';
 import { LogDriver, NoopDriver, NotificationDispatcher, Notifier, StompDriver, type NotificationDriver } from '../notifications';
 import { PluginRegistry } from '../plugins';
 import { FloatingIpInventory } from '../plugins/floatingip';
@@ -57,6 +57,11 @@ export interface Services {
   healer: HostHealer | null;
   /** Periodic manager jobs besides notification dispatch (reconciler, host healing): started with the event runner. */
   managerJobs: PeriodicJob[];
+  /**
+   * This process' metrics: the process, the database gauges and the event runner's counters. The API serves them
+   * at /metrics unless `[DEFAULT] metrics_enabled = false`; climate-manager on `[manager] metrics_port`.
+   */
+  metrics: MetricsRegistry;
   /** The HTTP app over these services. */
   app(): ReturnType<typeof createApp>;
   close(): Promise<void>;
@@ -172,10 +177,14 @@ export async function buildServices(config: ClimateConfig, options: BuildOptions
   const dispatcher = new NotificationDispatcher(repos.outbox, driver, clock, logger.child('notifications'),
     { publisherId: config.notifications.publisherId, retentionHours: config.notifications.retentionHours });
   const dispatchJob = new PeriodicJob('notification-dispatch', 1000, () => dispatcher.runOnce(), logger);
+  // /healthcheck and /metrics read through it; one registry however many times app() is called.
+  const ops = new OpsRepository(db);
+  const metrics = createServiceRegistry(ops, clock, logger.child('metrics'));
   const lifecycle = new LeaseLifecycle({ db, repos, plugins, notifier, clock, logger: logger.child('lifecycle'), trusts: keystone?.trusts });
   const runner = new EventRunner(repos, lifecycle, clock, logger.child('manager'), {
     pollIntervalMs: config.manager.pollIntervalMs, claimMs: config.manager.eventClaimMs,
     maxRetries: config.manager.eventMaxRetries, retryDelayMs: config.manager.eventRetryDelayMs,
+    observer: eventRunMetrics(metrics),
   });
   const leases = new LeaseService(
     { db, repos, plugins, notifier, clock, logger: logger.child('leases'), onEventsChanged: () => { runner.wake(); dispatchJob.wake(); },
@@ -187,13 +196,13 @@ export async function buildServices(config: ClimateConfig, options: BuildOptions
   const floatingIps = new FloatingIpInventory(db, repos, clock);
   const volumePools = new VolumePoolInventory(db, repos, clock);
   const validator = createValidator(loadOpenApiDocument());
-  // /healthcheck and /metrics read through it; one registry however many times app() is called.
-  const ops = new OpsRepository(db);
-  const metrics = config.default.metricsEnabled ? createServiceRegistry(ops, clock, logger.child('metrics')) : null;
   const services: Services = {
     config, logger, clock, db, repos, plugins, leases, lifecycle, hosts, floatingIps, volumePools, policy, keystone, validator, runner, dispatcher, dispatchJob,
-    compute, reconciler, healer, managerJobs,
-    app: () => createApp({ leases, hosts, floatingIps, volumePools, policy, validator, logger: logger.child('api'), database: ops, metrics }, {
+    compute, reconciler, healer, managerJobs, metrics,
+    app: () => createApp({
+      leases, hosts, floatingIps, volumePools, policy, validator, logger: logger.child('api'), database: ops,
+      metrics: config.default.metricsEnabled ? metrics : null,
+    }, {
       maxBodyBytes: config.default.apiMaxBodyBytes, debug: config.default.debug,
       defaultPageLimit: config.default.apiDefaultPageLimit, maxPageLimit: config.default.apiMaxPageLimit,
       noauth: config.default.noauth, authenticate: keystone?.middleware ?? undefined,

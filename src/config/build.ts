@@ -35,6 +35,8 @@ export function toClimateConfig(v: OptionValues): ClimateConfig {
       eventMaxRetries: m.event_max_retries,
       eventClaimMs: secondsToMs(m.event_claim_seconds),
       eventRetryDelayMs: secondsToMs(m.event_retry_delay),
+      metricsPort: m.metrics_port,
+      metricsHost: m.metrics_host || d.host,
     },
     compute: { driver: v.compute.driver },
     notifications: {

@@ -159,6 +159,14 @@ export const SCHEMA = {
       { min: 1 },
     ),
     event_retry_delay: float(5, 'Seconds to wait before trying a failed event again.', { min: 0 }),
+    metrics_port: int(
+      0,
+      'TCP port on which climate-manager serves Prometheus metrics at /metrics (its event runs, the process, and ' +
+        'the gauges the API serves), without authentication. 0 serves none: the manager has no HTTP port unless ' +
+        'asked. The all-in-one serves its metrics on the API port and ignores this.',
+      { min: 0, max: 65535 },
+    ),
+    metrics_host: str('', 'IP address the manager\'s metrics port listens on; empty: [DEFAULT] host.'),
   },
   compute: {
     driver: oneOf(

@@ -47,6 +47,10 @@ export interface ClimateConfig {
     readonly eventMaxRetries: number;
     readonly eventClaimMs: number;
     readonly eventRetryDelayMs: number;
+    /** climate-manager's /metrics port; 0: none. */
+    readonly metricsPort: number;
+    /** Where that port listens ([DEFAULT] host unless set). */
+    readonly metricsHost: string;
   };
   /** [compute] */
   readonly compute: {

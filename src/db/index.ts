@@ -12,7 +12,7 @@ export {
 } from './repositories/instance-allocations';
 export { FloatingIpRepository } from './repositories/floatingips';
 export { OutboxRepository } from './repositories/outbox';
-export { OpsRepository, type EventBacklog, type EventCompletion, type OutboxBacklog } from './repositories/ops';
+export { OpsRepository, type EventBacklog, type EventCompletion, type HostCount, type HostsAllocated, type OutboxBacklog } from './repositories/ops';
 export { Repositories } from './repositories';
 export {
   VolumePoolRepository, type VolumePoolRecord, type VolumeAllocationRecord, type FreePoolQuery, type PoolFree,

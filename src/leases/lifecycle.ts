@@ -106,7 +106,10 @@ export class LeaseLifecycle {
     }
     // Read before the hooks release anything: whoever powered hosts on at the heads-up powers them off now.
     const extra = event.eventType === END_LEASE ? { resources: await this.resources(reservations) } : {};
+    // For the log line: the hosts a lease gives back, or got (read after the start hooks, which may replace a host).
+    const released = event.eventType === END_LEASE ? await repos.hosts.namesHeldByLease(lease.id) : null;
     await this.hooks(t.hook, lease, reservations);
+    const hosts = released ?? await repos.hosts.namesHeldByLease(lease.id);
     const now = clock.now();
     await db.transaction(async (tx) => {
       if (!(await finish(tx))) return;
@@ -114,7 +117,8 @@ export class LeaseLifecycle {
       await repos.reservations.setStatusForLease(tx, lease.id, t.reservations, now);
       await this.notify(tx, { ...lease, status: t.to, statusReason: null, updatedAt: now }, `lease.event.${event.eventType}`, extra);
     });
-    this.deps.logger.info(`lease ${lease.id} is ${t.to} (${event.eventType})`, { lease_id: lease.id });
+    this.deps.logger.info(`lease ${lease.id} is ${t.to} (${event.eventType})${hosts.length ? `, hosts: ${hosts.join(', ')}` : ''}`,
+      { lease_id: lease.id, ...(hosts.length ? { hosts } : {}) });
     return 'done';
   }
 

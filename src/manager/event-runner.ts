@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
-import type { Clock, Logger } from '../common';
+import { requestScope, type Clock, type Logger } from '../common';
 import type { EventRecord, Repositories } from '../db';
 import type { LeaseLifecycle } from '../leases';
 import { WakeableSleep } from './wakeable-sleep';
@@ -18,6 +18,18 @@ export interface EventRunnerOptions {
   concurrency?: number;
   /** Identity written into claims (default: host, pid and a random suffix). */
   owner?: string;
+  /** Told how each event run ended (the manager's metrics). */
+  observer?: EventRunObserver;
+}
+
+/** What happened to one run of an event, for counters (see manager/metrics.ts). */
+export interface EventRunObserver {
+  /** The event completed (DONE); `latenessSeconds` from its due time to now. */
+  done(eventType: string, latenessSeconds: number): void;
+  /** The run failed and the event will be retried. */
+  retried(eventType: string): void;
+  /** The run failed and the event was given up (ERROR). */
+  failed(eventType: string): void;
 }
 
 /**
@@ -102,9 +114,23 @@ export class EventRunner {
     return this.repos.events.claim(id, this.owner, now, new Date(now.getTime() + this.options.claimMs));
   }
 
-  private async execute(id: string): Promise<void> {
+  /**
+   * Runs one claimed event in a scope of its own: every line logged while it runs (plugins and OpenStack clients
+   * included) carries the lease and event ids and a request id of its own, which is also the global request id
+   * Nova and the other services see for the calls made for this run.
+   */
+  private execute(id: string): Promise<void> {
+    return requestScope.run({ requestId: `req-${randomUUID()}`, eventId: id }, () => this.executeInScope(id));
+  }
+
+  private async executeInScope(id: string): Promise<void> {
     const event = await this.repos.events.get(id);
     if (!event) return;
+    const scope = requestScope.getStore();
+    if (scope) scope.leaseId = event.leaseId;
+    const lateSeconds = Math.max(0, (this.clock.now().getTime() - event.time.getTime()) / 1000);
+    this.logger.info(`running ${event.eventType} of lease ${event.leaseId} (due ${event.time.toISOString()}, `
+      + `${lateSeconds.toFixed(1)} s late, attempt ${event.attempts + 1})`);
     // Renew the claim while hooks run, so a slow cloud call does not let another manager start the event too.
     const heartbeat = setInterval(() => {
       void this.repos.events.extendClaim(id, this.owner, new Date(this.clock.now().getTime() + this.options.claimMs))
@@ -113,6 +139,7 @@ export class EventRunner {
     heartbeat.unref();
     try {
       await this.lifecycle.run(event, (tx) => this.repos.events.finish(tx, id, this.owner, { status: 'DONE', now: this.clock.now() }));
+      this.options.observer?.done(event.eventType, Math.max(0, (this.clock.now().getTime() - event.time.getTime()) / 1000));
     } catch (error) {
       await this.failed(event, error);
     } finally {
@@ -126,12 +153,14 @@ export class EventRunner {
     const now = this.clock.now();
     if (attempt > this.options.maxRetries) {
       const reason = `${event.eventType} failed after ${attempt} attempt(s): ${message}`;
-      this.logger.error(`event ${event.id} of lease ${event.leaseId} failed for good`, { error: message });
+      this.logger.error(`event ${event.eventType} of lease ${event.leaseId} failed for good`, { error: message });
+      this.options.observer?.failed(event.eventType);
       await this.lifecycle.fail(event.leaseId, reason, (tx) =>
         this.repos.events.finish(tx, event.id, this.owner, { status: 'ERROR', now, error: message }));
       return;
     }
     const delay = this.options.retryDelayMs * 2 ** (attempt - 1);
+    this.options.observer?.retried(event.eventType);
     this.logger.warning(`event ${event.eventType} of lease ${event.leaseId} failed (attempt ${attempt}); retrying in ${delay} ms`,
       { error: message });
     await this.repos.events.finish(undefined, event.id, this.owner, {

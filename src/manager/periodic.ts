@@ -1,7 +1,8 @@
-import type { Logger } from '../common';
+import { randomUUID } from 'node:crypto';
+import { requestScope, type Logger } from '../common';
 import { WakeableSleep } from './wakeable-sleep';
 
-/** A job run every `intervalMs` (and at once on `wake()`), never overlapping itself. */
+/** A job run every `intervalMs` (and at once on `wake()`), never overlapping itself; each pass in a request scope of its own. */
 export class PeriodicJob {
   private readonly sleeper = new WakeableSleep();
   private running = false;
@@ -16,7 +17,8 @@ export class PeriodicJob {
     this.loop = (async () => {
       while (this.running) {
         try {
-          await this.job();
+          // Each pass has a request id of its own: its lines carry it, and so do the calls it makes to Nova.
+          await requestScope.run({ requestId: `req-${randomUUID()}` }, () => this.job());
         } catch (error) {
           this.logger.error(`periodic job ${this.name} failed`, { error: String(error) });
         }

@@ -14,3 +14,4 @@ export {
 export { registerProcessMetrics } from './process';
 export { registerServiceMetrics, type ServiceStatsSource, type ServiceMetricsOptions } from './service';
 export { createServiceRegistry } from './setup';
+export { serveMetrics } from './server';

@@ -1,11 +1,13 @@
 import type { Clock, Logger } from '../common';
-import type { EventBacklog, EventCompletion, LeaseStatus, OutboxBacklog } from '../db';
+import type { EventBacklog, EventCompletion, HostCount, HostsAllocated, LeaseStatus, OutboxBacklog } from '../db';
 import type { MetricsRegistry } from './registry';
 
 /** Where the service gauges come from (OpsRepository); read at every scrape. */
 export interface ServiceStatsSource {
   leaseCountsByStatus(): Promise<Map<string, number>>;
-  eventBacklog(now: Date): Promise<EventBacklog>;
+  eventBacklog(now: Date, overdueBefore: Date): Promise<EventBacklog>;
+  hostCounts(): Promise<HostCount[]>;
+  hostsAllocated(now: Date): Promise<HostsAllocated>;
   recentCompletions(dueSince: Date, doneSince: Date, now: Date): Promise<EventCompletion[]>;
   outboxBacklog(): Promise<OutboxBacklog>;
 }
@@ -17,6 +19,8 @@ export interface ServiceMetricsOptions {
   recentWindowMs?: number;
   /** Only events due this recently are looked at for lateness (keeps the read on an index). Default 24 h. */
   lookbackMs?: number;
+  /** A due event not run this long after its time counts as overdue (a running manager starts it at once). Default 60 s. */
+  overdueAfterMs?: number;
   /** Told why a scrape could not read the database (once per failure streak). */
   logger?: Logger;
 }
@@ -27,15 +31,20 @@ const LEASE_STATUSES: Record<LeaseStatus, true> = {
   DELETING: true, ERROR: true,
 };
 
+/** Host health statuses (hosts.status; "ok": none recorded), each with a series for dashboards. */
+const HOST_STATUSES = ['ok', 'down', 'disabled', 'missing'];
+
 /**
- * Gauges read from the database at scrape time: leases by status, the lease events that are due and not run (and
- * how late the recent ones ran), and the notification outbox backlog. They describe the whole deployment, so every
+ * Gauges read from the database at scrape time: hosts by health and reservable flag and the hosts held now, leases
+ * by status, the lease events that are due and not run (those overdue, and how late the recent ones ran), and the
+ * notification outbox backlog. They describe the whole deployment, so every
  * API process reports the same values: aggregate them with max(), not sum().
  */
 export function registerServiceMetrics(registry: MetricsRegistry, source: ServiceStatsSource, clock: Clock, options: ServiceMetricsOptions = {}): void {
   const timeoutMs = options.timeoutMs ?? 5000;
   const recentWindowMs = options.recentWindowMs ?? 10 * 60_000;
   const lookbackMs = options.lookbackMs ?? 24 * 3600_000;
+  const overdueAfterMs = options.overdueAfterMs ?? 60_000;
   const recentMinutes = Math.round(recentWindowMs / 60_000);
 
   const up = registry.gauge({ name: 'climate_database_up', help: 'Whether the database answered the queries of this scrape (1) or not (0).' });
@@ -47,6 +56,20 @@ export function registerServiceMetrics(registry: MetricsRegistry, source: Servic
   const oldestDue = registry.gauge({
     name: 'climate_events_due_oldest_seconds',
     help: 'How long ago the oldest due and not yet run lease event was due, in seconds; 0 when none.',
+  });
+  const overdue = registry.gauge({
+    name: 'climate_events_overdue',
+    help: `Lease events due more than ${overdueAfterMs / 1000} seconds ago and not run: no manager is running them.`,
+  });
+  const hosts = registry.gauge({
+    name: 'climate_hosts',
+    help: 'Registered hosts by health status (ok: no failure recorded; down, disabled, missing: as Nova reports) and whether they can be reserved.',
+    labelNames: ['status', 'reservable'],
+  });
+  const allocated = registry.gauge({
+    name: 'climate_hosts_allocated',
+    help: 'Hosts held by a lease right now: whole hosts (physical:host) or instance slots on them (virtual:instance).',
+    labelNames: ['resource_type'],
   });
   const inProgress = registry.gauge({ name: 'climate_events_in_progress', help: 'Lease events a manager is running now.' });
   const failed = registry.gauge({ name: 'climate_events_failed', help: 'Lease events given up after their retries (status ERROR).' });
@@ -63,7 +86,7 @@ export function registerServiceMetrics(registry: MetricsRegistry, source: Servic
     name: 'climate_notifications_unsent_oldest_seconds',
     help: 'Age of the oldest unsent notification, in seconds; 0 when none.',
   });
-  const fromDatabase = [leases, due, oldestDue, inProgress, failed, recentDone, recentLateness, unsent, oldestUnsent];
+  const fromDatabase = [leases, due, overdue, hosts, allocated, oldestDue, inProgress, failed, recentDone, recentLateness, unsent, oldestUnsent];
   let failing = false;
 
   const ageSeconds = (now: Date, then: Date | null) => (then ? Math.max(0, (now.getTime() - then.getTime()) / 1000) : 0);
@@ -75,19 +98,27 @@ export function registerServiceMetrics(registry: MetricsRegistry, source: Servic
       timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
     });
     try {
-      const [byStatus, events, completions, outbox] = await Promise.race([
+      const [byStatus, events, completions, outbox, hostCounts, held] = await Promise.race([
         Promise.all([
           source.leaseCountsByStatus(),
-          source.eventBacklog(now),
+          source.eventBacklog(now, new Date(now.getTime() - overdueAfterMs)),
           source.recentCompletions(new Date(now.getTime() - lookbackMs), new Date(now.getTime() - recentWindowMs), now),
           source.outboxBacklog(),
+          source.hostCounts(),
+          source.hostsAllocated(now),
         ]),
         timeout,
       ]);
       leases.reset();
       for (const status of Object.keys(LEASE_STATUSES)) leases.set({ status }, 0);
       for (const [status, n] of byStatus) leases.set({ status }, n);
+      hosts.reset();
+      for (const status of HOST_STATUSES) for (const reservable of ['true', 'false']) hosts.set({ status, reservable }, 0);
+      for (const h of hostCounts) hosts.inc({ status: h.status ?? 'ok', reservable: String(h.reservable) }, h.count);
+      allocated.set({ resource_type: 'physical:host' }, held.whole);
+      allocated.set({ resource_type: 'virtual:instance' }, held.slots);
       due.set(undefined, events.due);
+      overdue.set(undefined, events.overdue);
       oldestDue.set(undefined, ageSeconds(now, events.oldestDueAt));
       inProgress.set(undefined, events.inProgress);
       failed.set(undefined, events.failed);

@@ -1,4 +1,4 @@
-import type { Clock, Logger } from '../common';
+import { requestScope, type Clock, type Logger } from '../common';
 import type { OutboxRepository } from '../db';
 import type { NotificationDriver } from './drivers/types';
 import { notificationTimestamp, type Notification, type Priority } from './envelope';
@@ -82,14 +82,19 @@ export class NotificationDispatcher {
         payload: JSON.parse(row.payload) as Record<string, unknown>,
         timestamp: notificationTimestamp(row.createdAt),
       };
+      // The driver's lines and ours name the lease the notification is about, and the notification.
+      const scope = row.leaseId ? { leaseId: row.leaseId } : {};
+      const ids = { message_id: row.messageId };
       try {
-        await this.driver.send(notification);
+        await requestScope.run(scope, () => this.driver.send(notification));
       } catch (error) {
         const delay = Math.min(this.maxRetryDelayMs, this.retryDelayMs * 2 ** row.attempts);
         await this.outbox.markFailed(row.id, new Date(this.clock.now().getTime() + delay));
-        this.logger.warning(`could not send notification ${row.eventType}; retrying in ${delay} ms`, { error: String(error) });
+        requestScope.run(scope, () => this.logger.warning(`could not send notification ${row.eventType}; retrying in ${delay} ms`,
+          { ...ids, error: String(error) }));
         break;
       }
+      requestScope.run(scope, () => this.logger.debug(`sent notification ${row.eventType}`, ids));
       await this.outbox.markSent([row.id], this.clock.now());
       sent++;
     }

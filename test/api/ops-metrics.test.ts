@@ -44,6 +44,9 @@ describe.each(DIALECTS)('/metrics on %s', (dialect) => {
       climate_database_up: 'gauge',
       climate_leases: 'gauge',
       climate_events_due: 'gauge',
+      climate_events_overdue: 'gauge',
+      climate_hosts: 'gauge',
+      climate_hosts_allocated: 'gauge',
       climate_events_due_oldest_seconds: 'gauge',
       climate_events_in_progress: 'gauge',
       climate_events_failed: 'gauge',
@@ -149,6 +152,44 @@ describe.each(DIALECTS)('/metrics on %s', (dialect) => {
     await request(svc.app).delete(`/v1/leases/${a.id}`);
     m = await scrape(svc);
     expect(count(m, 'climate_leases', { status: 'ACTIVE' })).toBe(1);
+  });
+
+  it('counts hosts by health and reservable flag, the hosts held now, and events overdue', async () => {
+    const start = await scrape(svc);
+    const ok = count(start, 'climate_hosts', { status: 'ok', reservable: 'true' });
+    expect(count(start, 'climate_hosts', { status: 'down', reservable: 'false' })).toBe(0);
+    const h1 = (await request(svc.app).post('/v1/os-hosts').send({ name: `capacity-1-${dialect}` })).body.host;
+    await request(svc.app).post('/v1/os-hosts').send({ name: `capacity-2-${dialect}` });
+    // Healing marks a failed host down and not reservable (as Nova reports it).
+    await svc.services.db.transaction((tx) => svc.services.repos.hosts.setHealth(tx, Number(h1.id), { reservable: false, status: 'down' }, clock.now()));
+    let m = await scrape(svc);
+    expect(count(m, 'climate_hosts', { status: 'ok', reservable: 'true' })).toBe(ok + 1);
+    expect(count(m, 'climate_hosts', { status: 'down', reservable: 'false' })).toBe(1);
+    const heldBefore = count(m, 'climate_hosts_allocated', { resource_type: 'physical:host' });
+
+    const now = clock.now().getTime();
+    const at = (ms: number) => new Date(now + ms).toISOString().slice(0, 16).replace('T', ' ');
+    const lease = await createLease(svc.app, leaseBody(`capacity-${dialect}`, {
+      start_date: at(HOUR), end_date: at(3 * HOUR),
+      reservations: [{ resource_type: 'physical:host', min: 1, max: 1, hypervisor_properties: '', resource_properties: '' }],
+    }));
+    m = await scrape(svc);
+    expect(count(m, 'climate_hosts_allocated', { resource_type: 'physical:host' })).toBe(heldBefore);
+    // Its start is due 30 s later: due, not yet overdue (a manager starts it at once); 2 minutes later, overdue.
+    clock.set(new Date(now + HOUR + 30_000));
+    m = await scrape(svc);
+    expect(sampleValue(m, 'climate_events_due')).toBe(1);
+    expect(sampleValue(m, 'climate_events_overdue')).toBe(0);
+    expect(count(m, 'climate_hosts_allocated', { resource_type: 'physical:host' })).toBe(heldBefore + 1);
+    clock.set(new Date(now + HOUR + 120_000));
+    m = await scrape(svc);
+    expect(sampleValue(m, 'climate_events_overdue')).toBe(1);
+    await svc.services.runner.runDueOnce();
+    m = await scrape(svc);
+    expect(sampleValue(m, 'climate_events_overdue')).toBe(0);
+    await request(svc.app).delete(`/v1/leases/${lease.id}`);
+    m = await scrape(svc);
+    expect(count(m, 'climate_hosts_allocated', { resource_type: 'physical:host' })).toBe(heldBefore);
   });
 
   it('still answers, with climate_database_up 0 and no database gauges, when the database is gone', async () => {

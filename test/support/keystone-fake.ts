@@ -55,6 +55,8 @@ export class FakeKeystone {
   readonly trusts = new Map<string, FakeTrust>();
   /** Every request: "METHOD /path". */
   readonly requests: string[] = [];
+  /** The X-OpenStack-Request-ID of every request, in the same order. */
+  readonly requestIds: (string | undefined)[] = [];
   /** Statuses to answer the next requests with instead of handling them. */
   readonly failures: number[] = [];
   private server: http.Server | null = null;
@@ -130,6 +132,7 @@ export class FakeKeystone {
   private handle(req: http.IncomingMessage, raw: string, res: http.ServerResponse): void {
     const path = (req.url ?? '').replace(/^\/v3/, '');
     this.requests.push(`${req.method} ${path}`);
+    this.requestIds.push(req.headers['x-openstack-request-id'] as string | undefined);
     const forced = this.failures.shift();
     if (forced) return this.error(res, forced, `forced ${forced}`);
     const body = raw ? (JSON.parse(raw) as Json) : {};

@@ -10,8 +10,9 @@ export interface KeystoneAuthOptions {
   logger: Logger;
 }
 
-function contextFor(identity: TokenIdentity, requestId: string, token: string): RequestContext {
-  return { ...identity, requestId, authToken: token };
+function contextFor(identity: TokenIdentity, res: Response, token: string): RequestContext {
+  const globalRequestId = res.locals.globalRequestId as string | undefined;
+  return { ...identity, requestId: String(res.locals.requestId), ...(globalRequestId ? { globalRequestId } : {}), authToken: token };
 }
 
 /**
@@ -32,10 +33,9 @@ export function keystoneAuthMiddleware(validator: TokenValidator, options: Keyst
       refuse(res, 'Authentication required: send a Keystone token in the X-Auth-Token header');
       return;
     }
-    const requestId = String(res.locals.requestId);
     const found = validator.lookup(token);
     if ('identity' in found) {
-      res.locals.context = contextFor(found.identity, requestId, token);
+      res.locals.context = contextFor(found.identity, res, token);
       next();
       return;
     }
@@ -45,7 +45,7 @@ export function keystoneAuthMiddleware(validator: TokenValidator, options: Keyst
     }
     validator.validate(token, found.key).then(
       (identity) => {
-        res.locals.context = contextFor(identity, requestId, token);
+        res.locals.context = contextFor(identity, res, token);
         next();
       },
       (error: unknown) => {

@@ -3,7 +3,9 @@ import { parse as parseYaml } from 'yaml';
 import { Forbidden, type Logger } from '../../common';
 import type { RequestContext } from '../context';
 import { evaluate, parseCheck, PolicySyntaxError, type Check } from './checks';
+import { BLAZAR_BASE_RULES } from './blazar';
 import { DEFAULT_RULES, type RuleDefault } from './defaults';
+import { resolveFileRules } from './file-rules';
 
 /** The object a rule is checked against: project_id and user_id of the lease, and anything else a rule names. */
 export type PolicyTarget = Readonly<Record<string, unknown>>;
@@ -52,14 +54,16 @@ export class Policy {
 
   constructor(options: PolicyOptions = {}) {
     this.defaults = options.defaults ?? DEFAULT_RULES;
-    for (const rule of this.defaults) this.set(rule.name, rule.check, 'defaults');
+    // Blazar's base rules first, so that Climate's own defaults win a shared name ("admin").
+    for (const rule of [...BLAZAR_BASE_RULES, ...this.defaults]) this.set(rule.name, rule.check, 'defaults');
     for (const [name, check] of Object.entries(options.overrides ?? {})) {
       this.set(name, check, options.source ?? 'overrides');
     }
   }
 
   /**
-   * The defaults overridden by a YAML (or JSON) file of `"rule name": "check"` lines.
+   * The defaults overridden by a YAML (or JSON) file of `"rule name": "check"` lines. Blazar's rule names are
+   * taken as Climate's; each name that has no effect is warned about through `logger` (see resolveFileRules).
    * @throws PolicyFileError when the file cannot be read or parsed, or a rule is not a valid check string
    */
   static fromFile(file: string, logger?: Logger): Policy {
@@ -84,11 +88,8 @@ export class Policy {
       }
       overrides[name] = check;
     }
-    const policy = new Policy({ overrides, source: file, logger });
-    const known = new Set(DEFAULT_RULES.map((r) => r.name));
-    const extra = Object.keys(overrides).filter((n) => !known.has(n));
-    if (extra.length) logger?.info(`policy file ${file} adds rules Climate does not use directly: ${extra.join(', ')}`);
-    return policy;
+    const known = new Set([...DEFAULT_RULES, ...BLAZAR_BASE_RULES].map((r) => r.name));
+    return new Policy({ overrides: resolveFileRules(file, overrides, known, logger), source: file, logger });
   }
 
   private set(name: string, check: string, source: string): void {

@@ -94,6 +94,14 @@ export class HostRepository {
     return (await this.db.execute(`UPDATE hosts SET reservable = ?, status = ?, updated_at = ? WHERE ${where}`, params, tx)) > 0;
   }
 
+  /** Names of the hosts a lease holds (whole hosts or instance slots), in one query, sorted (for its log lines). */
+  async namesHeldByLease(leaseId: string, tx?: Tx): Promise<string[]> {
+    const rows = await this.db.select<{ name: unknown }>(
+      'SELECT hypervisor_hostname AS name FROM hosts WHERE id IN (SELECT host_id FROM computehost_allocations WHERE lease_id = ? '
+      + 'UNION SELECT host_id FROM instance_allocations WHERE lease_id = ?) ORDER BY hypervisor_hostname', [leaseId, leaseId], tx);
+    return rows.map((r) => String(r.name));
+  }
+
   /** The status column of the given hosts, by host id (hosts that are gone are absent). */
   async statusesOf(tx: Tx | undefined, hostIds: readonly number[]): Promise<Map<number, string | null>> {
     if (!hostIds.length) return new Map();

@@ -1,5 +1,5 @@
 import type { Database } from '../database';
-import { fromSqlDate, sqlDate } from '../sql-values';
+import { fromSqlBool, fromSqlDate, sqlDate } from '../sql-values';
 
 /** Lease events whose time has come and that have not run (UNDONE), and the ones running or given up. */
 export interface EventBacklog {
@@ -11,6 +11,23 @@ export interface EventBacklog {
   inProgress: number;
   /** Given up after their retries (ERROR). */
   failed: number;
+  /** Those of `due` that were due at `overdueBefore` or earlier (0 when not asked). */
+  overdue: number;
+}
+
+/** Registered hosts with one health status (null: no failure recorded) and reservable flag. */
+export interface HostCount {
+  status: string | null;
+  reservable: boolean;
+  count: number;
+}
+
+/** Hosts held right now, by how they are held. */
+export interface HostsAllocated {
+  /** Whole hosts (physical:host reservations). */
+  whole: number;
+  /** Hosts with instance slots held (virtual:instance reservations). */
+  slots: number;
 }
 
 /** One event that ran: when it was due and when it was marked DONE. */
@@ -45,10 +62,12 @@ export class OpsRepository {
     return new Map(rows.map((r) => [String(r.status), Number(r.n)]));
   }
 
-  async eventBacklog(now: Date): Promise<EventBacklog> {
+  /** @param overdueBefore due events at or before this also count as `overdue` */
+  async eventBacklog(now: Date, overdueBefore?: Date): Promise<EventBacklog> {
     const [[due], states] = await Promise.all([
-      this.db.select<{ n: unknown; oldest: unknown }>(
-        "SELECT COUNT(*) AS n, MIN(time) AS oldest FROM events WHERE status = 'UNDONE' AND time <= ?", [sqlDate(now)]),
+      this.db.select<{ n: unknown; oldest: unknown; overdue: unknown }>(
+        'SELECT COUNT(*) AS n, MIN(time) AS oldest, COALESCE(SUM(CASE WHEN time <= ? THEN 1 ELSE 0 END), 0) AS overdue '
+        + "FROM events WHERE status = 'UNDONE' AND time <= ?", [sqlDate(overdueBefore ?? new Date(0)), sqlDate(now)]),
       this.db.select<{ status: string; n: unknown }>(
         "SELECT status, COUNT(*) AS n FROM events WHERE status IN ('IN_PROGRESS', 'ERROR') GROUP BY status"),
     ]);
@@ -58,7 +77,27 @@ export class OpsRepository {
       oldestDueAt: due?.oldest == null ? null : fromSqlDate(due.oldest),
       inProgress: count('IN_PROGRESS'),
       failed: count('ERROR'),
+      overdue: Number(due?.overdue ?? 0),
     };
+  }
+
+  /** Registered hosts by health status and reservable flag (a few rows: hosts is small). */
+  async hostCounts(): Promise<HostCount[]> {
+    const rows = await this.db.select<{ status: unknown; reservable: unknown; n: unknown }>(
+      'SELECT status, reservable, COUNT(*) AS n FROM hosts GROUP BY status, reservable');
+    return rows.map((r) => ({ status: r.status == null ? null : String(r.status), reservable: fromSqlBool(r.reservable), count: Number(r.n) }));
+  }
+
+  /** Distinct hosts with an allocation whose window contains `now` (reads the (host, end_date, start_date) indexes). */
+  async hostsAllocated(now: Date): Promise<HostsAllocated> {
+    const at = sqlDate(now);
+    const count = async (table: string) => {
+      const [row] = await this.db.select<{ n: unknown }>(
+        `SELECT COUNT(DISTINCT host_id) AS n FROM ${table} WHERE end_date > ? AND start_date <= ?`, [at, at]);
+      return Number(row?.n ?? 0);
+    };
+    const [whole, slots] = await Promise.all([count('computehost_allocations'), count('instance_allocations')]);
+    return { whole, slots };
   }
 
   /**

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { requestScope, type Logger } from '../../common';
+import { outgoingRequestId, type Logger } from '../../common';
 import { OpenStackConflict, OpenStackHttpError, OpenStackNotFound, OpenStackUnavailable, type CallInfo } from './errors';
 
 /** How a client reaches one service and how hard it tries. */
@@ -53,12 +53,11 @@ export interface ServiceResponse<T = unknown> {
   headers: Headers;
 }
 
-const GLOBAL_ID = /^req-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
 /**
  * One OpenStack service's REST API: token (refreshed once on 401), microversion headers, per-attempt timeout,
- * retries with exponential backoff on 5xx and no-answer for idempotent calls, and the caller's request id sent
- * as X-OpenStack-Request-ID so Nova and Placement log it as the global request id. Error statuses become typed
+ * retries with exponential backoff on 5xx and no-answer for idempotent calls, and the global request id (the
+ * caller's X-OpenStack-Request-ID, else Climate's own request id) sent as X-OpenStack-Request-ID so Nova and
+ * Placement log it as the global request id. Error statuses become typed
  * errors carrying the remote message.
  */
 export class ServiceClient {
@@ -93,8 +92,7 @@ export class ServiceClient {
   async request<T = unknown>(method: string, path: string, options: CallOptions = {}): Promise<ServiceResponse<T>> {
     const o = this.options;
     const idempotent = options.idempotent ?? method !== 'POST';
-    const scoped = requestScope.getStore()?.requestId;
-    const requestId = scoped && GLOBAL_ID.test(scoped) ? scoped : `req-${randomUUID()}`;
+    const requestId = outgoingRequestId() ?? `req-${randomUUID()}`;
     const query = Object.entries(options.query ?? {}).filter(([, v]) => v !== undefined)
       .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`).join('&');
     const target = `${path}${query ? `?${query}` : ''}`;

@@ -1,3 +1,4 @@
+import { outgoingRequestId } from '../../common';
 import { KeystoneUnavailable } from './errors';
 
 /** Keystone's v3 API root for an auth_url given with or without the version (`http://k:5000` or `http://k:5000/v3`). */
@@ -53,6 +54,9 @@ export class KeystoneHttp {
     this.calls.total += 1;
     this.calls.byOperation[operation] = (this.calls.byOperation[operation] ?? 0) + 1;
     const headers: Record<string, string> = { Accept: 'application/json' };
+    // Keystone logs it as the global request id, as Nova does: a token check is traced to the request it served.
+    const requestId = outgoingRequestId();
+    if (requestId) headers['X-OpenStack-Request-ID'] = requestId;
     if (request.token) headers['X-Auth-Token'] = request.token;
     if (request.subjectToken) headers['X-Subject-Token'] = request.subjectToken;
     if (request.body !== undefined) headers['Content-Type'] = 'application/json';

@@ -29,6 +29,8 @@ describe('defaultConfig', () => {
       eventMaxRetries: 5,
       eventClaimMs: 60000,
       eventRetryDelayMs: 5000,
+      metricsPort: 0,
+      metricsHost: '127.0.0.1',
     });
     expect(config.compute.driver).toBe('none');
     expect(config.notifications).toMatchObject({ driver: 'log', topics: ['notifications'], publisherId: 'climate.lease', retentionHours: 72 });

@@ -76,6 +76,9 @@ describe('loadConfig', () => {
       eventMaxRetries: 2,
       eventClaimMs: 90000,
       eventRetryDelayMs: 1500,
+      // No metrics port unless asked; its address is [DEFAULT] host unless set.
+      metricsPort: 0,
+      metricsHost: '0.0.0.0',
     });
     expect(config.notifications).toEqual({
       driver: 'stomp',

@@ -1,5 +1,5 @@
 import { ManualClock, createLogger } from '../../../src/common';
-import type { EventBacklog, EventCompletion, OutboxBacklog } from '../../../src/db';
+import type { EventBacklog, EventCompletion, HostCount, HostsAllocated, OutboxBacklog } from '../../../src/db';
 import { MetricsRegistry, registerServiceMetrics, type ServiceStatsSource } from '../../../src/metrics';
 import { parseExposition, sampleValue } from '../../support/prometheus';
 
@@ -8,21 +8,28 @@ const ago = (seconds: number) => new Date(NOW.getTime() - seconds * 1000);
 
 class FakeStats implements ServiceStatsSource {
   leases = new Map<string, number>([['ACTIVE', 3], ['PENDING', 1]]);
-  events: EventBacklog = { due: 2, oldestDueAt: ago(90), inProgress: 1, failed: 4 };
+  events: EventBacklog = { due: 2, oldestDueAt: ago(90), inProgress: 1, failed: 4, overdue: 1 };
+  hosts: HostCount[] = [{ status: null, reservable: true, count: 3 }, { status: 'down', reservable: false, count: 1 }];
+  held: HostsAllocated = { whole: 2, slots: 1 };
   completions: EventCompletion[] = [{ dueAt: ago(100), doneAt: ago(99.5) }, { dueAt: ago(60), doneAt: ago(48) }];
   outbox: OutboxBacklog = { unsent: 5, oldestCreatedAt: ago(30) };
   hang = false;
   fail = false;
-  asked: { dueSince?: Date; doneSince?: Date } = {};
+  asked: { dueSince?: Date; doneSince?: Date; overdueBefore?: Date } = {};
 
   private answer<T>(value: T): Promise<T> {
     if (this.hang) return new Promise(() => undefined);
     return this.fail ? Promise.reject(new Error('connection refused')) : Promise.resolve(value);
   }
   leaseCountsByStatus() { return this.answer(this.leases); }
-  eventBacklog() { return this.answer(this.events); }
+  eventBacklog(_now: Date, overdueBefore: Date) {
+    this.asked.overdueBefore = overdueBefore;
+    return this.answer(this.events);
+  }
+  hostCounts() { return this.answer(this.hosts); }
+  hostsAllocated() { return this.answer(this.held); }
   recentCompletions(dueSince: Date, doneSince: Date) {
-    this.asked = { dueSince, doneSince };
+    this.asked = { ...this.asked, dueSince, doneSince };
     return this.answer(this.completions);
   }
   outboxBacklog() { return this.answer(this.outbox); }
@@ -55,14 +62,21 @@ describe('service metrics', () => {
     expect(sampleValue(m, 'climate_events_recent_lateness_max_seconds')).toBe(12);
     expect(sampleValue(m, 'climate_notifications_unsent')).toBe(5);
     expect(sampleValue(m, 'climate_notifications_unsent_oldest_seconds')).toBe(30);
-    expect(stats.asked).toEqual({ dueSince: ago(24 * 3600), doneSince: ago(600) });
+    expect(stats.asked).toEqual({ dueSince: ago(24 * 3600), doneSince: ago(600), overdueBefore: ago(60) });
+    expect(sampleValue(m, 'climate_events_overdue')).toBe(1);
+    expect(sampleValue(m, 'climate_hosts', { status: 'ok', reservable: 'true' })).toBe(3);
+    expect(sampleValue(m, 'climate_hosts', { status: 'down', reservable: 'false' })).toBe(1);
+    expect(sampleValue(m, 'climate_hosts', { status: 'missing', reservable: 'true' })).toBe(0);
+    expect(m.get('climate_hosts')?.samples).toHaveLength(8);
+    expect(sampleValue(m, 'climate_hosts_allocated', { resource_type: 'physical:host' })).toBe(2);
+    expect(sampleValue(m, 'climate_hosts_allocated', { resource_type: 'virtual:instance' })).toBe(1);
     for (const family of m.values()) expect(family.type).toBe('gauge');
   });
 
   it('reports 0 ages when nothing waits, and drops a status that no longer has leases', async () => {
     const { scrape, stats } = setup();
     stats.leases = new Map([['SOMETHING_NEW', 1]]);
-    stats.events = { due: 0, oldestDueAt: null, inProgress: 0, failed: 0 };
+    stats.events = { due: 0, oldestDueAt: null, inProgress: 0, failed: 0, overdue: 0 };
     stats.completions = [];
     stats.outbox = { unsent: 0, oldestCreatedAt: null };
     const m = await scrape();
