@@ -2,6 +2,7 @@
 import * as fs from 'node:fs';
 import { renderPolicySample } from '../auth';
 import { Database, currentVersion, migrateUp, pendingMigrations } from '../db';
+import { commandLineOrExit } from './args';
 import { configOrExit } from './run';
 
 const USAGE = 'usage: climate-manage [--config-file PATH] db sync | db version | policy sample [--output-file PATH]';
@@ -22,10 +23,15 @@ function policyCommand(args: string[]): number {
 
 /** Operator commands: database migrations, policy sample. */
 async function main(argv: string[]): Promise<number> {
-  const withoutConfig = argv.filter((a, i) => a !== '--config-file' && !a.startsWith('--config-file=') && argv[i - 1] !== '--config-file');
+  // The generic options (--help, --version, --config-file, --config-dir) are read by the shared parser; the rest is the command's.
+  const commandLine = commandLineOrExit(argv, {
+    name: 'climate-manage', description: 'Climate operator commands.',
+    subcommands: { synopsis: 'COMMAND ...', help: USAGE.replace(/^usage: climate-manage \[--config-file PATH\] /, '').split(' | ') },
+  });
+  const withoutConfig = commandLine.rest;
   if (withoutConfig[0] === 'policy') return policyCommand(withoutConfig.slice(1));
-  const words = argv.filter((a, i) => !a.startsWith('--') && !argv[i - 1]?.startsWith('--config-file'));
-  const config = configOrExit(argv.filter((a) => !words.includes(a)));
+  const words = withoutConfig.filter((a) => !a.startsWith('--'));
+  const config = configOrExit(commandLine.configArgs);
   const db = new Database({ connection: config.database.connection });
   try {
     await db.open();

@@ -2,7 +2,7 @@ import { createApp } from '../api';
 import { createValidator, loadOpenApiDocument, type RequestValidator } from '../api/validation';
 import * as path from 'node:path';
 import { buildKeystoneAuth, Policy, type KeystoneAuth } from '../auth';
-import { createLogger, systemClock, type Clock, type Logger } from '../common';
+import { createLogger, systemClock, withDeadline, type Clock, type Logger } from '../common';
 import type { ClimateConfig } from '../config';
 import { Database, migrateUp, OpsRepository, Repositories } from '../db';
 import { LeaseLifecycle, LeaseService } from '../leases';
@@ -28,6 +28,9 @@ import { buildNeutronClient } from '../openstack/neutron';
 import { buildHeatClient } from '../openstack/heat';
 import { HeatStackActions, noStackActions, VirtualStackPlugin, VIRTUAL_STACK, type VirtualStackDeps } from '../plugins/virtual-stack';
 import { Reconciler } from '../manager/reconciler';
+
+/** Longest wait for one step of close() (a database or broker that stops answering must not hold the stop forever). */
+const CLOSE_STEP_MS = 15_000;
 
 /** Everything a Climate process runs on, built in one place from the configuration. */
 export interface Services {
@@ -59,7 +62,12 @@ export interface Services {
   managerJobs: PeriodicJob[];
   /** The HTTP app over these services. */
   app(): ReturnType<typeof createApp>;
-  close(): Promise<void>;
+  /**
+   * Stops the manager loops, releases event claims, closes the broker and the database. Never throws: returns
+   * what it could not finish, one sentence each (empty when everything stopped cleanly), e.g. claims it could not
+   * release because the database was unreachable.
+   */
+  close(): Promise<string[]>;
 }
 
 export interface BuildOptions {
@@ -198,11 +206,19 @@ export async function buildServices(config: ClimateConfig, options: BuildOptions
       noauth: config.default.noauth, authenticate: keystone?.middleware ?? undefined,
     }),
     close: async () => {
-      await runner.stop();
-      await dispatchJob.stop();
-      for (const job of managerJobs) await job.stop();
-      await driver.close();
-      await db.close();
+      const unfinished = await runner.stop();
+      const step = async (what: string, fn: () => Promise<unknown>) => {
+        try {
+          await withDeadline(fn(), CLOSE_STEP_MS, `not done within ${CLOSE_STEP_MS / 1000} s`);
+        } catch (error) {
+          unfinished.push(`could not ${what}: ${(error as Error).message}`);
+        }
+      };
+      await step('stop the notification dispatch', () => dispatchJob.stop());
+      for (const job of managerJobs) await step('stop a periodic job', () => job.stop());
+      await step('close the notification driver', () => driver.close());
+      await step('close the database connections', () => db.close());
+      return unfinished;
     },
   };
   return services;
