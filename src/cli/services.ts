@@ -29,8 +29,10 @@ import { buildHeatClient } from '../openstack/heat';
 import { HeatStackActions, noStackActions, VirtualStackPlugin, VIRTUAL_STACK, type VirtualStackDeps } from '../plugins/virtual-stack';
 import { Reconciler } from '../manager/reconciler';
 
-/** Longest wait for one step of close() (a database or broker that stops answering must not hold the stop forever). */
+/** Longest wait for a periodic job to stop (a database or broker that stops answering must not hold the stop forever). */
 const CLOSE_STEP_MS = 15_000;
+/** Longest wait for the database pool and the broker connection to close, once nothing uses them. */
+const CLOSE_CONNECTIONS_MS = 5_000;
 
 /** Everything a Climate process runs on, built in one place from the configuration. */
 export interface Services {
@@ -206,18 +208,25 @@ export async function buildServices(config: ClimateConfig, options: BuildOptions
       noauth: config.default.noauth, authenticate: keystone?.middleware ?? undefined,
     }),
     close: async () => {
-      const unfinished = await runner.stop();
-      const step = async (what: string, fn: () => Promise<unknown>) => {
+      const unfinished: string[] = [];
+      const step = async (what: string, ms: number, fn: () => Promise<unknown>) => {
         try {
-          await withDeadline(fn(), CLOSE_STEP_MS, `not done within ${CLOSE_STEP_MS / 1000} s`);
+          await withDeadline(fn(), ms, `not done within ${ms / 1000} s`);
         } catch (error) {
           unfinished.push(`could not ${what}: ${(error as Error).message}`);
         }
       };
-      await step('stop the notification dispatch', () => dispatchJob.stop());
-      for (const job of managerJobs) await step('stop a periodic job', () => job.stop());
-      await step('close the notification driver', () => driver.close());
-      await step('close the database connections', () => db.close());
+      // The loops stop side by side (each is bounded), then the connections close: a database or broker that
+      // stops answering costs the longest wait once, not every wait in turn.
+      await Promise.all([
+        runner.stop().then((left) => unfinished.push(...left)),
+        step('stop the notification dispatch', CLOSE_STEP_MS, () => dispatchJob.stop()),
+        ...managerJobs.map((job) => step('stop a periodic job', CLOSE_STEP_MS, () => job.stop())),
+      ]);
+      await Promise.all([
+        step('close the notification driver', CLOSE_CONNECTIONS_MS, () => driver.close()),
+        step('close the database connections', CLOSE_CONNECTIONS_MS, () => db.close()),
+      ]);
       return unfinished;
     },
   };

@@ -60,7 +60,8 @@ export class EventRunner {
   /**
    * Lets running events finish (up to `graceMs`), then releases this manager's claims so that another manager
    * takes them at once. Never throws: with the database unreachable (or not answering within `releaseTimeoutMs`)
-   * the claims stay until they expire, and the returned sentences say so (empty when everything was released).
+   * the claims stay until they expire, and the returned sentences say so (empty when everything was released):
+   * the caller logs them.
    */
   async stop(graceMs = 30_000, releaseTimeoutMs = 10_000): Promise<string[]> {
     if (!this.running) return [];
@@ -78,10 +79,11 @@ export class EventRunner {
       this.held.clear();
       return [];
     } catch (error) {
-      const what = `could not release ${count} event claim(s): ${databaseProblem(error)}`;
-      this.logger.error(`${what}; another manager runs them once their claims expire ([manager] event_claim_seconds)`,
-        { event_ids: [...this.held].join(',') });
-      return [what];
+      // Returned, not logged: the process reports everything its stop left undone together.
+      const ids = [...this.held];
+      const shown = ids.length > 5 ? `${ids.slice(0, 5).join(', ')} and ${ids.length - 5} more` : ids.join(', ');
+      return [`could not release ${count} event claim(s): ${databaseProblem(error)}; another manager runs them once their `
+        + `claims expire ([manager] event_claim_seconds); events: ${shown}`];
     }
   }
 
