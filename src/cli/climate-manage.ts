@@ -30,7 +30,7 @@ async function main(argv: string[]): Promise<number> {
   });
   const withoutConfig = commandLine.rest;
   if (withoutConfig[0] === 'policy') return policyCommand(withoutConfig.slice(1));
-  const words = withoutConfig.filter((a) => !a.startsWith('--'));
+  const words = withoutConfig; // an option db sync/db version do not take makes an unknown command (usage, exit 2)
   const config = configOrExit(commandLine.configArgs);
   const db = new Database({ connection: config.database.connection });
   try {
