@@ -2,16 +2,22 @@
 /**
  * climate-provisioner: runs the [provisioner] commands for the hosts of leases that are about to start (and,
  * optionally, that ended), from Climate's notifications. Reads the same configuration file as Climate
- * (`--config-file PATH` or $CLIMATE_CONFIG_FILE). Stops on SIGTERM/SIGINT.
+ * (`--config-file PATH`, `--config-dir DIR` or $CLIMATE_CONFIG_FILE). Stops on SIGTERM/SIGINT.
  */
 import { loadConfig, redactConfig, type ClimateConfig } from '../config';
 import { provisionerFromConfig, type Provisioner } from '../provisioner';
+import { commandLineOrExit } from './args';
 import { processLogger } from './logging';
 
 function main(argv: string[]): void {
+  const commandLine = commandLineOrExit(argv, {
+    name: 'climate-provisioner',
+    description: "Climate provisioner: runs the [provisioner] commands for the hosts of leases about to start (and that "
+      + "ended), from Climate's notifications. Stops on SIGTERM/SIGINT.",
+  });
   let config: ClimateConfig;
   try {
-    config = loadConfig({ argv, env: process.env });
+    config = loadConfig({ argv: commandLine.configArgs, env: process.env });
   } catch (error) {
     process.stderr.write(`climate-provisioner: configuration error: ${(error as Error).message}\n`);
     process.exit(2);

@@ -2,7 +2,7 @@ import { createApp } from '../api';
 import { createValidator, loadOpenApiDocument, type RequestValidator } from '../api/validation';
 import * as path from 'node:path';
 import { buildKeystoneAuth, Policy, type KeystoneAuth } from '../auth';
-import { createLogger, systemClock, type Clock, type Logger } from '../common';
+import { createLogger, systemClock, withDeadline, type Clock, type Logger } from '../common';
 import type { ClimateConfig } from '../config';
 import { Database, migrateUp, OpsRepository, Repositories } from '../db';
 import { LeaseLifecycle, LeaseService } from '../leases';
@@ -28,6 +28,11 @@ import { buildNeutronClient } from '../openstack/neutron';
 import { buildHeatClient } from '../openstack/heat';
 import { HeatStackActions, noStackActions, VirtualStackPlugin, VIRTUAL_STACK, type VirtualStackDeps } from '../plugins/virtual-stack';
 import { Reconciler } from '../manager/reconciler';
+
+/** Longest wait for a periodic job to stop (a database or broker that stops answering must not hold the stop forever). */
+const CLOSE_STEP_MS = 15_000;
+/** Longest wait for the database pool and the broker connection to close, once nothing uses them. */
+const CLOSE_CONNECTIONS_MS = 5_000;
 
 /** Everything a Climate process runs on, built in one place from the configuration. */
 export interface Services {
@@ -64,7 +69,12 @@ export interface Services {
   metrics: MetricsRegistry;
   /** The HTTP app over these services. */
   app(): ReturnType<typeof createApp>;
-  close(): Promise<void>;
+  /**
+   * Stops the manager loops, releases event claims, closes the broker and the database. Never throws: returns
+   * what it could not finish, one sentence each (empty when everything stopped cleanly), e.g. claims it could not
+   * release because the database was unreachable.
+   */
+  close(): Promise<string[]>;
 }
 
 export interface BuildOptions {
@@ -208,11 +218,26 @@ export async function buildServices(config: ClimateConfig, options: BuildOptions
       noauth: config.default.noauth, authenticate: keystone?.middleware ?? undefined,
     }),
     close: async () => {
-      await runner.stop();
-      await dispatchJob.stop();
-      for (const job of managerJobs) await job.stop();
-      await driver.close();
-      await db.close();
+      const unfinished: string[] = [];
+      const step = async (what: string, ms: number, fn: () => Promise<unknown>) => {
+        try {
+          await withDeadline(fn(), ms, `not done within ${ms / 1000} s`);
+        } catch (error) {
+          unfinished.push(`could not ${what}: ${(error as Error).message}`);
+        }
+      };
+      // The loops stop side by side (each is bounded), then the connections close: a database or broker that
+      // stops answering costs the longest wait once, not every wait in turn.
+      await Promise.all([
+        runner.stop().then((left) => unfinished.push(...left)),
+        step('stop the notification dispatch', CLOSE_STEP_MS, () => dispatchJob.stop()),
+        ...managerJobs.map((job) => step('stop a periodic job', CLOSE_STEP_MS, () => job.stop())),
+      ]);
+      await Promise.all([
+        step('close the notification driver', CLOSE_CONNECTIONS_MS, () => driver.close()),
+        step('close the database connections', CLOSE_CONNECTIONS_MS, () => db.close()),
+      ]);
+      return unfinished;
     },
   };
   return services;

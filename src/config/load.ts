@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { deepFreeze, toClimateConfig } from './build';
 import { convertValue } from './convert';
 import { ConfigError } from './errors';
@@ -11,7 +12,7 @@ export const CONFIG_FILE_ENV = 'CLIMATE_CONFIG_FILE';
 
 /** Where loadConfig looks for configuration files. */
 export interface LoadConfigOptions {
-  /** Command-line arguments (without node and the script); `process.argv.slice(2)` when absent. Only `--config-file` is read. */
+  /** Command-line arguments (without node and the script); `process.argv.slice(2)` when absent. Only `--config-file` and `--config-dir` are read. */
   argv?: string[];
   /** Environment; `process.env` when absent. Only CLIMATE_CONFIG_FILE is read. */
   env?: NodeJS.ProcessEnv;
@@ -21,8 +22,8 @@ export interface LoadConfigOptions {
 
 /**
  * Reads the configuration: defaults, overridden by each file in turn (later files win, option by option).
- * The files are `opts.files` if given, else every `--config-file PATH` / `--config-file=PATH` in argv, else
- * $CLIMATE_CONFIG_FILE, else none (all defaults).
+ * The files are `opts.files` if given, else every `--config-file PATH` / `--config-file=PATH` in argv (else
+ * $CLIMATE_CONFIG_FILE) followed by the `*.conf` files of every `--config-dir DIR`, else none (all defaults).
  *
  * @returns the deeply frozen configuration
  * @throws ConfigError when a named file is missing or unreadable, a line is not valid INI, an option in one of
@@ -48,28 +49,48 @@ function checkConsistency(values: OptionValues): void {
 }
 
 /**
- * The configuration files named by the command line, else by $CLIMATE_CONFIG_FILE, else none.
- * @throws ConfigError for a `--config-file` without a path
+ * The configuration files named by the command line (`--config-file`), else by $CLIMATE_CONFIG_FILE, else none;
+ * then, as oslo.config reads them, the files of each `--config-dir` (see configDirFiles).
+ * @throws ConfigError for a `--config-file` or `--config-dir` without a path, or a directory that cannot be listed
  */
 export function configFiles(argv: readonly string[], env: NodeJS.ProcessEnv): string[] {
   const files: string[] = [];
+  const dirs: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
-    let file: string | undefined;
-    if (arg === '--config-file') {
-      file = argv[++i];
-    } else if (arg.startsWith('--config-file=')) {
-      file = arg.slice('--config-file='.length);
-    } else {
-      continue;
-    }
-    if (file === undefined || file === '') throw new ConfigError('--config-file needs a path');
-    files.push(file);
+    const option = ['--config-file', '--config-dir'].find((name) => arg === name || arg.startsWith(`${name}=`));
+    if (!option) continue;
+    const value = arg === option ? argv[++i] : arg.slice(option.length + 1);
+    if (value === undefined || value === '') throw new ConfigError(`${option} needs a path`);
+    (option === '--config-file' ? files : dirs).push(value);
   }
-  if (files.length > 0) return files;
   const fromEnv = env[CONFIG_FILE_ENV];
   // An empty variable is treated as unset: that is how shells and compose files "unset" things.
-  return fromEnv ? [fromEnv] : [];
+  const named = files.length > 0 ? files : fromEnv ? [fromEnv] : [];
+  return [...named, ...dirs.flatMap(configDirFiles)];
+}
+
+/**
+ * oslo.config's `--config-dir DIR`: the `*.conf` files of the directory (not its subdirectories, not hidden
+ * files), sorted by name, so that `10-base.conf` is read before (and overridden by) `20-site.conf`.
+ * @throws ConfigError when the directory does not exist or cannot be listed
+ */
+export function configDirFiles(dir: string): string[] {
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(dir, { withFileTypes: true });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new ConfigError(`config directory not found: ${dir}`, { cause: err });
+    throw new ConfigError(`cannot read config directory ${dir}: ${(err as Error).message}`, { cause: err });
+  }
+  return entries
+    .filter((e) => e.name.endsWith('.conf') && !e.name.startsWith('.'))
+    .map((e) => ({ e, file: path.join(dir, e.name) }))
+    // A link is followed: /etc/climate/climate.conf.d entries are often links to shared files.
+    .filter(({ e, file }) => e.isFile() || (e.isSymbolicLink() && fs.statSync(file, { throwIfNoEntry: false })?.isFile()))
+    .map(({ file }) => file)
+    .sort();
 }
 
 function readConfigFile(file: string): string {

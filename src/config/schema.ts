@@ -109,7 +109,8 @@ export const SCHEMA = {
         'latencies, leases by status, due events, notification backlog). Keep the port on an internal network ' +
         'or block /metrics at the load balancer, or turn this off.',
     ),
-    noauth_user_id: str('admin', 'With auth_strategy = noauth: user ID of requests that send no X-User-Id header.'),
+    noauth_user_id: str('admin', 'With auth_strategy = noauth: user ID of requests that send no X-User-Id header ' +
+      'and no X-Project-Id header (a request with a project but no user is "user-of-<project>").'),
     noauth_project_id: str('admin', 'With auth_strategy = noauth: project ID of requests that send no X-Project-Id header.'),
     noauth_roles: list(['admin'], 'With auth_strategy = noauth: roles of requests that send no X-Roles header.'),
     api_max_body_bytes: int(1048576, 'Largest request body the API accepts, in bytes; larger requests are refused.', { min: 1 }),

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
-import { requestScope, type Clock, type Logger } from '../common';
+import { requestScope, withDeadline, type Clock, type Logger } from '../common';
 import type { EventRecord, Repositories } from '../db';
 import type { LeaseLifecycle } from '../leases';
 import { WakeableSleep } from './wakeable-sleep';
@@ -43,6 +43,8 @@ export class EventRunner {
   private running = false;
   private loop: Promise<void> | null = null;
   private readonly inFlight = new Set<Promise<void>>();
+  /** Events whose claim this manager holds in the database (taken, not yet finished or released). */
+  private readonly held = new Set<string>();
   private readonly concurrency: number;
 
   constructor(
@@ -67,15 +69,34 @@ export class EventRunner {
     this.sleeper.wake();
   }
 
-  /** Lets running events finish (up to `graceMs`), then releases this manager's claims. */
-  async stop(graceMs = 30_000): Promise<void> {
-    if (!this.running) return;
+  /**
+   * Lets running events finish (up to `graceMs`), then releases this manager's claims so that another manager
+   * takes them at once. Never throws: with the database unreachable (or not answering within `releaseTimeoutMs`)
+   * the claims stay until they expire, and the returned sentences say so (empty when everything was released):
+   * the caller logs them.
+   */
+  async stop(graceMs = 30_000, releaseTimeoutMs = 10_000): Promise<string[]> {
+    if (!this.running) return [];
     this.running = false;
     this.sleeper.wake();
     const timeout = new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref());
-    await Promise.race([Promise.all([this.loop, ...this.inFlight]), timeout]);
-    const released = await this.repos.events.releaseClaims(this.owner, this.clock.now());
-    if (released) this.logger.warning(`released ${released} unfinished event claim(s) on stop`);
+    // Settled, not all-fulfilled: an event that failed because the database went away must not end the stop.
+    await Promise.race([Promise.allSettled([this.loop, ...this.inFlight]), timeout]);
+    // Nothing claimed, nothing to release: no need to reach a database that may be gone.
+    if (this.held.size === 0) return [];
+    const count = this.held.size;
+    try {
+      const released = await withDeadline(this.repos.events.releaseClaims(this.owner, this.clock.now()), releaseTimeoutMs);
+      if (released) this.logger.warning(`released ${released} unfinished event claim(s) on stop`);
+      this.held.clear();
+      return [];
+    } catch (error) {
+      // Returned, not logged: the process reports everything its stop left undone together.
+      const ids = [...this.held];
+      const shown = ids.length > 5 ? `${ids.slice(0, 5).join(', ')} and ${ids.length - 5} more` : ids.join(', ');
+      return [`could not release ${count} event claim(s): ${databaseProblem(error)}; another manager runs them once their `
+        + `claims expire ([manager] event_claim_seconds); events: ${shown}`];
+    }
   }
 
   /** One pass: claims and runs what is due; resolves when those events are done (tests, benchmarks). */
@@ -109,9 +130,11 @@ export class EventRunner {
     }
   }
 
-  private claim(id: string): Promise<boolean> {
+  private async claim(id: string): Promise<boolean> {
     const now = this.clock.now();
-    return this.repos.events.claim(id, this.owner, now, new Date(now.getTime() + this.options.claimMs));
+    const claimed = await this.repos.events.claim(id, this.owner, now, new Date(now.getTime() + this.options.claimMs));
+    if (claimed) this.held.add(id);
+    return claimed;
   }
 
   /**
@@ -125,7 +148,10 @@ export class EventRunner {
 
   private async executeInScope(id: string): Promise<void> {
     const event = await this.repos.events.get(id);
-    if (!event) return;
+    if (!event) {
+      this.held.delete(id);
+      return;
+    }
     const scope = requestScope.getStore();
     if (scope) scope.leaseId = event.leaseId;
     const lateSeconds = Math.max(0, (this.clock.now().getTime() - event.time.getTime()) / 1000);
@@ -145,6 +171,8 @@ export class EventRunner {
     } finally {
       clearInterval(heartbeat);
     }
+    // Reached only when the outcome (done, retry or error) was written: the claim is given back.
+    this.held.delete(id);
   }
 
   private async failed(event: EventRecord, error: unknown): Promise<void> {
@@ -167,4 +195,13 @@ export class EventRunner {
       status: 'UNDONE', now, error: message, retryAt: new Date(now.getTime() + delay),
     });
   }
+}
+
+/** The database error in the words an operator needs: unavailable (and why), or the error itself. */
+function databaseProblem(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const name = error instanceof Error ? error.name : '';
+  const unavailable = /Connection|Timeout|HostNotReachable|AccessDenied/.test(name)
+    || /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|no answer within|closed state|Connection lost|Unknown database/i.test(message);
+  return unavailable ? `database unavailable (${message})` : message;
 }

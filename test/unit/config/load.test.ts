@@ -1,5 +1,6 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CONFIG_FILE_ENV, configFiles, defaultConfig, loadConfig } from '../../../src/config';
+import { CONFIG_FILE_ENV, configDirFiles, configFiles, defaultConfig, loadConfig } from '../../../src/config';
 import { configError, loadText, tempDir, writeConf } from './helpers';
 
 const dir = tempDir();
@@ -222,5 +223,31 @@ describe('which files are read', () => {
 
   it.each([[['--config-file']], [['--config-file=']], [['--config-file', '']]])('fails on %j without a path', (argv) => {
     expect(configError(() => configFiles(argv, {})).message).toBe('--config-file needs a path');
+  });
+});
+
+describe('--config-dir', () => {
+  const base = writeConf(dir, '[DEFAULT]\nport = 1111\nhost = base\n');
+  const confDir = fs.mkdtempSync(path.join(dir, 'conf-d-'));
+  fs.writeFileSync(path.join(confDir, 'b.conf'), '[DEFAULT]\nport = 3333\n');
+  fs.writeFileSync(path.join(confDir, 'a.conf'), '[DEFAULT]\nport = 2222\n');
+  fs.writeFileSync(path.join(confDir, 'c.conf.orig'), '[DEFAULT]\nport = nope\n');
+  fs.writeFileSync(path.join(confDir, '.d.conf'), '[DEFAULT]\nport = nope\n');
+  fs.mkdirSync(path.join(confDir, 'e.conf'));
+
+  it('lists the *.conf files of the directory in name order, skipping hidden files and directories', () => {
+    expect(configDirFiles(confDir)).toEqual([path.join(confDir, 'a.conf'), path.join(confDir, 'b.conf')]);
+  });
+
+  it('reads them after the --config-file files (or CLIMATE_CONFIG_FILE), whatever the order on the command line', () => {
+    const config = loadConfig({ argv: ['--config-dir', confDir, '--config-file', base], env: {} });
+    expect(config.default.port).toBe(3333);
+    expect(config.default.host).toBe('base');
+    expect(configFiles([`--config-dir=${confDir}`], { [CONFIG_FILE_ENV]: base })).toEqual([base, ...configDirFiles(confDir)]);
+  });
+
+  it('fails on a directory that does not exist', () => {
+    const missing = path.join(dir, 'missing.d');
+    expect(configError(() => loadConfig({ argv: ['--config-dir', missing], env: {} })).message).toBe(`config directory not found: ${missing}`);
   });
 });

@@ -1,0 +1,43 @@
+/**
+ * Running real programs (the openstack CLI, bash, curl) from the compatibility tests: a clean environment, their
+ * exit code whatever it is, and the Debian packages of the CLI installed when missing.
+ */
+import { execFile } from 'node:child_process';
+import * as path from 'node:path';
+
+export const OPENSTACK = '/usr/bin/openstack';
+/** Installs Debian's python3-openstackclient and python3-blazarclient when missing. */
+export const ENSURE_CLI = path.resolve(__dirname, '../../tools/ensure-openstack-cli.sh');
+/** apt-get update + install on a fresh machine. */
+export const INSTALL_TIMEOUT_MS = 15 * 60_000;
+
+export interface RunResult {
+  code: number | string | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** The environment without anything that could point the CLI at another cloud or another Python. */
+export const cliEnv: NodeJS.ProcessEnv = Object.fromEntries(
+  Object.entries(process.env).filter(([key]) => !/^(OS_|PYTHON)/.test(key)),
+);
+
+/** Runs a program (no shell); resolves with its exit code whatever it is. */
+export function run(file: string, args: string[], options: { timeout: number; signal?: AbortSignal }): Promise<RunResult> {
+  return new Promise((resolve) => {
+    execFile(
+      file, args,
+      { env: cliEnv, timeout: options.timeout, killSignal: 'SIGKILL', maxBuffer: 16 * 1024 * 1024, signal: options.signal },
+      (error, stdout, stderr) => {
+        const code = error ? ((error as NodeJS.ErrnoException & { code?: number | string }).code ?? null) : 0;
+        resolve({ code: error && (error as { killed?: boolean }).killed ? 'killed (timeout)' : code, stdout, stderr });
+      },
+    );
+  });
+}
+
+/** Installs the CLI when missing; fails with the script's output otherwise. */
+export async function ensureOpenstackCli(): Promise<void> {
+  const ensured = await run('bash', [ENSURE_CLI], { timeout: INSTALL_TIMEOUT_MS });
+  if (ensured.code !== 0) throw new Error(`tools/ensure-openstack-cli.sh failed (${ensured.code}):\n${ensured.stderr}${ensured.stdout}`);
+}
