@@ -2,3 +2,4 @@ export * from './errors';
 export * from './clock';
 export * from './logger';
 export * from './dates';
+export * from './log-throttle';

@@ -69,6 +69,7 @@ export function toClimateConfig(v: OptionValues): ClimateConfig {
       tokenCacheTimeMs: secondsToMs(k.token_cache_time),
     },
     osloPolicy: { policyFile: v.oslo_policy.policy_file },
+    healthcheck: { disableByFilePath: v.healthcheck.disable_by_file_path, detailed: v.healthcheck.detailed },
     nova: {
       ...endpoint(v.nova),
       aggregateFreepoolName: v.nova.aggregate_freepool_name,

@@ -309,6 +309,19 @@ export const SCHEMA = {
   },
   cinder: endpointOptions('Cinder (service type volumev3)'),
   neutron: endpointOptions('Neutron (service type network)'),
+  healthcheck: {
+    disable_by_file_path: str(
+      '',
+      'While this file exists, /healthcheck answers 503 "DISABLED BY FILE", so load balancers take this API ' +
+        'process out of rotation (to drain it before maintenance). Empty: no such check.',
+    ),
+    detailed: bool(
+      false,
+      'Answer /healthcheck requests for JSON (Accept: application/json, or ?detailed) with details: the error ' +
+        'behind a failed check, the pending migrations, the Node.js version and platform. /healthcheck needs no ' +
+        'token: turn this on only where the API port is not reachable from untrusted networks.',
+    ),
+  },
 } as const;
 
 /** The type of SCHEMA. */

@@ -1,6 +1,7 @@
 import { QueryTypes, Sequelize, Transaction } from 'sequelize';
 import sqlite3 from 'sqlite3';
 import { parseDatabaseUrl } from '../config';
+import { rethrowDatabaseError } from './errors';
 import { Mutex } from './mutex';
 
 /** A database transaction, opaque outside src/db. */
@@ -117,6 +118,10 @@ export class Database {
    * MySQL/PostgreSQL so that a row lock taken mid-transaction is followed by reads of the latest commits.
    */
   async transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.attempts(fn).catch(rethrowDatabaseError);
+  }
+
+  private async attempts<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
         if (this.dialect === 'sqlite') {
@@ -149,8 +154,15 @@ export class Database {
     });
   }
 
-  /** SELECT returning plain rows. */
-  async select<T = Record<string, unknown>>(sql: string, params: Params = [], tx?: Tx): Promise<T[]> {
+  /**
+   * SELECT returning plain rows. Like insert and execute, it throws DatabaseUnavailable (503) when the database
+   * is not there to answer (refused, lost, dropped), other driver errors as they are.
+   */
+  select<T = Record<string, unknown>>(sql: string, params: Params = [], tx?: Tx): Promise<T[]> {
+    return this.selectRows<T>(sql, params, tx).catch(rethrowDatabaseError);
+  }
+
+  private async selectRows<T>(sql: string, params: Params, tx?: Tx): Promise<T[]> {
     const connection = this.prepared(tx);
     if (connection) return (await this.run(connection, sql, params)) as T[];
     const rows = await this.sequelize.query(sql, { replacements: [...params], type: QueryTypes.SELECT, transaction: tx });
@@ -158,7 +170,11 @@ export class Database {
   }
 
   /** INSERT returning the generated integer id (single-row inserts only: dialects disagree on multi-row ids). */
-  async insert(sql: string, params: Params = [], tx?: Tx): Promise<number> {
+  insert(sql: string, params: Params = [], tx?: Tx): Promise<number> {
+    return this.insertRow(sql, params, tx).catch(rethrowDatabaseError);
+  }
+
+  private async insertRow(sql: string, params: Params, tx?: Tx): Promise<number> {
     const connection = this.prepared(tx);
     if (connection) return Number(((await this.run(connection, sql, params)) as { insertId: number }).insertId);
     const [id] = await this.sequelize.query(sql, { replacements: [...params], type: QueryTypes.INSERT, transaction: tx });
@@ -166,7 +182,11 @@ export class Database {
   }
 
   /** UPDATE/DELETE returning the number of rows changed. */
-  async execute(sql: string, params: Params = [], tx?: Tx): Promise<number> {
+  execute(sql: string, params: Params = [], tx?: Tx): Promise<number> {
+    return this.executeStatement(sql, params, tx).catch(rethrowDatabaseError);
+  }
+
+  private async executeStatement(sql: string, params: Params, tx?: Tx): Promise<number> {
     const connection = this.prepared(tx);
     if (connection) return Number(((await this.run(connection, sql, params)) as { affectedRows: number }).affectedRows);
     const [, affected] = await this.sequelize.query(sql, { replacements: [...params], type: QueryTypes.UPDATE, transaction: tx });

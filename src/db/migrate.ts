@@ -53,3 +53,14 @@ export async function currentVersion(db: Database): Promise<string | null> {
 export async function pendingMigrations(db: Database): Promise<string[]> {
   return (await migrator(db).pending()).map((m) => m.name);
 }
+
+/**
+ * Names of the migrations this code has that the database has not applied, read without writing anything
+ * (unlike pendingMigrations, which creates the migrations table when it is missing): for health checks.
+ * @throws DatabaseUnavailable when the database does not answer or has no migrations table
+ */
+export async function unappliedMigrations(db: Database): Promise<string[]> {
+  const rows = await db.select<{ name: string }>('SELECT name FROM climate_migrations');
+  const applied = new Set(rows.map((r) => String(r.name)));
+  return MIGRATIONS.map((m) => m.name).filter((name) => !applied.has(name));
+}

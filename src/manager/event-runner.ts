@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
-import type { Clock, Logger } from '../common';
+import { LogThrottle, type Clock, type Logger } from '../common';
 import type { EventRecord, Repositories } from '../db';
 import type { LeaseLifecycle } from '../leases';
 import { WakeableSleep } from './wakeable-sleep';
@@ -31,6 +31,8 @@ export class EventRunner {
   private running = false;
   private loop: Promise<void> | null = null;
   private readonly inFlight = new Set<Promise<void>>();
+  /** With the database down the loop fails every poll: logged once a minute, with a count. */
+  private readonly loopFailures = new LogThrottle();
   private readonly concurrency: number;
 
   constructor(
@@ -86,12 +88,15 @@ export class EventRunner {
     while (this.running) {
       try {
         const ran = await this.runDueOnce();
+        const next = ran > 0 ? null : await this.repos.events.nextWakeUp();
+        if (this.loopFailures.failing) {
+          this.logger.info('event loop runs again', { failures_not_logged: this.loopFailures.reset() });
+        }
         if (ran > 0) continue; // more may be due, or unblocked by what just ran
-        const next = await this.repos.events.nextWakeUp();
         const untilNext = next ? next.getTime() - this.clock.now().getTime() : Infinity;
         await this.sleeper.sleep(Math.min(this.options.pollIntervalMs, Math.max(0, untilNext)));
       } catch (error) {
-        this.logger.error('event loop error; retrying', { error: String(error) });
+        this.loopFailures.error(this.logger, 'event loop error; retrying', { error: String(error) });
         await this.sleeper.sleep(this.options.pollIntervalMs);
       }
     }

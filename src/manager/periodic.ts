@@ -1,4 +1,4 @@
-import type { Logger } from '../common';
+import { LogThrottle, type Logger } from '../common';
 import { WakeableSleep } from './wakeable-sleep';
 
 /** A job run every `intervalMs` (and at once on `wake()`), never overlapping itself. */
@@ -6,6 +6,8 @@ export class PeriodicJob {
   private readonly sleeper = new WakeableSleep();
   private running = false;
   private loop: Promise<void> | null = null;
+  /** A job failing every run (the database down) logs once a minute, with a count. */
+  private readonly failures = new LogThrottle();
 
   constructor(private readonly name: string, private readonly intervalMs: number, private readonly job: () => Promise<unknown>,
     private readonly logger: Logger) {}
@@ -17,8 +19,10 @@ export class PeriodicJob {
       while (this.running) {
         try {
           await this.job();
+          const suppressed = this.failures.failing ? this.failures.reset() : -1;
+          if (suppressed >= 0) this.logger.info(`periodic job ${this.name} runs again`, { failures_not_logged: suppressed });
         } catch (error) {
-          this.logger.error(`periodic job ${this.name} failed`, { error: String(error) });
+          this.failures.error(this.logger, `periodic job ${this.name} failed`, { error: String(error) });
         }
         if (this.running) await this.sleeper.sleep(this.intervalMs);
       }
