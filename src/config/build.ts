@@ -167,7 +167,7 @@ function redactUrlList(value: string): string {
  * Hides the password of `scheme://user:password@host`. The user info ends at the last "@" before the path, so an
  * unencoded "@" in the password is hidden too; anything else with an "@" that does not parse is hidden whole.
  */
-function redactUrl(value: string): string {
+export function redactUrl(value: string): string {
   if (value === '' || /^sqlite:/i.test(value)) return value;
   const match = /^([A-Za-z][A-Za-z0-9+.-]*:\/\/)([^/?#]*)@(.*)$/s.exec(value);
   if (match) {

@@ -1,8 +1,9 @@
 import { QueryTypes, Sequelize, Transaction } from 'sequelize';
 import sqlite3 from 'sqlite3';
-import { parseDatabaseUrl } from '../config';
+import { parseDatabaseUrl, type DatabaseTarget } from '../config';
 import { rethrowDatabaseError } from './errors';
 import { Mutex } from './mutex';
+import { connectionProblem, DatabaseOpenError, sqliteFileProblem } from './open-errors';
 
 /** A database transaction, opaque outside src/db. */
 export type Tx = Transaction;
@@ -71,9 +72,13 @@ export class Database {
   readonly dialect: Dialect;
   private readonly writeLock = new Mutex();
   private readonly logSql?: (sql: string) => void;
+  private readonly connection: string;
+  private readonly target: DatabaseTarget;
 
   constructor(options: DatabaseOptions) {
     const target = parseDatabaseUrl(options.connection);
+    this.connection = options.connection;
+    this.target = target;
     const logging = options.logSql ? (sql: string) => options.logSql?.(sql) : false;
     this.logSql = options.logSql;
     if (target.dialect === 'sqlite') {
@@ -104,12 +109,24 @@ export class Database {
     }
   }
 
-  /** Prepares the connection: WAL on SQLite, so readers never wait for the writer. */
+  /**
+   * Connects, or opens the SQLite file (creating its directory), and prepares the connection: WAL on SQLite,
+   * so readers never wait for the writer.
+   * @throws DatabaseOpenError naming `[database] connection` (password hidden) and the SQLite file
+   */
   async open(): Promise<void> {
-    if (this.dialect === 'sqlite') {
-      await this.sequelize.query('PRAGMA journal_mode=WAL');
-    } else {
-      await this.sequelize.authenticate();
+    if (this.target.dialect === 'sqlite') {
+      const problem = sqliteFileProblem(this.target.storage);
+      if (problem) throw new DatabaseOpenError(this.connection, `cannot open the SQLite database ${this.target.storage}: ${problem}`);
+    }
+    try {
+      if (this.dialect === 'sqlite') {
+        await this.sequelize.query('PRAGMA journal_mode=WAL');
+      } else {
+        await this.sequelize.authenticate();
+      }
+    } catch (error) {
+      throw new DatabaseOpenError(this.connection, connectionProblem(this.target, error), { cause: error });
     }
   }
 

@@ -51,4 +51,16 @@ describe('stack post-config on a real MariaDB', () => {
       await admin.end();
     }
   }, 180_000);
+
+  test('DATABASE_TYPE=postgresql: post-config stops at once, saying Climate needs MySQL/MariaDB', () => {
+    const pg = new World({ env: { DATABASE_TYPE: 'postgresql', CLIMATE_DB_NAME: name } });
+    try {
+      const result = pg.run('stack', 'post-config');
+      expect(result.status).not.toBe(0);
+      expect(result.stderr).toContain('Climate needs MySQL/MariaDB: DATABASE_TYPE=postgresql is not supported');
+      expect(callsTo(result.calls, 'recreate_database')).toEqual([]);
+    } finally {
+      pg.cleanup();
+    }
+  });
 });
