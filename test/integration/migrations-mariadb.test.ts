@@ -110,6 +110,26 @@ describe('climate-manage db sync on MariaDB databases made the ordinary way', ()
   }, 180_000);
 });
 
+describe('a MariaDB database migrated by the previous release', () => {
+  let database: TestDatabase;
+  afterAll(async () => { await database?.drop(); });
+
+  it('is found current by db sync and works: nothing to change where the old migrations succeeded', async () => {
+    // The only databases the previous release could migrate were utf8mb4_bin ones; umzug made its table utf8.
+    database = await createTestDatabase('mariadb', 'CHARACTER SET utf8mb4 COLLATE utf8mb4_bin');
+    expect((await dbSync(database.url)).code).toBe(0);
+    const db = new Database({ connection: database.url });
+    try {
+      await db.open();
+      await db.execute('ALTER TABLE climate_migrations CONVERT TO CHARACTER SET utf8 COLLATE utf8_unicode_ci');
+    } finally {
+      await db.close();
+    }
+    expect(await dbSync(database.url)).toEqual({ code: 0, output: 'database is up to date\n' });
+    await useTheApi(database.url);
+  }, 180_000);
+});
+
 /**
  * A migration cut short after its n-th schema change (the change made, then the connection lost before the
  * next): what MariaDB keeps, since it commits each DDL statement on its own.
