@@ -26,7 +26,7 @@ const UNAVAILABLE_CODES = new Set([
  */
 export class DatabaseUnavailable extends ClimateError {
   constructor(cause: unknown) {
-    super(503, 'database_unavailable', 'Service unavailable: the database cannot be reached; try again later', { cause });
+    super(503, 'database_unavailable', 'Database unavailable: the request could not be completed; try again later', { cause });
   }
 
   /** For the log: what the driver said (the client's message says nothing useful to an operator). */

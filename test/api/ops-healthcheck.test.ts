@@ -160,7 +160,7 @@ describe('/healthcheck and the API with the MariaDB database dropped under the r
       const res = await fetch(`${svc.url}${url}`, { method, body: method === 'POST' ? JSON.stringify({ name: 'h2' }) : undefined });
       expect(`${method} ${url} ${res.status}`).toBe(`${method} ${url} 503`);
       expect(await res.json()).toEqual({
-        error_code: 503, error_name: 503, error_message: 'Service unavailable: the database cannot be reached; try again later',
+        error_code: 503, error_name: 503, error_message: 'Database unavailable: the request could not be completed; try again later',
       });
     }
   });

@@ -54,7 +54,7 @@ describe('the all-in-one with its database dropped', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('answers 503 "database cannot be reached" and logs each failure once, not every second', async () => {
+  it('answers 503 "Database unavailable" and logs each failure once, not every second', async () => {
     const port = await freePort();
     const conf = path.join(dir, 'climate.conf');
     writeFileSync(conf, `[DEFAULT]\nport = ${port}\n\n[database]\nconnection = ${database.url}\n\n[notifications]\ndriver = log\n`);
@@ -74,7 +74,7 @@ describe('the all-in-one with its database dropped', () => {
     while (Date.now() - droppedAt < 5000) {
       const res = await fetch(`${api}/v1/leases`);
       expect(res.status).toBe(503);
-      expect(((await res.json()) as { error_message: string }).error_message).toBe('Service unavailable: the database cannot be reached; try again later');
+      expect(((await res.json()) as { error_message: string }).error_message).toBe('Database unavailable: the request could not be completed; try again later');
       expect((await fetch(`${api}/healthcheck`)).status).toBe(503);
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
