@@ -181,6 +181,10 @@ function install_climate {
 
 # Writes $CLIMATE_CONF.
 function configure_climate {
+    # Climate's SQL is for MySQL/MariaDB (and SQLite): a PostgreSQL URL would only be refused at start-up.
+    if [[ "${DATABASE_TYPE:-mysql}" != "mysql" ]]; then
+        die $LINENO "Climate needs MySQL/MariaDB: DATABASE_TYPE=$DATABASE_TYPE is not supported (set DATABASE_TYPE=mysql)"
+    fi
     sudo install -d -o "$STACK_USER" -m 0755 "$CLIMATE_CONF_DIR"
     rm -f "$CLIMATE_CONF"
     touch "$CLIMATE_CONF"

@@ -13,7 +13,7 @@ import { httpMetricsMiddleware } from './middleware/metrics';
 import { microversionMiddleware } from './middleware/microversion';
 import { API_ROUTES, findRoute, HEALTHCHECK_ROUTE, METRICS_ROUTE } from './routes';
 import { floatingIpsRouter } from './routers/floatingips';
-import { DatabaseHealth, healthcheckRouter, type DatabasePing } from './routers/health';
+import { DatabaseHealth, healthcheckRouter, type DatabaseProbe, type HealthcheckOptions } from './routers/health';
 import { hostsRouter } from './routers/hosts';
 import { leasesRouter } from './routers/leases';
 import { metricsRouter } from './routers/metrics';
@@ -30,8 +30,8 @@ export interface ApiDeps {
   policy: Policy;
   validator: RequestValidator;
   logger: Logger;
-  /** Answers /healthcheck: resolves when the database answers. */
-  database: DatabasePing;
+  /** Asked by /healthcheck: does the database answer, with the schema this code needs? */
+  database: DatabaseProbe;
   /** Served at /metrics, with the request metrics added; null: no /metrics (`[DEFAULT] metrics_enabled = false`). */
   metrics: MetricsRegistry | null;
 }
@@ -45,8 +45,8 @@ export interface ApiOptions {
   noauth: NoauthIdentity;
   /** Authentication of /v1 (the Keystone token middleware); noauth when absent. */
   authenticate?: RequestHandler;
-  /** A /healthcheck whose database query takes longer answers 503. Default 2000. */
-  healthcheckTimeoutMs?: number;
+  /** /healthcheck: drain file, details, database timeout (oslo.middleware's healthcheck options). */
+  healthcheck?: HealthcheckOptions;
 }
 
 /** The HTTP API: express app with Blazar's routes, headers and error bodies. */
@@ -62,7 +62,8 @@ export function createApp(deps: ApiDeps, options: ApiOptions): Express {
   app.use(microversionMiddleware());
   app.use(versionsRouter());
   // For load balancers and scrapers: no token, no body.
-  app.use(healthcheckRouter(new DatabaseHealth(deps.database, deps.logger.child('healthcheck'), options.healthcheckTimeoutMs)));
+  app.use(healthcheckRouter(new DatabaseHealth(deps.database, deps.logger.child('healthcheck'), options.healthcheck?.timeoutMs),
+    options.healthcheck));
   if (deps.metrics) app.use(metricsRouter(deps.metrics));
   // Authentication before the body is read: unauthenticated requests cost no parsing.
   app.use('/v1', options.authenticate ?? noauthMiddleware(options.noauth));

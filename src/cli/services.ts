@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { buildKeystoneAuth, Policy, type KeystoneAuth } from '../auth';
 import { createLogger, systemClock, withDeadline, type Clock, type Logger } from '../common';
 import type { ClimateConfig } from '../config';
-import { Database, migrateUp, OpsRepository, Repositories } from '../db';
+import { Database, migrateUp, OpsRepository, Repositories, unappliedMigrations } from '../db';
 import { LeaseLifecycle, LeaseService } from '../leases';
 import { eventRunMetrics, EventRunner, HostHealer, PeriodicJob } from '../manager';
 import { createServiceRegistry, type MetricsRegistry } from '../metrics';
@@ -210,12 +210,14 @@ export async function buildServices(config: ClimateConfig, options: BuildOptions
     config, logger, clock, db, repos, plugins, leases, lifecycle, hosts, floatingIps, volumePools, policy, keystone, validator, runner, dispatcher, dispatchJob,
     compute, reconciler, healer, managerJobs, metrics,
     app: () => createApp({
-      leases, hosts, floatingIps, volumePools, policy, validator, logger: logger.child('api'), database: ops,
+      leases, hosts, floatingIps, volumePools, policy, validator, logger: logger.child('api'),
+      database: { unappliedMigrations: () => unappliedMigrations(db) },
       metrics: config.default.metricsEnabled ? metrics : null,
     }, {
       maxBodyBytes: config.default.apiMaxBodyBytes, debug: config.default.debug,
       defaultPageLimit: config.default.apiDefaultPageLimit, maxPageLimit: config.default.apiMaxPageLimit,
       noauth: config.default.noauth, authenticate: keystone?.middleware ?? undefined,
+      healthcheck: { disableByFilePath: config.healthcheck.disableByFilePath, detailed: config.healthcheck.detailed },
     }),
     close: async () => {
       const unfinished: string[] = [];

@@ -4,3 +4,4 @@ export * from './logger';
 export * from './dates';
 export * from './suggest';
 export * from './deadline';
+export * from './log-throttle';

@@ -71,6 +71,7 @@ export function toClimateConfig(v: OptionValues): ClimateConfig {
       tokenCacheTimeMs: secondsToMs(k.token_cache_time),
     },
     osloPolicy: { policyFile: v.oslo_policy.policy_file },
+    healthcheck: { disableByFilePath: v.healthcheck.disable_by_file_path, detailed: v.healthcheck.detailed },
     nova: {
       ...endpoint(v.nova),
       aggregateFreepoolName: v.nova.aggregate_freepool_name,
@@ -168,7 +169,7 @@ function redactUrlList(value: string): string {
  * Hides the password of `scheme://user:password@host`. The user info ends at the last "@" before the path, so an
  * unencoded "@" in the password is hidden too; anything else with an "@" that does not parse is hidden whole.
  */
-function redactUrl(value: string): string {
+export function redactUrl(value: string): string {
   if (value === '' || /^sqlite:/i.test(value)) return value;
   const match = /^([A-Za-z][A-Za-z0-9+.-]*:\/\/)([^/?#]*)@(.*)$/s.exec(value);
   if (match) {

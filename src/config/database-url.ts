@@ -12,7 +12,7 @@ export type DatabaseTarget =
       readonly storage: string;
     }
   | {
-      readonly dialect: 'mysql' | 'postgres';
+      readonly dialect: 'mysql';
       readonly host: string;
       readonly port: number;
       readonly database: string;
@@ -23,15 +23,22 @@ export type DatabaseTarget =
     };
 
 /** The URL schemes `[database] connection` accepts, for help text and error messages. */
-export const DATABASE_SCHEMES = ['sqlite', 'mysql', 'mysql+pymysql', 'postgresql', 'postgres'] as const;
+export const DATABASE_SCHEMES = ['sqlite', 'mysql', 'mysql+pymysql', 'mariadb'] as const;
 
-const DEFAULT_PORTS = { mysql: 3306, postgres: 5432 } as const;
+/** What to write instead of an unsupported engine's URL. */
+const SUPPORTED = 'Climate runs on SQLite (sqlite:///path/to/file) or MySQL/MariaDB (mysql://user:password@host:port/database)';
+
+/** Engines operators may try (SQLAlchemy's names), named plainly when refused. */
+const UNSUPPORTED_ENGINES: Record<string, string> = {
+  postgresql: 'PostgreSQL', postgres: 'PostgreSQL', oracle: 'Oracle', mssql: 'Microsoft SQL Server', cockroachdb: 'CockroachDB',
+};
 
 /**
  * Reads a database URL in the SQLAlchemy forms OpenStack operators already write:
  * `sqlite:///relative/path` (relative to `cwd`), `sqlite:////absolute/path`, `sqlite://` or `sqlite:///:memory:`
- * (in memory), `mysql://user:pass@host:port/db`, `postgresql://user:pass@host:port/db`. A `+driver` suffix
- * (`mysql+pymysql://`) names a Python driver; it is accepted and ignored so copied Blazar URLs work unchanged.
+ * (in memory), `mysql://user:pass@host:port/db` (or `mariadb://`). A `+driver` suffix (`mysql+pymysql://`) names
+ * a Python driver; it is accepted and ignored so copied Blazar URLs work unchanged. Other engines (PostgreSQL,
+ * Oracle...) are refused by name: Climate's SQL is written and tested for SQLite and MySQL/MariaDB only.
  *
  * @param connection the URL
  * @param cwd directory a relative SQLite path is relative to; the process's working directory by default
@@ -59,9 +66,10 @@ function parse(connection: string, cwd: string): DatabaseTarget | string {
   const scheme = schemeMatch[1].toLowerCase();
   const [base] = scheme.split('+');
   if (base === 'sqlite') return parseSqlite(connection.slice(schemeMatch[0].length), cwd);
-  if (base === 'mysql') return parseServer(connection, 'mysql');
-  if (base === 'postgresql' || base === 'postgres') return parseServer(connection, 'postgres');
-  return `scheme "${scheme}" is not supported; use one of ${DATABASE_SCHEMES.join(', ')}`;
+  if (base === 'mysql' || base === 'mariadb') return parseServer(connection);
+  const engine = UNSUPPORTED_ENGINES[base];
+  if (engine) return `${engine} (${scheme}://) is not supported: ${SUPPORTED}`;
+  return `"${scheme}://" is not a database Climate supports: ${SUPPORTED}`;
 }
 
 function parseSqlite(rest: string, cwd: string): DatabaseTarget | string {
@@ -71,7 +79,8 @@ function parseSqlite(rest: string, cwd: string): DatabaseTarget | string {
   return { dialect: 'sqlite', storage: path.resolve(cwd, rest.slice(1)) };
 }
 
-function parseServer(connection: string, dialect: 'mysql' | 'postgres'): DatabaseTarget | string {
+function parseServer(connection: string): DatabaseTarget | string {
+  const dialect = 'mysql';
   let url: URL;
   try {
     url = new URL(connection);
@@ -91,7 +100,7 @@ function parseServer(connection: string, dialect: 'mysql' | 'postgres'): Databas
   return {
     dialect,
     host,
-    port: url.port === '' ? DEFAULT_PORTS[dialect] : Number(url.port),
+    port: url.port === '' ? 3306 : Number(url.port),
     database,
     // URL keeps user info percent-encoded; passwords with "@" or ":" must be written encoded, so decode them.
     username: url.username === '' ? undefined : decodeURIComponent(url.username),

@@ -5,7 +5,7 @@
 export type { ClimateConfig, DeepPartial, EndpointConfig, HeatConfig, NovaConfig } from './types';
 export { ConfigError, type ConfigLocation } from './errors';
 export { loadConfig, configFiles, configDirFiles, CONFIG_FILE_ENV, type LoadConfigOptions } from './load';
-export { defaultConfig, configWith, redactConfig } from './build';
+export { defaultConfig, configWith, redactConfig, redactUrl } from './build';
 export { parseDatabaseUrl, DATABASE_SCHEMES, type DatabaseTarget } from './database-url';
 export { renderSample, SAMPLE_PATH } from './sample';
 export { parseIni, type IniFile, type IniEntry } from './ini';

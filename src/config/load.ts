@@ -27,7 +27,8 @@ export interface LoadConfigOptions {
  *
  * @returns the deeply frozen configuration
  * @throws ConfigError when a named file is missing or unreadable, a line is not valid INI, an option in one of
- *   Climate's sections is unknown, or a value does not fit its declaration. Sections Climate does not own are ignored.
+ *   Climate's sections is unknown, a section's name is a near miss of one of Climate's (`[databse]`), or a value
+ *   does not fit its declaration. Other sections (other tools') are ignored.
  */
 export function loadConfig(opts: LoadConfigOptions = {}): ClimateConfig {
   const files = opts.files ?? configFiles(opts.argv ?? process.argv.slice(2), opts.env ?? process.env);
@@ -108,9 +109,18 @@ function applyFile(values: OptionValues, ini: IniFile): void {
   for (const [section, entries] of ini.sections) {
     if (!isKnownSection(section)) {
       const meant = Object.keys(SCHEMA).find((known) => known.toLowerCase() === section.toLowerCase());
+      const line = ini.sectionLines.get(section) ?? 1;
       if (meant) {
-        const line = ini.sectionLines.get(section) ?? 1;
         throw new ConfigError(`section [${section}] should be written [${meant}]: section names are case-sensitive`, {
+          section,
+          location: { file: ini.source, line },
+        });
+      }
+      // A typo would leave its options unread (a [databse] connection, and Climate on the default SQLite file):
+      // refused like a misspelt option. Names further from Climate's belong to other tools and are ignored.
+      const near = closest(section, Object.keys(SCHEMA), section.length >= 6 ? 2 : 1);
+      if (near) {
+        throw new ConfigError(`section [${section}] is not one of Climate's (did you mean [${near}]?)`, {
           section,
           location: { file: ini.source, line },
         });
@@ -133,12 +143,12 @@ function applyFile(values: OptionValues, ini: IniFile): void {
   }
 }
 
-/** The known name nearest to a typo (at most two edits away), to suggest it. */
-function closest(name: string, known: readonly string[]): string | undefined {
+/** The known name nearest to a typo (at most `maxEdits` edits away), to suggest it. */
+function closest(name: string, known: readonly string[], maxEdits = 2): string | undefined {
   let best: { name: string; distance: number } | undefined;
   for (const candidate of known) {
     const distance = editDistance(name.toLowerCase(), candidate.toLowerCase());
-    if (distance <= 2 && (!best || distance < best.distance)) best = { name: candidate, distance };
+    if (distance <= maxEdits && (!best || distance < best.distance)) best = { name: candidate, distance };
   }
   return best?.name;
 }

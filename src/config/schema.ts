@@ -126,11 +126,11 @@ export const SCHEMA = {
       'sqlite:///var/climate.sqlite',
       'Database URL. SQLite: sqlite:///relative/path (relative to the working directory), sqlite:////absolute/path, ' +
         'or sqlite:// for an in-memory database. MySQL: mysql://user:password@host:port/database ' +
-        '(mysql+pymysql:// works too). PostgreSQL: postgresql://user:password@host:port/database. ' +
+        '(mysql+pymysql:// and mariadb:// work too). Other engines (PostgreSQL...) are not supported. ' +
         'Percent-encode special characters in the password.',
       { check: databaseUrlProblem, secret: true },
     ),
-    max_pool_size: int(10, 'Most connections kept open to a MySQL or PostgreSQL server.', { min: 1 }),
+    max_pool_size: int(10, 'Most connections kept open to a MySQL/MariaDB server.', { min: 1 }),
     auto_migrate: bool(
       true,
       'Bring the database schema up to date when the all-in-one service starts. Turn off to run migrations ' +
@@ -318,6 +318,19 @@ export const SCHEMA = {
   },
   cinder: endpointOptions('Cinder (service type volumev3)'),
   neutron: endpointOptions('Neutron (service type network)'),
+  healthcheck: {
+    disable_by_file_path: str(
+      '',
+      'While this file exists, /healthcheck answers 503 "DISABLED BY FILE", so load balancers take this API ' +
+        'process out of rotation (to drain it before maintenance). Empty: no such check.',
+    ),
+    detailed: bool(
+      false,
+      'Answer /healthcheck requests for JSON (Accept: application/json, or ?detailed) with details: the error ' +
+        'behind a failed check, the pending migrations, the Node.js version and platform. /healthcheck needs no ' +
+        'token: turn this on only where the API port is not reachable from untrusted networks.',
+    ),
+  },
 } as const;
 
 /** The type of SCHEMA. */

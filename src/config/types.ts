@@ -98,6 +98,12 @@ export interface ClimateConfig {
     readonly tokenCacheTimeMs: number;
   };
   /** [oslo_policy] */
+  /** [healthcheck] (oslo.middleware's healthcheck options) */
+  readonly healthcheck: {
+    /** Empty: no drain file. */
+    readonly disableByFilePath: string;
+    readonly detailed: boolean;
+  };
   readonly osloPolicy: {
     /** Empty: the built-in rules only. */
     readonly policyFile: string;

@@ -1,7 +1,9 @@
 import { QueryTypes, Sequelize, Transaction } from 'sequelize';
 import sqlite3 from 'sqlite3';
-import { parseDatabaseUrl } from '../config';
+import { parseDatabaseUrl, type DatabaseTarget } from '../config';
+import { rethrowDatabaseError } from './errors';
 import { Mutex } from './mutex';
+import { connectionProblem, DatabaseOpenError, sqliteFileProblem } from './open-errors';
 
 /** A database transaction, opaque outside src/db. */
 export type Tx = Transaction;
@@ -70,9 +72,13 @@ export class Database {
   readonly dialect: Dialect;
   private readonly writeLock = new Mutex();
   private readonly logSql?: (sql: string) => void;
+  private readonly connection: string;
+  private readonly target: DatabaseTarget;
 
   constructor(options: DatabaseOptions) {
     const target = parseDatabaseUrl(options.connection);
+    this.connection = options.connection;
+    this.target = target;
     const logging = options.logSql ? (sql: string) => options.logSql?.(sql) : false;
     this.logSql = options.logSql;
     if (target.dialect === 'sqlite') {
@@ -103,12 +109,24 @@ export class Database {
     }
   }
 
-  /** Prepares the connection: WAL on SQLite, so readers never wait for the writer. */
+  /**
+   * Connects, or opens the SQLite file (creating its directory), and prepares the connection: WAL on SQLite,
+   * so readers never wait for the writer.
+   * @throws DatabaseOpenError naming `[database] connection` (password hidden) and the SQLite file
+   */
   async open(): Promise<void> {
-    if (this.dialect === 'sqlite') {
-      await this.sequelize.query('PRAGMA journal_mode=WAL');
-    } else {
-      await this.sequelize.authenticate();
+    if (this.target.dialect === 'sqlite') {
+      const problem = sqliteFileProblem(this.target.storage);
+      if (problem) throw new DatabaseOpenError(this.connection, `cannot open the SQLite database ${this.target.storage}: ${problem}`);
+    }
+    try {
+      if (this.dialect === 'sqlite') {
+        await this.sequelize.query('PRAGMA journal_mode=WAL');
+      } else {
+        await this.sequelize.authenticate();
+      }
+    } catch (error) {
+      throw new DatabaseOpenError(this.connection, connectionProblem(this.target, error), { cause: error });
     }
   }
 
@@ -117,6 +135,10 @@ export class Database {
    * MySQL/PostgreSQL so that a row lock taken mid-transaction is followed by reads of the latest commits.
    */
   async transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.attempts(fn).catch(rethrowDatabaseError);
+  }
+
+  private async attempts<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
         if (this.dialect === 'sqlite') {
@@ -149,8 +171,15 @@ export class Database {
     });
   }
 
-  /** SELECT returning plain rows. */
-  async select<T = Record<string, unknown>>(sql: string, params: Params = [], tx?: Tx): Promise<T[]> {
+  /**
+   * SELECT returning plain rows. Like insert and execute, it throws DatabaseUnavailable (503) when the database
+   * is not there to answer (refused, lost, dropped), other driver errors as they are.
+   */
+  select<T = Record<string, unknown>>(sql: string, params: Params = [], tx?: Tx): Promise<T[]> {
+    return this.selectRows<T>(sql, params, tx).catch(rethrowDatabaseError);
+  }
+
+  private async selectRows<T>(sql: string, params: Params, tx?: Tx): Promise<T[]> {
     const connection = this.prepared(tx);
     if (connection) return (await this.run(connection, sql, params)) as T[];
     const rows = await this.sequelize.query(sql, { replacements: [...params], type: QueryTypes.SELECT, transaction: tx });
@@ -158,7 +187,11 @@ export class Database {
   }
 
   /** INSERT returning the generated integer id (single-row inserts only: dialects disagree on multi-row ids). */
-  async insert(sql: string, params: Params = [], tx?: Tx): Promise<number> {
+  insert(sql: string, params: Params = [], tx?: Tx): Promise<number> {
+    return this.insertRow(sql, params, tx).catch(rethrowDatabaseError);
+  }
+
+  private async insertRow(sql: string, params: Params, tx?: Tx): Promise<number> {
     const connection = this.prepared(tx);
     if (connection) return Number(((await this.run(connection, sql, params)) as { insertId: number }).insertId);
     const [id] = await this.sequelize.query(sql, { replacements: [...params], type: QueryTypes.INSERT, transaction: tx });
@@ -166,7 +199,11 @@ export class Database {
   }
 
   /** UPDATE/DELETE returning the number of rows changed. */
-  async execute(sql: string, params: Params = [], tx?: Tx): Promise<number> {
+  execute(sql: string, params: Params = [], tx?: Tx): Promise<number> {
+    return this.executeStatement(sql, params, tx).catch(rethrowDatabaseError);
+  }
+
+  private async executeStatement(sql: string, params: Params, tx?: Tx): Promise<number> {
     const connection = this.prepared(tx);
     if (connection) return Number(((await this.run(connection, sql, params)) as { affectedRows: number }).affectedRows);
     const [, affected] = await this.sequelize.query(sql, { replacements: [...params], type: QueryTypes.UPDATE, transaction: tx });

@@ -1,6 +1,8 @@
 /** The database: connection, migrations and repositories. No SQL lives outside this folder. */
 export { Database, isUniqueViolation, type Tx, type Dialect, type DatabaseOptions } from './database';
-export { migrateUp, currentVersion, pendingMigrations } from './migrate';
+export { DatabaseUnavailable, isDatabaseUnavailable } from './errors';
+export { DatabaseOpenError } from './open-errors';
+export { migrateUp, currentVersion, pendingMigrations, unappliedMigrations } from './migrate';
 export * from './records';
 export { LeaseRepository, type LeaseListQuery, type LeaseChanges } from './repositories/leases';
 export { ReservationRepository } from './repositories/reservations';

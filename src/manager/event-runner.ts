@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
-import { requestScope, withDeadline, type Clock, type Logger } from '../common';
-import type { EventRecord, Repositories } from '../db';
+import { LogThrottle, requestScope, withDeadline, type Clock, type Logger } from '../common';
+import { DatabaseUnavailable, isDatabaseUnavailable, type EventRecord, type Repositories } from '../db';
 import type { LeaseLifecycle } from '../leases';
 import { WakeableSleep } from './wakeable-sleep';
 
@@ -45,6 +45,8 @@ export class EventRunner {
   private readonly inFlight = new Set<Promise<void>>();
   /** Events whose claim this manager holds in the database (taken, not yet finished or released). */
   private readonly held = new Set<string>();
+  /** With the database down the loop fails every poll: logged once a minute, with a count. */
+  private readonly loopFailures = new LogThrottle();
   private readonly concurrency: number;
 
   constructor(
@@ -119,12 +121,15 @@ export class EventRunner {
     while (this.running) {
       try {
         const ran = await this.runDueOnce();
+        const next = ran > 0 ? null : await this.repos.events.nextWakeUp();
+        if (this.loopFailures.failing) {
+          this.logger.info('event loop runs again', { failures_not_logged: this.loopFailures.reset() });
+        }
         if (ran > 0) continue; // more may be due, or unblocked by what just ran
-        const next = await this.repos.events.nextWakeUp();
         const untilNext = next ? next.getTime() - this.clock.now().getTime() : Infinity;
         await this.sleeper.sleep(Math.min(this.options.pollIntervalMs, Math.max(0, untilNext)));
       } catch (error) {
-        this.logger.error('event loop error; retrying', { error: String(error) });
+        this.loopFailures.error(this.logger, 'event loop error; retrying', { error: String(error) });
         await this.sleeper.sleep(this.options.pollIntervalMs);
       }
     }
@@ -197,11 +202,11 @@ export class EventRunner {
   }
 }
 
-/** The database error in the words an operator needs: unavailable (and why), or the error itself. */
+/** The database error in the words an operator needs: unavailable (and what the driver said), or the error itself. */
 function databaseProblem(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  const name = error instanceof Error ? error.name : '';
-  const unavailable = /Connection|Timeout|HostNotReachable|AccessDenied/.test(name)
-    || /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|no answer within|closed state|Connection lost|Unknown database/i.test(message);
-  return unavailable ? `database unavailable (${message})` : message;
+  if (!isDatabaseUnavailable(error) && !/no answer within/.test(String((error as Error)?.message))) {
+    return error instanceof Error ? error.message : String(error);
+  }
+  const cause = error instanceof DatabaseUnavailable ? error.cause : error;
+  return `database unavailable (${cause instanceof Error ? cause.message : String(cause)})`;
 }

@@ -4,7 +4,7 @@ import { createApp } from '../../src/api';
 import { API_ROUTES, HEALTHCHECK_ROUTE, METRICS_ROUTE, UNMATCHED_ROUTE } from '../../src/api/routes';
 import { loadOpenApiDocument } from '../../src/api/validation';
 import { ManualClock, silentLogger } from '../../src/common';
-import { Database, OpsRepository } from '../../src/db';
+import { Database, OpsRepository, unappliedMigrations } from '../../src/db';
 import { createServiceRegistry } from '../../src/metrics';
 import { DIALECTS } from '../support/database';
 import { parseExposition, sampleValue, type ParsedFamily } from '../support/prometheus';
@@ -200,7 +200,7 @@ describe.each(DIALECTS)('/metrics on %s', (dialect) => {
     const s = svc.services;
     const app = createApp(
       { leases: s.leases, hosts: s.hosts, floatingIps: s.floatingIps, policy: s.policy, validator: s.validator, logger: silentLogger,
-        database: new OpsRepository(db), metrics: registry },
+        database: { unappliedMigrations: () => unappliedMigrations(db) }, metrics: registry },
       { maxBodyBytes: 1 << 20, debug: false, defaultPageLimit: 0, maxPageLimit: 1000, noauth: s.config.default.noauth },
     );
     await request(app).get('/healthcheck');

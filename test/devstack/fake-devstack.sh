@@ -140,8 +140,13 @@ function get_or_create_endpoint {
 
 # Database
 
+# As DevStack's lib/databases/mysql (recreate_database_mysql) does it: `CHARACTER SET utf8`, so the
+# database's default collation is utf8mb3_general_ci, not what Climate's tables use.
 function recreate_database {
     _fake_record fn recreate_database "$@"
+    local db=$1
+    mysql -u"$DATABASE_USER" -p"$DATABASE_PASSWORD" -h"$MYSQL_HOST" -e "DROP DATABASE IF EXISTS $db;"
+    mysql -u"$DATABASE_USER" -p"$DATABASE_PASSWORD" -h"$MYSQL_HOST" -e "CREATE DATABASE $db CHARACTER SET utf8;"
 }
 
 # As DevStack's MySQL flavour does with its performance counters on.

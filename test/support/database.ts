@@ -20,8 +20,12 @@ export interface TestDatabase {
 /**
  * A fresh, empty database: a temporary SQLite file, or a new MariaDB schema with a random name. A MariaDB
  * that cannot be reached fails the test: nothing is skipped silently.
+ *
+ * The MariaDB schema is made the way operators make theirs, a plain `CREATE DATABASE name` with the server's
+ * default character set and collation, unless `mysqlCreateOptions` says otherwise (e.g. `CHARACTER SET utf8`,
+ * as DevStack's recreate_database does): Climate's tables must not depend on the database's default.
  */
-export async function createTestDatabase(dialect: TestDialect): Promise<TestDatabase> {
+export async function createTestDatabase(dialect: TestDialect, mysqlCreateOptions = ''): Promise<TestDatabase> {
   if (dialect === 'sqlite') {
     const dir = mkdtempSync(path.join(tmpdir(), 'climate-test-'));
     return { url: `sqlite:///${path.join(dir, 'climate.sqlite')}`, drop: async () => rmSync(dir, { recursive: true, force: true }) };
@@ -32,7 +36,7 @@ export async function createTestDatabase(dialect: TestDialect): Promise<TestData
     host: base.hostname, port: Number(base.port || 3306), user: decodeURIComponent(base.username || 'root'),
     password: decodeURIComponent(base.password),
   });
-  await admin.query(`CREATE DATABASE ${name} CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`);
+  await admin.query(`CREATE DATABASE ${name} ${mysqlCreateOptions}`.trim());
   await admin.end();
   return {
     url: `${MYSQL_BASE}/${name}`,

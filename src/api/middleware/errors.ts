@@ -1,5 +1,5 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import { ClimateError, type Logger } from '../../common';
+import { ClimateError, LogThrottle, type Logger } from '../../common';
 
 /** Blazar's error body: clients print `error_message`. */
 export function errorBody(status: number, message: string) {
@@ -20,12 +20,15 @@ export function notFoundHandler(allowedMethods: (path: string) => string[]): Req
 }
 
 /**
- * Maps errors to Blazar's body. ClimateErrors carry their status; body-parser's errors become 400/413;
- * anything else is a 500 whose details only `debug` reveals (they are logged either way).
+ * Maps errors to Blazar's body. ClimateErrors carry their status (503 when the database cannot be reached);
+ * body-parser's errors become 400/413; anything else is a 500 whose details only `debug` reveals (they are
+ * logged either way). Identical errors are logged once a minute with a count (`throttle`), not once per
+ * request: with the database down every request fails the same way.
  */
-export function errorHandler(logger: Logger, debug: boolean): ErrorRequestHandler {
+export function errorHandler(logger: Logger, debug: boolean, throttle = new LogThrottle()): ErrorRequestHandler {
   return (err, _req, res, _next) => {
     if (err instanceof ClimateError) {
+      if (err.status >= 500) throttle.error(logger, `${err.code}: answering ${err.status}`, { error: String(err.cause ?? err.message) });
       res.status(err.status).json(errorBody(err.status, err.message));
       return;
     }
@@ -42,7 +45,7 @@ export function errorHandler(logger: Logger, debug: boolean): ErrorRequestHandle
       res.status(parserError.status).json(errorBody(parserError.status, parserError.message ?? 'Bad request'));
       return;
     }
-    logger.error('unexpected error', { error: String(err), stack: (err as Error)?.stack });
+    throttle.error(logger, 'unexpected error', { error: String(err), stack: (err as Error)?.stack });
     const message = debug ? `Internal error: ${String(err)}` : 'Internal error: the request could not be completed';
     res.status(500).json(errorBody(500, message));
   };

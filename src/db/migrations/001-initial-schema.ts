@@ -1,4 +1,5 @@
 import { DataTypes, QueryInterface } from 'sequelize';
+import { createTableOnce, addIndexOnce, dropTableIfPresent } from './steps';
 
 /** Timestamps kept to the millisecond; stored as UTC text on SQLite, DATETIME(3) elsewhere. */
 const date = (allowNull = false) => ({ type: DataTypes.DATE(3), allowNull });
@@ -7,14 +8,15 @@ const serial = () => ({ type: DataTypes.INTEGER, primaryKey: true, autoIncrement
 const text = (length: number, allowNull = true) => ({ type: DataTypes.STRING(length), allowNull });
 const flag = (defaultValue = false) => ({ type: DataTypes.BOOLEAN, allowNull: false, defaultValue });
 const stamps = { created_at: date(), updated_at: date(true) };
-/**
- * Binary collation on MySQL/MariaDB: names and capability values compare exactly, as the filter language's
- * JS evaluator does (the default collation would make "GPU" equal "gpu").
+/*
+ * Every table is utf8mb4 with the binary collation on MySQL/MariaDB (see TABLE_OPTIONS in ./steps): names and
+ * capability values compare exactly, as the filter language's JS evaluator does. Until 0.1 only some tables
+ * stated it and the others took the database's default, so the migration failed on any database whose
+ * default was not utf8mb4_bin; the databases it did migrate have every table in utf8mb4_bin, as now.
  */
-const exact = { charset: 'utf8mb4', collate: 'utf8mb4_bin' };
 
 export async function up({ context: qi }: { context: QueryInterface }): Promise<void> {
-  await qi.createTable('leases', {
+  await createTableOnce(qi, 'leases', {
     id: { ...uuid(), primaryKey: true },
     name: text(80, false),
     user_id: text(255),
@@ -28,13 +30,13 @@ export async function up({ context: qi }: { context: QueryInterface }): Promise<
     status_reason: { type: DataTypes.TEXT, allowNull: true },
     degraded: flag(),
     ...stamps,
-  }, exact);
-  await qi.addIndex('leases', ['project_id', 'name'], { unique: true, name: 'leases_project_name' });
+  });
+  await addIndexOnce(qi, 'leases', ['project_id', 'name'], { unique: true, name: 'leases_project_name' });
   // Lists are paged by (created_at, id).
-  await qi.addIndex('leases', ['created_at', 'id'], { name: 'leases_created' });
-  await qi.addIndex('leases', ['status'], { name: 'leases_status' });
+  await addIndexOnce(qi, 'leases', ['created_at', 'id'], { name: 'leases_created' });
+  await addIndexOnce(qi, 'leases', ['status'], { name: 'leases_status' });
 
-  await qi.createTable('reservations', {
+  await createTableOnce(qi, 'reservations', {
     id: { ...uuid(), primaryKey: true },
     lease_id: { ...uuid(), references: { model: 'leases', key: 'id' }, onDelete: 'CASCADE' },
     resource_type: text(66, false),
@@ -46,9 +48,9 @@ export async function up({ context: qi }: { context: QueryInterface }): Promise<
     params: { type: qi.sequelize.getDialect() === 'sqlite' ? DataTypes.TEXT : DataTypes.TEXT('long'), allowNull: false },
     ...stamps,
   });
-  await qi.addIndex('reservations', ['lease_id'], { name: 'reservations_lease' });
+  await addIndexOnce(qi, 'reservations', ['lease_id'], { name: 'reservations_lease' });
 
-  await qi.createTable('events', {
+  await createTableOnce(qi, 'events', {
     id: { ...uuid(), primaryKey: true },
     lease_id: { ...uuid(), references: { model: 'leases', key: 'id' }, onDelete: 'CASCADE' },
     event_type: text(66, false),
@@ -64,10 +66,10 @@ export async function up({ context: qi }: { context: QueryInterface }): Promise<
     last_error: { type: DataTypes.TEXT, allowNull: true },
     ...stamps,
   });
-  await qi.addIndex('events', ['status', 'time'], { name: 'events_due' });
-  await qi.addIndex('events', ['lease_id', 'time'], { name: 'events_lease' });
+  await addIndexOnce(qi, 'events', ['status', 'time'], { name: 'events_due' });
+  await addIndexOnce(qi, 'events', ['lease_id', 'time'], { name: 'events_lease' });
 
-  await qi.createTable('hosts', {
+  await createTableOnce(qi, 'hosts', {
     id: serial(),
     hypervisor_hostname: text(255, false),
     hypervisor_type: text(255),
@@ -82,19 +84,19 @@ export async function up({ context: qi }: { context: QueryInterface }): Promise<
     reservable: flag(true),
     trust_id: text(255),
     ...stamps,
-  }, exact);
-  await qi.addIndex('hosts', ['hypervisor_hostname'], { unique: true, name: 'hosts_hostname' });
+  });
+  await addIndexOnce(qi, 'hosts', ['hypervisor_hostname'], { unique: true, name: 'hosts_hostname' });
 
-  await qi.createTable('resource_properties', {
+  await createTableOnce(qi, 'resource_properties', {
     id: serial(),
     resource_type: text(66, false),
     property_name: text(64, false),
     private: flag(),
     ...stamps,
-  }, exact);
-  await qi.addIndex('resource_properties', ['resource_type', 'property_name'], { unique: true, name: 'resource_properties_name' });
+  });
+  await addIndexOnce(qi, 'resource_properties', ['resource_type', 'property_name'], { unique: true, name: 'resource_properties_name' });
 
-  await qi.createTable('host_extra_capabilities', {
+  await createTableOnce(qi, 'host_extra_capabilities', {
     id: serial(),
     host_id: { type: DataTypes.INTEGER, allowNull: false, references: { model: 'hosts', key: 'id' }, onDelete: 'CASCADE' },
     property_id: { type: DataTypes.INTEGER, allowNull: false, references: { model: 'resource_properties', key: 'id' } },
@@ -102,11 +104,11 @@ export async function up({ context: qi }: { context: QueryInterface }): Promise<
     // The value as a number when it is one, so filters compare "16" >= "4" numerically.
     capability_number: { type: DataTypes.DOUBLE, allowNull: true },
     ...stamps,
-  }, exact);
-  await qi.addIndex('host_extra_capabilities', ['host_id', 'property_id'], { unique: true, name: 'host_caps_host_property' });
-  await qi.addIndex('host_extra_capabilities', ['property_id'], { name: 'host_caps_property' });
+  });
+  await addIndexOnce(qi, 'host_extra_capabilities', ['host_id', 'property_id'], { unique: true, name: 'host_caps_host_property' });
+  await addIndexOnce(qi, 'host_extra_capabilities', ['property_id'], { name: 'host_caps_property' });
 
-  await qi.createTable('computehost_allocations', {
+  await createTableOnce(qi, 'computehost_allocations', {
     id: serial(),
     reservation_id: { ...uuid(), references: { model: 'reservations', key: 'id' }, onDelete: 'CASCADE' },
     lease_id: uuid(),
@@ -115,22 +117,22 @@ export async function up({ context: qi }: { context: QueryInterface }): Promise<
     start_date: date(),
     end_date: date(),
   });
-  await qi.addIndex('computehost_allocations', ['host_id', 'start_date', 'end_date'], { name: 'allocations_overlap' });
-  await qi.addIndex('computehost_allocations', ['reservation_id'], { name: 'allocations_reservation' });
-  await qi.addIndex('computehost_allocations', ['lease_id'], { name: 'allocations_lease' });
+  await addIndexOnce(qi, 'computehost_allocations', ['host_id', 'start_date', 'end_date'], { name: 'allocations_overlap' });
+  await addIndexOnce(qi, 'computehost_allocations', ['reservation_id'], { name: 'allocations_reservation' });
+  await addIndexOnce(qi, 'computehost_allocations', ['lease_id'], { name: 'allocations_lease' });
 
-  await qi.createTable('floatingips', {
+  await createTableOnce(qi, 'floatingips', {
     id: { ...uuid(), primaryKey: true },
     floating_network_id: text(255, false),
     subnet_id: text(255),
     floating_ip_address: text(64, false),
     reservable: flag(true),
     ...stamps,
-  }, exact);
-  await qi.addIndex('floatingips', ['floating_network_id', 'floating_ip_address'], { unique: true, name: 'floatingips_address' });
+  });
+  await addIndexOnce(qi, 'floatingips', ['floating_network_id', 'floating_ip_address'], { unique: true, name: 'floatingips_address' });
 
   // Transactional outbox: a notification is written with the change it reports and sent later.
-  await qi.createTable('notifications', {
+  await createTableOnce(qi, 'notifications', {
     id: serial(),
     message_id: uuid(),
     lease_id: text(36),
@@ -142,12 +144,12 @@ export async function up({ context: qi }: { context: QueryInterface }): Promise<
     attempts: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
     next_attempt_at: date(true),
   });
-  await qi.addIndex('notifications', ['sent_at', 'id'], { name: 'notifications_pending' });
+  await addIndexOnce(qi, 'notifications', ['sent_at', 'id'], { name: 'notifications_pending' });
 }
 
 export async function down({ context: qi }: { context: QueryInterface }): Promise<void> {
   for (const table of ['notifications', 'floatingips', 'computehost_allocations', 'host_extra_capabilities',
     'resource_properties', 'hosts', 'events', 'reservations', 'leases']) {
-    await qi.dropTable(table);
+    await dropTableIfPresent(qi, table);
   }
 }

@@ -1,4 +1,5 @@
 import { DataTypes, QueryInterface } from 'sequelize';
+import { createTableOnce, addIndexOnce, dropTableIfPresent } from './steps';
 
 /**
  * virtual:instance reservations: slots of a flavor held on hosts for a window. One row per (reservation, host);
@@ -6,7 +7,7 @@ import { DataTypes, QueryInterface } from 'sequelize';
  */
 export async function up({ context: qi }: { context: QueryInterface }): Promise<void> {
   const int = () => ({ type: DataTypes.INTEGER, allowNull: false });
-  await qi.createTable('instance_allocations', {
+  await createTableOnce(qi, 'instance_allocations', {
     id: { type: DataTypes.INTEGER, primaryKey: true, autoIncrement: true },
     reservation_id: { type: DataTypes.STRING(36), allowNull: false, references: { model: 'reservations', key: 'id' }, onDelete: 'CASCADE' },
     lease_id: { type: DataTypes.STRING(36), allowNull: false },
@@ -19,11 +20,11 @@ export async function up({ context: qi }: { context: QueryInterface }): Promise<
     start_date: { type: DataTypes.DATE(3), allowNull: false },
     end_date: { type: DataTypes.DATE(3), allowNull: false },
   });
-  await qi.addIndex('instance_allocations', ['host_id', 'start_date', 'end_date'], { name: 'instance_allocations_overlap' });
-  await qi.addIndex('instance_allocations', ['reservation_id'], { name: 'instance_allocations_reservation' });
-  await qi.addIndex('instance_allocations', ['lease_id'], { name: 'instance_allocations_lease' });
+  await addIndexOnce(qi, 'instance_allocations', ['host_id', 'start_date', 'end_date'], { name: 'instance_allocations_overlap' });
+  await addIndexOnce(qi, 'instance_allocations', ['reservation_id'], { name: 'instance_allocations_reservation' });
+  await addIndexOnce(qi, 'instance_allocations', ['lease_id'], { name: 'instance_allocations_lease' });
 }
 
 export async function down({ context: qi }: { context: QueryInterface }): Promise<void> {
-  await qi.dropTable('instance_allocations');
+  await dropTableIfPresent(qi, 'instance_allocations');
 }

@@ -1,4 +1,5 @@
 import { DataTypes, QueryInterface } from 'sequelize';
+import { createTableOnce, addIndexOnce, dropTableIfPresent } from './steps';
 
 /**
  * virtual:volume reservations: block storage pools that operators register with their capacity, and the
@@ -6,7 +7,7 @@ import { DataTypes, QueryInterface } from 'sequelize';
  * one pool); the volume size and count are copied so that capacity is computed from these two tables alone.
  */
 export async function up({ context: qi }: { context: QueryInterface }): Promise<void> {
-  await qi.createTable('volume_pools', {
+  await createTableOnce(qi, 'volume_pools', {
     id: { type: DataTypes.STRING(36), primaryKey: true },
     name: { type: DataTypes.STRING(255), allowNull: false },
     capacity_gb: { type: DataTypes.INTEGER, allowNull: false },
@@ -15,8 +16,8 @@ export async function up({ context: qi }: { context: QueryInterface }): Promise<
     created_at: { type: DataTypes.DATE(3), allowNull: false },
     updated_at: { type: DataTypes.DATE(3), allowNull: true },
   });
-  await qi.addIndex('volume_pools', ['name'], { name: 'volume_pools_name', unique: true });
-  await qi.createTable('volume_allocations', {
+  await addIndexOnce(qi, 'volume_pools', ['name'], { name: 'volume_pools_name', unique: true });
+  await createTableOnce(qi, 'volume_allocations', {
     id: { type: DataTypes.INTEGER, primaryKey: true, autoIncrement: true },
     reservation_id: { type: DataTypes.STRING(36), allowNull: false, references: { model: 'reservations', key: 'id' }, onDelete: 'CASCADE' },
     lease_id: { type: DataTypes.STRING(36), allowNull: false },
@@ -26,11 +27,11 @@ export async function up({ context: qi }: { context: QueryInterface }): Promise<
     start_date: { type: DataTypes.DATE(3), allowNull: false },
     end_date: { type: DataTypes.DATE(3), allowNull: false },
   });
-  await qi.addIndex('volume_allocations', ['pool_id', 'start_date', 'end_date'], { name: 'volume_allocations_overlap' });
-  await qi.addIndex('volume_allocations', ['reservation_id'], { name: 'volume_allocations_reservation' });
+  await addIndexOnce(qi, 'volume_allocations', ['pool_id', 'start_date', 'end_date'], { name: 'volume_allocations_overlap' });
+  await addIndexOnce(qi, 'volume_allocations', ['reservation_id'], { name: 'volume_allocations_reservation' });
 }
 
 export async function down({ context: qi }: { context: QueryInterface }): Promise<void> {
-  await qi.dropTable('volume_allocations');
-  await qi.dropTable('volume_pools');
+  await dropTableIfPresent(qi, 'volume_allocations');
+  await dropTableIfPresent(qi, 'volume_pools');
 }

@@ -1,4 +1,5 @@
 import { QueryInterface } from 'sequelize';
+import { addIndexOnce, removeIndexIfPresent } from './steps';
 
 /**
  * The overlap test of every allocation table is `resource = ? AND start_date < window_end AND end_date >
@@ -19,14 +20,14 @@ const TABLES = [
 
 export async function up({ context: qi }: { context: QueryInterface }): Promise<void> {
   for (const t of TABLES) {
-    await qi.addIndex(t.table, [t.column, 'end_date', 'start_date'], { name: t.name });
-    await qi.removeIndex(t.table, t.old);
+    await addIndexOnce(qi, t.table, [t.column, 'end_date', 'start_date'], { name: t.name });
+    await removeIndexIfPresent(qi, t.table, t.old);
   }
 }
 
 export async function down({ context: qi }: { context: QueryInterface }): Promise<void> {
   for (const t of TABLES) {
-    await qi.addIndex(t.table, [t.column, 'start_date', 'end_date'], { name: t.old });
-    await qi.removeIndex(t.table, t.name);
+    await addIndexOnce(qi, t.table, [t.column, 'start_date', 'end_date'], { name: t.old });
+    await removeIndexIfPresent(qi, t.table, t.name);
   }
 }

@@ -127,7 +127,8 @@ describe('value conversion', () => {
     it('rejects a database URL it cannot use, without repeating it', () => {
       const message = problem('database', 'connection', 'oracle://scott:tiger@db/orcl');
       expect(message).toBe(
-        '[database] connection: scheme "oracle" is not supported; use one of sqlite, mysql, mysql+pymysql, postgresql, postgres',
+        '[database] connection: Oracle (oracle://) is not supported: Climate runs on SQLite (sqlite:///path/to/file) '
+          + 'or MySQL/MariaDB (mysql://user:password@host:port/database)',
       );
       expect(message).not.toContain('tiger');
     });

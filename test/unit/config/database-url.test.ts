@@ -50,18 +50,8 @@ describe('parseDatabaseUrl', () => {
       }
     });
 
-    it('reads postgresql and postgres URLs with the default port, without credentials', () => {
-      for (const scheme of ['postgresql', 'postgres', 'postgresql+psycopg2']) {
-        expect(parseDatabaseUrl(`${scheme}://pg/climate`)).toEqual({
-          dialect: 'postgres',
-          host: 'pg',
-          port: 5432,
-          database: 'climate',
-          username: undefined,
-          password: undefined,
-          options: {},
-        });
-      }
+    it('reads mariadb:// as MySQL', () => {
+      expect(parseDatabaseUrl('mariadb://u:p@db/climate')).toMatchObject({ dialect: 'mysql', host: 'db', port: 3306, database: 'climate' });
     });
 
     it('strips the brackets of an IPv6 host', () => {
@@ -72,8 +62,12 @@ describe('parseDatabaseUrl', () => {
       ['mysql:///climate?pw=secretpw', 'a mysql URL needs a host'],
       ['mysql://u:secretpw@/climate', 'the value is not a valid URL'],
       ['mysql://u:secretpw@db', 'a mysql URL needs a database name'],
-      ['postgresql://u:secretpw@db/a/b', 'a postgres URL needs a database name'],
-      ['oracle://u:secretpw@db/x', 'scheme "oracle" is not supported'],
+      ['postgresql://u:secretpw@db/climate', 'PostgreSQL (postgresql://) is not supported: Climate runs on SQLite'],
+      ['postgresql+psycopg2://u:secretpw@db/climate', 'PostgreSQL (postgresql+psycopg2://) is not supported'],
+      ['postgres://u:secretpw@db/climate', 'PostgreSQL (postgres://) is not supported'],
+      ['oracle://u:secretpw@db/x', 'Oracle (oracle://) is not supported: Climate runs on SQLite (sqlite:///path/to/file) '
+        + 'or MySQL/MariaDB (mysql://user:password@host:port/database)'],
+      ['db2://u:secretpw@db/x', '"db2://" is not a database Climate supports: Climate runs on SQLite'],
       ['secretpw', 'the value is not a URL of the form scheme://...'],
     ])('rejects %j', (url, message) => {
       let err: unknown;

@@ -114,7 +114,8 @@ describe('loadConfig', () => {
   });
 
   it('ignores sections other tools own', () => {
-    const config = loadText(dir, '[oslo_messaging_rabbit]\nheartbeat = whatever\n[DEFAULT]\nport = 4321\n');
+    const config = loadText(dir, '[oslo_messaging_rabbit]\nheartbeat = whatever\n[cors]\nx = 1\n[api]\ny = 2\n[glance]\nz = 3\n'
+      + '[DEFAULT]\nport = 4321\n');
     expect(config.default.port).toBe(4321);
   });
 
@@ -144,6 +145,19 @@ describe('loadConfig', () => {
       expect(configError(() => loadConfig({ files: [file] })).message).toBe(
         `section [default] should be written [DEFAULT]: section names are case-sensitive (at ${file}:3)`,
       );
+    });
+
+    it.each([
+      ['databse', 'database'],
+      ['Databse', 'database'],
+      ['keystone_authtokens', 'keystone_authtoken'],
+      ['manger', 'manager'],
+      ['neutrn', 'neutron'],
+    ])('for a misspelt section [%s], suggesting [%s], instead of ignoring its options', (typo, meant) => {
+      const file = writeConf(dir, `[DEFAULT]\nport = 1\n[${typo}]\nconnection = mysql://climate:secret@db/climate\n`);
+      const err = configError(() => loadConfig({ files: [file] }));
+      expect(err.message).toBe(`section [${typo}] is not one of Climate's (did you mean [${meant}]?) (at ${file}:3)`);
+      expect(err.message).not.toContain('secret');
     });
 
     it('for options that contradict each other, once all files are read', () => {
