@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { closestName } from '../common/suggest';
 import { deepFreeze, toClimateConfig } from './build';
 import { convertValue } from './convert';
 import { ConfigError } from './errors';
@@ -118,7 +119,7 @@ function applyFile(values: OptionValues, ini: IniFile): void {
       }
       // A typo would leave its options unread (a [databse] connection, and Climate on the default SQLite file):
       // refused like a misspelt option. Names further from Climate's belong to other tools and are ignored.
-      const near = closest(section, Object.keys(SCHEMA), section.length >= 6 ? 2 : 1);
+      const near = closestName(section, Object.keys(SCHEMA), section.length >= 6 ? 2 : 1);
       if (near) {
         throw new ConfigError(`section [${section}] is not one of Climate's (did you mean [${near}]?)`, {
           section,
@@ -132,7 +133,7 @@ function applyFile(values: OptionValues, ini: IniFile): void {
       const location = { file: ini.source, line };
       const spec = findOption(section, option);
       if (!spec) {
-        const hint = closest(option, Object.keys(SCHEMA[section]));
+        const hint = closestName(option, Object.keys(SCHEMA[section]));
         const problem = hint ? `unknown option (did you mean ${hint}?)` : 'unknown option';
         throw new ConfigError(`[${section}] ${option}: ${problem}`, { section, option, location });
       }
@@ -143,24 +144,3 @@ function applyFile(values: OptionValues, ini: IniFile): void {
   }
 }
 
-/** The known name nearest to a typo (at most `maxEdits` edits away), to suggest it. */
-function closest(name: string, known: readonly string[], maxEdits = 2): string | undefined {
-  let best: { name: string; distance: number } | undefined;
-  for (const candidate of known) {
-    const distance = editDistance(name.toLowerCase(), candidate.toLowerCase());
-    if (distance <= maxEdits && (!best || distance < best.distance)) best = { name: candidate, distance };
-  }
-  return best?.name;
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    previous = current;
-  }
-  return previous[b.length];
-}
