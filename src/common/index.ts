@@ -3,3 +3,4 @@ export * from './clock';
 export * from './logger';
 export * from './dates';
 export * from './suggest';
+export * from './time-range';

@@ -14,6 +14,8 @@ export { FloatingIpRepository } from './repositories/floatingips';
 export { OutboxRepository } from './repositories/outbox';
 export { OpsRepository, type EventBacklog, type EventCompletion, type HostCount, type HostsAllocated, type OutboxBacklog } from './repositories/ops';
 export { Repositories } from './repositories';
+export { UsageRepository, type UsageSummary } from './repositories/usage';
+export { HostCapacityRepository, type HostHold, type CapacityRead } from './repositories/host-capacity';
 export {
   VolumePoolRepository, type VolumePoolRecord, type VolumeAllocationRecord, type FreePoolQuery, type PoolFree,
 } from './repositories/volume-pools';

@@ -7,3 +7,4 @@ export * from './event-plan';
 export { scheduleLeaseUpdate } from './update-event';
 export { MESSAGES } from './lease-rules';
 export { LeaseRepair, type LeaseRepairOutcome } from './repair';
+export { UsageReport, type UsageQuery, type UsageView, type UsageReportDeps } from './usage';

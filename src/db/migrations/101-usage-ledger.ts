@@ -1,0 +1,47 @@
+import { DataTypes, QueryInterface } from 'sequelize';
+
+/**
+ * The usage ledger: what each lease held, and when, kept apart from the allocation tables. Allocations are
+ * deleted with their lease (DELETE /v1/leases/{id}) and by `climate-manage purge`, and changed in place when a
+ * lease is updated or healed; the ledger is written in the same transaction as each of these changes and only
+ * ever cut at the time of the change, so GET /v1/usage can still say what a deleted, shortened or purged
+ * lease held. No foreign keys: its rows outlive the leases, reservations and hosts they name.
+ *
+ * One row per span of holding: `amount` whole hosts (physical:host) or instance slots (virtual:instance and
+ * virtual:stack), `kind` saying which, over [start_date, end_date).
+ */
+const date = () => ({ type: DataTypes.DATE(3), allowNull: false });
+const text = (length: number) => ({ type: DataTypes.STRING(length), allowNull: false });
+/** Stated per table, as every table does (utf8mb4, binary: project ids compare exactly). */
+const TABLE_OPTIONS = { charset: 'utf8mb4', collate: 'utf8mb4_bin' };
+
+export async function up({ context: qi }: { context: QueryInterface }): Promise<void> {
+  await qi.createTable('usage_ledger', {
+    id: { type: DataTypes.INTEGER, primaryKey: true, autoIncrement: true },
+    lease_id: text(36),
+    project_id: text(255),
+    reservation_id: text(36),
+    resource_type: text(66),
+    kind: text(16),
+    host_id: { type: DataTypes.INTEGER, allowNull: true },
+    amount: { type: DataTypes.INTEGER, allowNull: false },
+    start_date: date(),
+    end_date: date(),
+  }, TABLE_OPTIONS);
+  // A range of all projects reads from the range's start on; one project's, the same within the project.
+  await qi.addIndex('usage_ledger', ['end_date', 'start_date'], { name: 'usage_ledger_until' });
+  await qi.addIndex('usage_ledger', ['project_id', 'end_date', 'start_date'], { name: 'usage_ledger_project' });
+  await qi.addIndex('usage_ledger', ['lease_id', 'start_date'], { name: 'usage_ledger_lease' });
+
+  // What the leases of an upgraded database hold, as their allocations say (deleted leases left no trace).
+  for (const [table, kind, amount] of [['computehost_allocations', 'host', '1'], ['instance_allocations', 'instance', 'a.slots']]) {
+    await qi.sequelize.query(
+      `INSERT INTO usage_ledger (lease_id, project_id, reservation_id, resource_type, kind, host_id, amount, start_date, end_date)
+       SELECT a.lease_id, l.project_id, a.reservation_id, r.resource_type, '${kind}', a.host_id, ${amount}, a.start_date, a.end_date
+       FROM ${table} a JOIN reservations r ON r.id = a.reservation_id JOIN leases l ON l.id = a.lease_id`);
+  }
+}
+
+export async function down({ context: qi }: { context: QueryInterface }): Promise<void> {
+  await qi.dropTable('usage_ledger');
+}
