@@ -145,7 +145,7 @@ export class LeaseService {
         await validated[i].plugin.allocate(tx, r, { start, end });
       }
       // The usage ledger records the allocations with them (GET /v1/usage outlives the lease).
-      await this.repos.usage.recordLease(tx, lease.id, now);
+      await this.repos.usage.recordLease(tx, lease.id, now, { fresh: true });
       await this.repos.events.insertMany(tx, events);
       const rendered = renderLease(lease, reservations, events, this.deps.plugins);
       await this.deps.notifier.emit(tx, 'lease.create', rendered, { leaseId: lease.id });

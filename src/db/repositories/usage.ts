@@ -32,22 +32,23 @@ export class UsageRepository {
    * Records, in the caller's transaction, what the lease's allocations hold from `now` on, keeping what it held
    * before `now`. Called after every change to a lease's allocations (create, update, delete, healing): after a
    * delete the allocations are gone, so the lease's spans simply end at `now` (and one that had not started
-   * leaves nothing). Three statements by lease id, whatever the number of hosts.
+   * leaves nothing). Statements by lease id, whatever the number of hosts; a lease just created (`fresh`) has
+   * no spans yet, so it costs one INSERT ... SELECT.
    */
-  async recordLease(tx: Tx, leaseId: string, now: Date): Promise<void> {
+  async recordLease(tx: Tx, leaseId: string, now: Date, options: { fresh?: boolean } = {}): Promise<void> {
     const at = sqlDate(now);
-    await this.db.execute('DELETE FROM usage_ledger WHERE lease_id = ? AND start_date >= ?', [leaseId, at], tx);
-    await this.db.execute('UPDATE usage_ledger SET end_date = ? WHERE lease_id = ? AND end_date > ?', [at, leaseId, at], tx);
-    const param = this.db.dialect === 'mysql' ? 'CAST(? AS DATETIME(3))' : '?';
-    for (const source of SOURCES) {
-      await this.db.execute(
-        `INSERT INTO usage_ledger (lease_id, project_id, reservation_id, resource_type, kind, host_id, amount, start_date, end_date)
-         SELECT a.lease_id, l.project_id, a.reservation_id, r.resource_type, '${source.kind}', a.host_id, ${source.amount},
-           CASE WHEN a.start_date > ${param} THEN a.start_date ELSE ${param} END, a.end_date
-         FROM ${source.table} a JOIN reservations r ON r.id = a.reservation_id JOIN leases l ON l.id = a.lease_id
-         WHERE a.lease_id = ? AND a.end_date > ?`,
-        [at, at, leaseId, at], tx);
+    if (!options.fresh) {
+      await this.db.execute('DELETE FROM usage_ledger WHERE lease_id = ? AND start_date >= ?', [leaseId, at], tx);
+      await this.db.execute('UPDATE usage_ledger SET end_date = ? WHERE lease_id = ? AND end_date > ?', [at, leaseId, at], tx);
     }
+    const param = this.db.dialect === 'mysql' ? 'CAST(? AS DATETIME(3))' : '?';
+    const select = (source: (typeof SOURCES)[number]) => `SELECT a.lease_id, l.project_id, a.reservation_id, r.resource_type,
+        '${source.kind}', a.host_id, ${source.amount}, CASE WHEN a.start_date > ${param} THEN a.start_date ELSE ${param} END, a.end_date
+      FROM ${source.table} a JOIN reservations r ON r.id = a.reservation_id JOIN leases l ON l.id = a.lease_id
+      WHERE a.lease_id = ? AND a.end_date > ?`;
+    await this.db.execute(
+      'INSERT INTO usage_ledger (lease_id, project_id, reservation_id, resource_type, kind, host_id, amount, start_date, end_date) '
+      + SOURCES.map(select).join(' UNION ALL '), SOURCES.flatMap(() => [at, at, leaseId, at]), tx);
   }
 
   /**
