@@ -43,6 +43,8 @@ describe.each(DIALECTS)('usage on %s', (dialect) => {
     ]);
 
     clock.set(new Date('2030-01-01T05:30:00Z'));
+    while (await svc.services.runner.runDueOnce() > 0);
+    expect((await request(svc.app).get(`/v1/leases/${held.id}`).set(member('deleter'))).body.lease.status).toBe('ACTIVE');
     await request(svc.app).delete(`/v1/leases/${held.id}`).set(member('deleter')).expect(204);
     await request(svc.app).delete(`/v1/leases/${never.id}`).set(member('deleter')).expect(204);
     // 2 hosts from 01:00 to 05:30.
