@@ -1,7 +1,7 @@
 import type { RequestContext } from '../auth/context';
-import { checkRange, InvalidInput, type Clock } from '../common';
+import { checkRange, type Clock } from '../common';
 import type { Repositories } from '../db';
-import { parseLeaseDate, renderLeaseDate } from './dates';
+import { parseQueryDate, renderLeaseDate } from './dates';
 
 export interface UsageQuery {
   start?: string;
@@ -28,17 +28,6 @@ export interface UsageReportDeps {
   policy?: { enforce(ctx: RequestContext, rule: string, target?: Readonly<Record<string, unknown>>): void };
 }
 
-/** Parses `start` / `end` (lease date formats, or `now`); missing or malformed is a 400 naming the parameter. */
-function queryDate(name: string, value: string | undefined, now: Date): Date {
-  if (value === undefined || value.trim() === '') throw new InvalidInput(`Missing query parameter ${name}`);
-  try {
-    return parseLeaseDate(value, now);
-  } catch (error) {
-    if (error instanceof InvalidInput) throw new InvalidInput(`Invalid query parameter ${name}: ${error.message}`);
-    throw error;
-  }
-}
-
 /**
  * Usage by project from the usage ledger, which keeps what leases held after they end, are deleted or are
  * purged. Members see their own project (a `project_id` of another project is ignored, as on lease lists);
@@ -51,8 +40,8 @@ export class UsageReport {
     const now = this.deps.clock.now();
     const projectId = ctx.isAdmin ? (query.project_id || undefined) : (ctx.projectId ?? '');
     this.deps.policy?.enforce(ctx, 'climate:usage:get', { project_id: projectId ?? ctx.projectId, user_id: ctx.userId });
-    const start = queryDate('start', query.start, now);
-    const end = queryDate('end', query.end, now);
+    const start = parseQueryDate('start', query.start, now);
+    const end = parseQueryDate('end', query.end, now);
     checkRange(start, end);
     const rows = await this.deps.repos.usage.summarize({ start, end }, projectId);
     return {

@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import type { Policy } from '../../auth';
 import { checkRange, countSteps, InvalidInput, parseStepSeconds, renderLeaseDate } from '../../common';
-import { parseLeaseDate } from '../../leases';
+import { parseLeaseDate, parseQueryDate } from '../../leases';
 import { parseHostId, type AllocationFilter, type HostCapacity, type HostInventory } from '../../plugins/physical-host';
 import { contextOf, pathParam } from '../middleware/context';
 import { validateRequest, validatedRequest, type RequestValidator } from '../validation';
@@ -25,17 +25,6 @@ function allocationFilter(query: { lease_id?: string; reservation_id?: string; s
     }
   };
   return { leaseId: query.lease_id, reservationId: query.reservation_id, start: date('start', query.start), end: date('end', query.end) };
-}
-
-/** `start`/`end` of a range: the lease date formats or `now`; a bad one is a 400 naming the parameter. */
-function rangeDate(name: string, value: string | undefined, now: Date): Date {
-  if (value === undefined || value.trim() === '') throw new InvalidInput(`Missing query parameter ${name}`);
-  try {
-    return parseLeaseDate(value, now);
-  } catch (error) {
-    if (error instanceof InvalidInput) throw new InvalidInput(`Invalid query parameter ${name}: ${error.message}`);
-    throw error;
-  }
 }
 
 /** /v1/os-hosts: host inventory, allocations, capacity over time and properties (admin by default policy). */
@@ -64,8 +53,8 @@ export function hostsRouter(hosts: HostInventory, policy: Policy, validator: Req
       policy.enforce(contextOf(res), 'climate:oshosts:get_capacity');
       const { query } = validatedRequest(res, 'showHostCapacity');
       const now = capacity.now();
-      const start = rangeDate('start', query.start ?? 'now', now);
-      const end = rangeDate('end', query.end, now);
+      const start = parseQueryDate('start', query.start ?? 'now', now);
+      const end = parseQueryDate('end', query.end, now);
       checkRange(start, end);
       const stepSeconds = parseStepSeconds(query.step ?? '3600');
       const steps = await capacity.over({
