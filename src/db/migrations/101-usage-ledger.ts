@@ -9,6 +9,8 @@ import { DataTypes, QueryInterface } from 'sequelize';
  *
  * One row per span of holding: `amount` whole hosts (physical:host) or instance slots (virtual:instance and
  * virtual:stack), `kind` saying which, over [start_date, end_date).
+ *
+ * Also indexes both host allocation tables by end date, covering what capacity over time reads.
  */
 const date = () => ({ type: DataTypes.DATE(3), allowNull: false });
 const text = (length: number) => ({ type: DataTypes.STRING(length), allowNull: false });
@@ -33,6 +35,11 @@ export async function up({ context: qi }: { context: QueryInterface }): Promise<
   await qi.addIndex('usage_ledger', ['project_id', 'end_date', 'start_date'], { name: 'usage_ledger_project' });
   await qi.addIndex('usage_ledger', ['lease_id', 'start_date'], { name: 'usage_ledger_lease' });
 
+  // Capacity over time (GET /v1/os-hosts/capacity) reads every allocation overlapping a range, of all hosts: by
+  // end date, the read starts at the range however long the allocation history is.
+  await qi.addIndex('computehost_allocations', ['end_date', 'start_date', 'host_id'], { name: 'allocations_window' });
+  await qi.addIndex('instance_allocations', ['end_date', 'start_date', 'host_id'], { name: 'instance_allocations_window' });
+
   // What the leases of an upgraded database hold, as their allocations say (deleted leases left no trace).
   for (const [table, kind, amount] of [['computehost_allocations', 'host', '1'], ['instance_allocations', 'instance', 'a.slots']]) {
     await qi.sequelize.query(
@@ -43,5 +50,7 @@ export async function up({ context: qi }: { context: QueryInterface }): Promise<
 }
 
 export async function down({ context: qi }: { context: QueryInterface }): Promise<void> {
+  await qi.removeIndex('instance_allocations', 'instance_allocations_window');
+  await qi.removeIndex('computehost_allocations', 'allocations_window');
   await qi.dropTable('usage_ledger');
 }

@@ -74,6 +74,13 @@ describe.each(DIALECTS)('usage ledger migration on %s', (dialect) => {
   beforeAll(async () => { t = await openDb(dialect, { migrate: true }); });
   afterAll(async () => { await t.close(); });
 
+  it('indexes the allocations by end date, with the columns capacity over time reads', async () => {
+    for (const [table, name] of [['computehost_allocations', 'allocations_window'], ['instance_allocations', 'instance_allocations_window']]) {
+      const indexes = await t.db.sequelize.getQueryInterface().showIndex(table) as { name: string; fields: { attribute: string }[] }[];
+      expect(indexes.find((i) => i.name === name)?.fields.map((f) => f.attribute)).toEqual(['end_date', 'start_date', 'host_id']);
+    }
+  });
+
   it('records what the leases of an upgraded database hold, from their allocations', async () => {
     const hosts = [await addHost(t, 'm1'), await addHost(t, 'm2')];
     const { lease, reservation } = await addLease(t, { projectId: 'upgraded' });
