@@ -85,6 +85,22 @@ describe.each(DIALECTS)('usage on %s', (dialect) => {
     ]);
   });
 
+  it('counts instance slots added to a started lease from when they were added', async () => {
+    clock.set(new Date('2030-03-02T00:00:00Z'));
+    const lease = await createLease(svc.app, leaseBody('raised', {
+      start_date: '2030-03-02 00:00', end_date: '2030-03-02 04:00', reservations: [instances(2)],
+    }), member('raiser'));
+    while (await svc.services.runner.runDueOnce() > 0);
+    clock.set(new Date('2030-03-02T02:00:00Z'));
+    const res = await request(svc.app).put(`/v1/leases/${lease.id}`).set(member('raiser'))
+      .send({ reservations: [{ id: lease.reservations[0].id, amount: 3 }] });
+    expect([res.status, res.body.lease?.reservations[0].amount]).toEqual([200, 3]);
+    // 2 slots for 4 hours, the third for the last 2.
+    expect(await usage({ start: '2030-03-02 00:00', end: '2030-03-03 00:00', project_id: 'raiser' })).toEqual([
+      { project_id: 'raiser', resource_type: 'virtual:instance', host_hours: 0, instance_slot_hours: 10, leases: 1 },
+    ]);
+  });
+
   it('keeps the usage of leases that ended and were purged', async () => {
     clock.set(new Date('2030-04-01T00:00:00Z'));
     const lease = await createLease(svc.app, leaseBody('ended', {
