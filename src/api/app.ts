@@ -1,10 +1,10 @@
 import express, { type Express, type RequestHandler } from 'express';
 import type { NoauthIdentity, Policy } from '../auth';
 import type { Logger } from '../common';
-import type { LeaseService } from '../leases';
+import type { LeaseService, UsageReport } from '../leases';
 import type { FloatingIpInventory } from '../plugins/floatingip';
 import type { MetricsRegistry } from '../metrics';
-import type { HostInventory } from '../plugins/physical-host';
+import type { HostCapacity, HostInventory } from '../plugins/physical-host';
 import type { VolumePoolInventory } from '../plugins/virtual-volume';
 import { accessLogMiddleware } from './middleware/access-log';
 import { noauthMiddleware, requestIdMiddleware } from './middleware/context';
@@ -17,6 +17,7 @@ import { DatabaseHealth, healthcheckRouter, type DatabaseProbe, type Healthcheck
 import { hostsRouter } from './routers/hosts';
 import { leasesRouter } from './routers/leases';
 import { metricsRouter } from './routers/metrics';
+import { usageRouter } from './routers/usage';
 import { versionsRouter } from './routers/versions';
 import { volumePoolsRouter } from './routers/volume-pools';
 import type { RequestValidator } from './validation';
@@ -25,6 +26,10 @@ export interface ApiDeps {
   leases: LeaseService;
   hosts: HostInventory;
   floatingIps: FloatingIpInventory;
+  /** GET /v1/os-hosts/capacity; absent: not mounted. */
+  hostCapacity?: HostCapacity;
+  /** GET /v1/usage; absent: not mounted. */
+  usage?: UsageReport;
   /** Served at /v1/volume-pools; absent: not mounted. */
   volumePools?: VolumePoolInventory;
   policy: Policy;
@@ -70,7 +75,8 @@ export function createApp(deps: ApiDeps, options: ApiOptions): Express {
   // Any content type is read as JSON: some clients omit the header, and a non-JSON body is then a clear 400.
   app.use(express.json({ limit: options.maxBodyBytes, type: () => true, strict: false }));
   app.use('/v1/leases', leasesRouter(deps.leases, deps.validator, { defaultLimit: options.defaultPageLimit, maxLimit: options.maxPageLimit }));
-  app.use('/v1/os-hosts', hostsRouter(deps.hosts, deps.policy, deps.validator));
+  app.use('/v1/os-hosts', hostsRouter(deps.hosts, deps.policy, deps.validator, deps.hostCapacity));
+  if (deps.usage) app.use('/v1/usage', usageRouter(deps.usage, deps.validator));
   app.use('/v1/floatingips', floatingIpsRouter(deps.floatingIps, deps.policy, deps.validator));
   if (deps.volumePools) app.use('/v1/volume-pools', volumePoolsRouter(deps.volumePools, deps.policy, deps.validator));
   app.use(notFoundHandler((path) => [...(findRoute(routes, path)?.methods ?? [])]));

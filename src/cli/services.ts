@@ -5,7 +5,7 @@ import { buildKeystoneAuth, Policy, type KeystoneAuth } from '../auth';
 import { createLogger, systemClock, withDeadline, type Clock, type Logger } from '../common';
 import type { ClimateConfig } from '../config';
 import { Database, migrateUp, OpsRepository, Repositories, unappliedMigrations } from '../db';
-import { LeaseLifecycle, LeaseService } from '../leases';
+import { LeaseLifecycle, LeaseService, UsageReport } from '../leases';
 import { eventRunMetrics, EventRunner, HostHealer, PeriodicJob } from '../manager';
 import { createServiceRegistry, type MetricsRegistry } from '../metrics';
 import { LogDriver, NoopDriver, NotificationDispatcher, Notifier, StompDriver, type NotificationDriver } from '../notifications';
@@ -13,7 +13,7 @@ import { PluginRegistry } from '../plugins';
 import { FloatingIpInventory } from '../plugins/floatingip';
 import { FloatingIpPlugin, noFloatingIpActions, NeutronFloatingIpActions, VIRTUAL_FLOATINGIP, type FloatingIpActions } from '../plugins/floatingip';
 import {
-  freepoolOf, HostInventory, HostReplacer, noHostActions, NovaHostActions, NovaHostRegistrar, PhysicalHostPlugin, PHYSICAL_HOST,
+  freepoolOf, HostCapacity, HostInventory, HostReplacer, noHostActions, NovaHostActions, NovaHostRegistrar, PhysicalHostPlugin, PHYSICAL_HOST,
   ReservationAggregateSync, type HostActions,
 } from '../plugins/physical-host';
 import {
@@ -203,6 +203,8 @@ export async function buildServices(config: ClimateConfig, options: BuildOptions
   );
   const hosts = new HostInventory(db, repos, clock, logger.child('hosts'),
     compute ? new NovaHostRegistrar(compute.nova, config.nova.aggregateFreepoolName) : null);
+  const hostCapacity = new HostCapacity(repos, clock, { cleaningTimeMinutes: config.default.cleaningTimeMinutes });
+  const usage = new UsageReport({ repos, clock, policy });
   const floatingIps = new FloatingIpInventory(db, repos, clock);
   const volumePools = new VolumePoolInventory(db, repos, clock);
   const validator = createValidator(loadOpenApiDocument());
@@ -210,7 +212,7 @@ export async function buildServices(config: ClimateConfig, options: BuildOptions
     config, logger, clock, db, repos, plugins, leases, lifecycle, hosts, floatingIps, volumePools, policy, keystone, validator, runner, dispatcher, dispatchJob,
     compute, reconciler, healer, managerJobs, metrics,
     app: () => createApp({
-      leases, hosts, floatingIps, volumePools, policy, validator, logger: logger.child('api'),
+      leases, hosts, floatingIps, volumePools, hostCapacity, usage, policy, validator, logger: logger.child('api'),
       database: { unappliedMigrations: () => unappliedMigrations(db) },
       metrics: config.default.metricsEnabled ? metrics : null,
     }, {

@@ -5,3 +5,4 @@ export * from './dates';
 export * from './suggest';
 export * from './deadline';
 export * from './log-throttle';
+export * from './time-range';

@@ -2,7 +2,7 @@
 export { Database, isUniqueViolation, type Tx, type Dialect, type DatabaseOptions } from './database';
 export { DatabaseUnavailable, isDatabaseUnavailable } from './errors';
 export { DatabaseOpenError } from './open-errors';
-export { migrateUp, currentVersion, pendingMigrations, unappliedMigrations } from './migrate';
+export { migrateUp, currentVersion, pendingMigrations, unappliedMigrations, MIGRATION_NAMES } from './migrate';
 export * from './records';
 export { LeaseRepository, type LeaseListQuery, type LeaseChanges } from './repositories/leases';
 export { ReservationRepository } from './repositories/reservations';
@@ -16,6 +16,8 @@ export { FloatingIpRepository } from './repositories/floatingips';
 export { OutboxRepository } from './repositories/outbox';
 export { OpsRepository, type EventBacklog, type EventCompletion, type HostCount, type HostsAllocated, type OutboxBacklog } from './repositories/ops';
 export { Repositories } from './repositories';
+export { UsageRepository, type UsageSummary } from './repositories/usage';
+export { HostCapacityRepository, type HostHold, type CapacityRead } from './repositories/host-capacity';
 export {
   VolumePoolRepository, type VolumePoolRecord, type VolumeAllocationRecord, type FreePoolQuery, type PoolFree,
 } from './repositories/volume-pools';

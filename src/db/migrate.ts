@@ -7,6 +7,7 @@ import * as floatingipAllocations from './migrations/003-floatingip-allocations'
 import * as volumePools from './migrations/004-volume-pools';
 import * as allocationEndIndex from './migrations/005-allocation-end-index';
 import { TABLE_OPTIONS } from './migrations/steps';
+import * as usageLedger from './migrations/006-usage-ledger';
 
 /** Migrations in order. Each is a module with `up` and `down`; names never change once released. */
 const MIGRATIONS = [
@@ -15,7 +16,11 @@ const MIGRATIONS = [
   { name: '003-floatingip-allocations', module: floatingipAllocations },
   { name: '004-volume-pools', module: volumePools },
   { name: '005-allocation-end-index', module: allocationEndIndex },
+  { name: '006-usage-ledger', module: usageLedger },
 ];
+
+/** The names of every migration, oldest first: the newest is the schema version this code expects. */
+export const MIGRATION_NAMES: readonly string[] = MIGRATIONS.map((m) => m.name);
 
 /**
  * The table recording applied migrations, in the character set and collation of the others (umzug's own

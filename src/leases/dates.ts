@@ -50,3 +50,17 @@ export function parseLeaseDate(value: unknown, now: Date): Date {
 export function startOfMinute(d: Date): Date {
   return new Date(Math.floor(d.getTime() / 60_000) * 60_000);
 }
+
+/**
+ * A date query parameter (`start`, `end` of a range): the lease date formats or `now`. Missing or malformed is a
+ * 400 naming the parameter.
+ */
+export function parseQueryDate(name: string, value: string | undefined, now: Date): Date {
+  if (value === undefined || value.trim() === '') throw new InvalidInput(`Missing query parameter ${name}`);
+  try {
+    return parseLeaseDate(value, now);
+  } catch (error) {
+    if (error instanceof InvalidInput) throw new InvalidInput(`Invalid query parameter ${name}: ${error.message}`);
+    throw error;
+  }
+}

@@ -2,8 +2,9 @@
 export { LeaseService, type LeaseServiceOptions, type LeaseServiceDeps, type LeaseListOptions } from './service';
 export { LeaseLifecycle, type LifecycleDeps, type EventOutcome } from './lifecycle';
 export { renderLease, renderEvent, renderReservation, type LeaseView } from './view';
-export { parseLeaseDate, renderLeaseDate, renderTimestamp } from './dates';
+export { parseLeaseDate, parseQueryDate, renderLeaseDate, renderTimestamp } from './dates';
 export * from './event-plan';
 export { scheduleLeaseUpdate } from './update-event';
 export { MESSAGES } from './lease-rules';
 export { LeaseRepair, type LeaseRepairOutcome } from './repair';
+export { UsageReport, type UsageQuery, type UsageView, type UsageReportDeps } from './usage';

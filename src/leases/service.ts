@@ -144,6 +144,8 @@ export class LeaseService {
         await this.repos.reservations.insert(tx, r);
         await validated[i].plugin.allocate(tx, r, { start, end });
       }
+      // The usage ledger records the allocations with them (GET /v1/usage outlives the lease).
+      await this.repos.usage.recordLease(tx, lease.id, now, { fresh: true });
       await this.repos.events.insertMany(tx, events);
       const rendered = renderLease(lease, reservations, events, this.deps.plugins);
       await this.deps.notifier.emit(tx, 'lease.create', rendered, { leaseId: lease.id });
@@ -200,6 +202,8 @@ export class LeaseService {
         }
         updatedReservations.push(updated);
       }
+      // What it held until now stays in the usage ledger; from now on, what it holds after the change.
+      if (windowChanged || changes.size) await this.repos.usage.recordLease(tx, id, now);
       if (lease.status === 'ERROR') {
         // A PUT repairs a lease in ERROR: the events that failed run again, from the state before the failure.
         next.status = started ? 'ACTIVE' : 'PENDING';
@@ -259,6 +263,8 @@ export class LeaseService {
       const [reservations, events] = await Promise.all([
         this.repos.reservations.listByLeases([id], tx), this.repos.events.listByLeases([id], tx)]);
       for (const r of reservations) await this.plugin(r.resourceType).release(tx, r);
+      // Its usage until now is kept (a lease that had not started held nothing).
+      await this.repos.usage.recordLease(tx, id, this.deps.clock.now());
       const rendered = renderLease(lease, reservations, events, this.deps.plugins);
       await this.repos.leases.delete(tx, id);
       await this.deps.notifier.emit(tx, 'lease.delete', rendered, { leaseId: id });

@@ -201,6 +201,8 @@ export class HostHealer {
         // An active reservation needs its new host from now on only.
         const start = reservation.status === 'active' && startDate < now ? now : startDate;
         replacement = await kind.replace(tx, reservation, failed, { start, end: endDate });
+        // The failed hosts' usage ends now, the replacements' starts (the usage ledger keeps the past).
+        if (replacement.added.length) await repos.usage.recordLease(tx, leaseId, now);
       }
       const missing = failed.filter((id) => !replacement.removed.includes(id));
       const missingNow = missing.length > 0;

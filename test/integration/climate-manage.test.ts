@@ -72,7 +72,7 @@ describe.each(DIALECTS)('climate-manage db upgrade and upgrade check on %s', (di
 
   it('reports pending migrations as a failure, applies them with db upgrade (Blazar\'s name), then passes', async () => {
     const empty = await manage(['--config-file', conf, 'db', 'version']);
-    expect(empty.stdout).toMatch(/^empty \(no migrations applied\) \(pending: 001-initial-schema, .*005-allocation-end-index\)\n$/);
+    expect(empty.stdout).toMatch(/^empty \(no migrations applied\) \(pending: 001-initial-schema, .*006-usage-ledger\)\n$/);
 
     const before = await manage(['--config-file', conf, 'upgrade', 'check']);
     expect(before.code).toBe(2);
@@ -80,14 +80,14 @@ describe.each(DIALECTS)('climate-manage db upgrade and upgrade check on %s', (di
     expect(checkResult(before.stdout, 'Database connection').result).toBe('Success');
     const schema = checkResult(before.stdout, 'Database schema');
     expect(schema.result).toBe('Failure');
-    expect(schema.details).toMatch(/5 migration\(s\) pending: 001-initial-schema,/);
+    expect(schema.details).toMatch(/6 migration\(s\) pending: 001-initial-schema,/);
     expect(schema.details).toMatch(/climate-manage db upgrade/);
 
     const upgrade = await manage(['--config-file', conf, 'db', 'upgrade']);
     expect(upgrade.code).toBe(0);
     expect(upgrade.stdout).toMatch(/^applied: 001-initial-schema, 002-instance-allocations/);
     expect((await manage(['--config-file', conf, 'db', 'sync'])).stdout).toBe('database is up to date\n');
-    expect((await manage(['--config-file', conf, 'db', 'version'])).stdout).toBe('005-allocation-end-index\n');
+    expect((await manage(['--config-file', conf, 'db', 'version'])).stdout).toBe('006-usage-ledger\n');
 
     const after = await manage(['--config-file', conf, 'upgrade', 'check']);
     expect(after.code).toBe(0);
@@ -359,6 +359,9 @@ describe.each(DIALECTS)('climate-manage event list, lease repair and purge on %s
     // Every table with rows of a lease has some of these two (the check below would pass vacuously otherwise).
     expect(Object.entries(purgedBefore).filter(([, n]) => n === 0)).toEqual([]);
 
+    const usageQuery = { start: '2030-01-01 00:00', end: '2030-01-02 00:00', project_id: 'p1' };
+    const usageBefore = (await request(svc.app).get('/v1/usage').query(usageQuery).expect(200)).body.usage;
+    expect(usageBefore).toEqual(expect.arrayContaining([expect.objectContaining({ resource_type: 'physical:host', leases: 2 })]));
     const run = await manage(['--config-file', conf, 'purge', '--before', '2030-01-01 14:00', '--batch-size', '1']);
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^purged 1\/2 leases\npurged 2\/2 leases\npurged leases ended \(TERMINATED\) before 2030-01-01 14:00:00 UTC:\n/);
@@ -367,8 +370,11 @@ describe.each(DIALECTS)('climate-manage event list, lease repair and purge on %s
     expect(run.stdout).toContain('kept 1 notification(s) of these leases not sent yet');
 
     const after = await rowsOf(purged);
-    // Nothing of theirs is left but the notification the broker has not had yet.
-    expect(after).toEqual(Object.fromEntries(Object.keys(purgedBefore).map((t) => [t, t === 'notifications' ? 1 : 0])));
+    // Nothing of theirs is left but the notification the broker has not had yet, and what they held (the usage ledger).
+    const left: Record<string, number> = { notifications: 1, usage_ledger: purgedBefore.usage_ledger };
+    expect(after).toEqual(Object.fromEntries(Object.keys(purgedBefore).map((t) => [t, left[t] ?? 0])));
+    expect(run.stdout).toContain('their usage stays in the usage ledger (GET /v1/usage)');
+    expect((await request(svc.app).get('/v1/usage').query(usageQuery).expect(200)).body.usage).toEqual(usageBefore);
     expect(await rowsOf(kept)).toEqual(keptBefore);
     const unsent = await svc.services.repos.outbox.pending(100);
     expect(unsent.filter((n) => n.leaseId === ids['old-2']).map((n) => n.messageId)).toEqual(['unsent-1']);

@@ -448,6 +448,22 @@ function urlRequest(rng: Rng, fx: FuzzFixtures): FuzzRequest {
     () => ({ label: 'bad allocations query', method: 'get', path: `/v1/os-hosts/allocations?${rng.pick(['lease_id=a&lease_id=b', 'reservation_id=a&reservation_id=b'])}` }),
     () => ({ label: 'bad properties query', method: 'get', path: `/v1/os-hosts/properties?${rng.pick(['detail=a&detail=b', 'all=1&all=0'])}` }),
     () => ({
+      label: 'bad capacity query', method: 'get',
+      path: `/v1/os-hosts/capacity?${rng.pick([
+        '', 'end=', 'start=nope&end=2030-01-01%2000:00', 'start=2030-01-02%2000:00&end=2030-01-01%2000:00', 'end=2030-01-01%2000:00&step=0',
+        'end=2031-01-01%2000:00&step=1', 'end=2030-01-01%2000:00&step=-5', 'end=2030-01-01%2000:00&step=1.5h', 'end=a&end=b',
+        `end=2030-01-01%2000:00&step=${'9'.repeat(400)}`, 'start=1000-01-01%2000:00&end=9999-12-31%2023:59&step=1d',
+        'end=2030-01-01%2000:00&resource_properties=%5B', 'end=2030-01-01%2000:00&hypervisor_properties=%5B%22%3D%3D%22,%22%24nope%22,%221%22%5D',
+      ])}`,
+    }),
+    () => ({
+      label: 'bad usage query', method: 'get',
+      path: `/v1/usage?${rng.pick([
+        '', 'start=&end=', 'start=nope&end=2030-01-01%2000:00', 'start=2030-01-02%2000:00&end=2030-01-01%2000:00', 'start=a&start=b&end=c',
+        'end=2030-01-01%2000:00', 'start=2030-01-01%2000:00', 'start=2030-01-01%2000:00&end=2030-01-02%2000:00&project_id=a&project_id=b',
+      ])}`,
+    }),
+    () => ({
       label: 'wrong method', method: rng.pick(['put', 'patch', 'delete'] as const), path: rng.pick(['/v1/leases', '/v1/os-hosts', '/v1/floatingips', '/v1/os-hosts/allocations']),
       body: '{}',
     }),

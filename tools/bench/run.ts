@@ -47,6 +47,8 @@ interface Result {
   createConcurrent: { clients: number; creates: number; perSecond: number; latency: Summary };
   listLeases: Summary;
   allocations: Summary;
+  /** GET /v1/os-hosts/capacity over the 30 days holding the existing leases, 1-hour steps (720). */
+  capacity: Summary;
   eventLateness: Summary & { events: number };
 }
 
@@ -118,6 +120,10 @@ async function benchDialect(dialect: TestDialect, o: Options): Promise<Result> {
     const list = await timed(200, 1, async () => { await call(base, 'GET', '/v1/leases?limit=100'); });
     log('GET /v1/os-hosts/allocations');
     const allocations = await timed(20, 1, async () => { await call(base, 'GET', '/v1/os-hosts/allocations'); });
+    log('GET /v1/os-hosts/capacity, 30 days at 1-hour steps');
+    const capacityPath = `/v1/os-hosts/capacity?start=${encodeURIComponent(iso(origin))}`
+      + `&end=${encodeURIComponent(iso(new Date(origin.getTime() + 30 * DAY)))}&step=3600`;
+    const capacity = await timed(50, 1, async () => { await call(base, 'GET', capacityPath); });
 
     log(`event lateness: ${o.events} leases starting within one minute`);
     const lateness = await eventLateness(services, o.events);
@@ -128,6 +134,7 @@ async function benchDialect(dialect: TestDialect, o: Options): Promise<Result> {
       createConcurrent: { clients: 8, creates, perSecond: creates / (concurrent.wallMs / 1000), latency: summarize(concurrent.durations) },
       listLeases: summarize(list.durations),
       allocations: summarize(allocations.durations),
+      capacity: summarize(capacity.durations),
       eventLateness: { ...summarize(lateness), events: lateness.length },
     };
   } finally {
@@ -177,6 +184,7 @@ function table(results: Result[]): string {
     ['create p50 / p99, 8 clients', ...results.map((r) => `${ms(r.createConcurrent.latency.p50)} / ${ms(r.createConcurrent.latency.p99)}`)],
     ['GET /v1/leases?limit=100 p50 / p99', ...results.map((r) => `${ms(r.listLeases.p50)} / ${ms(r.listLeases.p99)}`)],
     ['GET /v1/os-hosts/allocations p50 / p99', ...results.map((r) => `${ms(r.allocations.p50)} / ${ms(r.allocations.p99)}`)],
+    ['GET /v1/os-hosts/capacity 30 d, 1 h steps p50 / p99', ...results.map((r) => `${ms(r.capacity.p50)} / ${ms(r.capacity.p99)}`)],
     ['event lateness p50 / p99', ...results.map((r) => `${ms(r.eventLateness.p50)} / ${ms(r.eventLateness.p99)} (${r.eventLateness.events} events)`)],
   ];
   const line = (cells: string[]) => `| ${cells.join(' | ')} |`;

@@ -170,6 +170,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/os-hosts/capacity": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Microversion request, `reservation X.Y` or `reservation latest`. Absent means the minimum version. A badly formed value is a 400, a version outside the supported range a 406. */
+                "OpenStack-API-Version"?: components["parameters"]["OpenStackApiVersion"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Host capacity over time (Climate extension)
+         * @description For each step of a time range: hosts in total, reservable, allocated to physical:host reservations, holding instance slots (virtual:instance, virtual:stack), and free, optionally among the hosts matching `hypervisor_properties` / `resource_properties` (the filter language of a physical:host reservation). A host is free in a step when it is reservable and no allocation of either kind comes within `[DEFAULT] cleaning_time` of the step, which is what a physical:host reservation of that step would need. Hosts neither allocated, holding instances nor free are not reservable or being cleaned. At most 10,000 steps per request. Admins only by default (`climate:oshosts:get_capacity`).
+         */
+        get: operations["showHostCapacity"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/os-hosts/properties": {
         parameters: {
             query?: never;
@@ -265,6 +288,29 @@ export interface paths {
         };
         /** Show a host's allocations */
         get: operations["showHostAllocation"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/usage": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Microversion request, `reservation X.Y` or `reservation latest`. Absent means the minimum version. A badly formed value is a 400, a version outside the supported range a 406. */
+                "OpenStack-API-Version"?: components["parameters"]["OpenStackApiVersion"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Usage by project (Climate extension)
+         * @description Host-hours and instance-slot-hours that leases held within a time range, by project and resource type, from the usage ledger: leases that ended, were deleted (counted until the deletion) or were purged by `climate-manage purge` still count. A lease counts what it held: an extended lease its new end, one deleted before its start nothing. Members and readers see their own project (a `project_id` of another project is ignored, as on lease lists); admins see the project they name, or every project.
+         */
+        get: operations["showUsage"];
         put?: never;
         post?: never;
         delete?: never;
@@ -735,6 +781,45 @@ export interface components {
         /** @description Body of PATCH /v1/os-hosts/properties/{property_name}. */
         PropertyUpdate: {
             private: boolean;
+        };
+        CapacityStep: {
+            start_date: components["schemas"]["LeaseDate"];
+            end_date: components["schemas"]["LeaseDate"];
+            /** @description Hosts matching the filters. */
+            total: number;
+            /** @description Of those, reservable ones. */
+            reservable: number;
+            /** @description Held by a physical:host reservation at some time in the step. */
+            allocated: number;
+            /** @description Holding instance slots at some time in the step. */
+            with_instances: number;
+            /** @description Reservable, and free for the whole step including the cleaning time around it. */
+            free: number;
+        };
+        CapacityEnvelope: {
+            capacity: {
+                start_date: components["schemas"]["LeaseDate"];
+                end_date: components["schemas"]["LeaseDate"];
+                /** @description Seconds per step. */
+                step: number;
+                steps: components["schemas"]["CapacityStep"][];
+            };
+        };
+        ProjectUsage: {
+            project_id: string;
+            /** @example physical:host */
+            resource_type: string;
+            /** @description Whole hosts times hours held within the range (to the thousandth of an hour). */
+            host_hours: number;
+            /** @description Instance slots times hours held within the range. */
+            instance_slot_hours: number;
+            /** @description Leases (deleted ones included) that held something in the range. */
+            leases: number;
+        };
+        UsageReport: {
+            start_date: components["schemas"]["LeaseDate"];
+            end_date: components["schemas"]["LeaseDate"];
+            usage: components["schemas"]["ProjectUsage"][];
         };
         FloatingIP: {
             id: string;
@@ -1246,6 +1331,46 @@ export interface operations {
             406: components["responses"]["NotAcceptable"];
         };
     };
+    showHostCapacity: {
+        parameters: {
+            query: {
+                /** @description Start of the range (`YYYY-MM-DD HH:MM` UTC, ISO 8601, or `now`). Default `now`. */
+                start?: string;
+                /** @description End of the range (same formats), after start. */
+                end: string;
+                /** @description Length of a step, in seconds or with a unit (`90m`, `3h`, `1d`). Default 3600. The range may have at most 10,000 steps; the last one may be shorter. */
+                step?: string;
+                /** @description Only hosts matching this filter (JSON, e.g. `[">=", "$vcpus", "16"]`). */
+                hypervisor_properties?: string;
+                /** @description Only hosts matching this filter on their extra capabilities (JSON, e.g. `["==", "$gpu", "true"]`). */
+                resource_properties?: string;
+            };
+            header?: {
+                /** @description Microversion request, `reservation X.Y` or `reservation latest`. Absent means the minimum version. A badly formed value is a 400, a version outside the supported range a 406. */
+                "OpenStack-API-Version"?: components["parameters"]["OpenStackApiVersion"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The host counts of every step. */
+            200: {
+                headers: {
+                    "x-openstack-request-id": components["headers"]["RequestId"];
+                    "OpenStack-API-Version": components["headers"]["ApiVersion"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CapacityEnvelope"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            406: components["responses"]["NotAcceptable"];
+        };
+    };
     listHostProperties: {
         parameters: {
             query?: {
@@ -1453,6 +1578,42 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            406: components["responses"]["NotAcceptable"];
+        };
+    };
+    showUsage: {
+        parameters: {
+            query: {
+                /** @description Start of the range (`YYYY-MM-DD HH:MM` UTC, ISO 8601, or `now`). */
+                start: string;
+                /** @description End of the range (same formats), after start. */
+                end: string;
+                /** @description Admins only; without it, every project. */
+                project_id?: string;
+            };
+            header?: {
+                /** @description Microversion request, `reservation X.Y` or `reservation latest`. Absent means the minimum version. A badly formed value is a 400, a version outside the supported range a 406. */
+                "OpenStack-API-Version"?: components["parameters"]["OpenStackApiVersion"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The usage, one entry per project and resource type with any in the range. */
+            200: {
+                headers: {
+                    "x-openstack-request-id": components["headers"]["RequestId"];
+                    "OpenStack-API-Version": components["headers"]["ApiVersion"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UsageReport"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             406: components["responses"]["NotAcceptable"];
         };
     };

@@ -1,8 +1,8 @@
 import { Router } from 'express';
 import type { Policy } from '../../auth';
-import { InvalidInput } from '../../common';
-import { parseLeaseDate } from '../../leases';
-import { parseHostId, type AllocationFilter, type HostInventory } from '../../plugins/physical-host';
+import { checkRange, countSteps, InvalidInput, parseStepSeconds, renderLeaseDate } from '../../common';
+import { parseLeaseDate, parseQueryDate } from '../../leases';
+import { parseHostId, type AllocationFilter, type HostCapacity, type HostInventory } from '../../plugins/physical-host';
 import { contextOf, pathParam } from '../middleware/context';
 import { validateRequest, validatedRequest, type RequestValidator } from '../validation';
 
@@ -27,8 +27,8 @@ function allocationFilter(query: { lease_id?: string; reservation_id?: string; s
   return { leaseId: query.lease_id, reservationId: query.reservation_id, start: date('start', query.start), end: date('end', query.end) };
 }
 
-/** /v1/os-hosts: host inventory, allocations and properties (admin by default policy). */
-export function hostsRouter(hosts: HostInventory, policy: Policy, validator: RequestValidator): Router {
+/** /v1/os-hosts: host inventory, allocations, capacity over time and properties (admin by default policy). */
+export function hostsRouter(hosts: HostInventory, policy: Policy, validator: RequestValidator, capacity?: HostCapacity): Router {
   const router = Router();
 
   router.get('/', validateRequest('listHosts', validator), async (_req, res) => {
@@ -47,6 +47,30 @@ export function hostsRouter(hosts: HostInventory, policy: Policy, validator: Req
     const { query } = validatedRequest(res, 'listHostAllocations');
     res.json({ allocations: await hosts.allocations(allocationFilter(query)) });
   });
+
+  if (capacity) {
+    router.get('/capacity', validateRequest('showHostCapacity', validator), async (_req, res) => {
+      policy.enforce(contextOf(res), 'climate:oshosts:get_capacity');
+      const { query } = validatedRequest(res, 'showHostCapacity');
+      const now = capacity.now();
+      const start = parseQueryDate('start', query.start ?? 'now', now);
+      const end = parseQueryDate('end', query.end, now);
+      checkRange(start, end);
+      const stepSeconds = parseStepSeconds(query.step ?? '3600');
+      const steps = await capacity.over({
+        start, end, stepSeconds, hypervisorProperties: query.hypervisor_properties, resourceProperties: query.resource_properties,
+      }, countSteps(start, end, stepSeconds));
+      res.json({
+        capacity: {
+          start_date: renderLeaseDate(start), end_date: renderLeaseDate(end), step: stepSeconds,
+          steps: steps.map((s) => ({
+            start_date: renderLeaseDate(s.start), end_date: renderLeaseDate(s.end), total: s.total, reservable: s.reservable,
+            allocated: s.allocated, with_instances: s.withInstances, free: s.free,
+          })),
+        },
+      });
+    });
+  }
 
   router.get('/properties', validateRequest('listHostProperties', validator), async (_req, res) => {
     const ctx = contextOf(res);

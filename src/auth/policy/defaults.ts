@@ -87,6 +87,12 @@ export const DEFAULT_RULES: readonly RuleDefault[] = [
     operations: [{ method: 'GET', path: '/v1/os-hosts/allocations' }, { method: 'GET', path: '/v1/os-hosts/{host_id}/allocation' }],
   },
   {
+    name: 'climate:oshosts:get_capacity',
+    check: ADMIN,
+    description: 'Show how many hosts are reservable, allocated, holding instance slots and free over a time range.',
+    operations: [{ method: 'GET', path: '/v1/os-hosts/capacity' }],
+  },
+  {
     name: 'climate:oshosts:get_resource_properties',
     check: ADMIN,
     description: 'List the properties hosts are described by.',
@@ -97,6 +103,13 @@ export const DEFAULT_RULES: readonly RuleDefault[] = [
     check: ADMIN,
     description: 'Make a host property private (hidden from property lists) or public.',
     operations: [{ method: 'PATCH', path: '/v1/os-hosts/properties/{property_name}' }],
+  },
+  {
+    name: 'climate:usage:get',
+    check: READER,
+    description: 'Show the host-hours and instance-slot-hours the leases of a project held in a time range (admins: of '
+      + 'any project, or all).',
+    operations: [{ method: 'GET', path: '/v1/usage' }],
   },
   {
     name: 'climate:floatingips:get',

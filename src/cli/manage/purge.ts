@@ -56,7 +56,7 @@ export const purge: ManageCommand = {
   words: ['purge'],
   options: '--before DATE [--dry-run] [--batch-size N]',
   summary: `delete leases that ended (${PURGEABLE_STATUSES.join(', ')}) before DATE with their reservations, allocations, `
-    + 'events and sent notifications; --dry-run counts them only',
+    + 'events and sent notifications (what they held stays in the usage ledger, for GET /v1/usage); --dry-run counts them only',
   async run(args, configArgv) {
     const { values, flags } = parseOptions(args, { valued: ['--before', '--batch-size'], flags: ['--dry-run'] });
     const beforeText = values.get('--before');
@@ -90,6 +90,7 @@ export const purge: ManageCommand = {
         }
         out(`purged leases ended (${PURGEABLE_STATUSES.join(', ')}) before ${when}:`);
         out(report(total));
+        if (total.leases) out('their usage stays in the usage ledger (GET /v1/usage)');
       }
       if (kept.errorLeases) {
         out(`kept ${kept.errorLeases} lease(s) in ERROR that ended before ${when}: repair them (climate-manage lease repair) `

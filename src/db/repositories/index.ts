@@ -8,6 +8,8 @@ import { InstanceAllocationRepository } from './instance-allocations';
 import { LeaseRepository } from './leases';
 import { OutboxRepository } from './outbox';
 import { ReservationRepository } from './reservations';
+import { UsageRepository } from './usage';
+import { HostCapacityRepository } from './host-capacity';
 import { VolumePoolRepository } from './volume-pools';
 
 /** Every repository over one database. */
@@ -22,6 +24,9 @@ export class Repositories {
   readonly floatingIpAllocations: FloatingIpAllocationRepository;
   readonly outbox: OutboxRepository;
   readonly volumePools: VolumePoolRepository;
+  /** The usage ledger: what leases held, kept after they are deleted or purged. */
+  readonly usage: UsageRepository;
+  readonly hostCapacity: HostCapacityRepository;
 
   constructor(readonly db: Database) {
     this.leases = new LeaseRepository(db);
@@ -34,5 +39,7 @@ export class Repositories {
     this.floatingIpAllocations = new FloatingIpAllocationRepository(db);
     this.outbox = new OutboxRepository(db);
     this.volumePools = new VolumePoolRepository(db);
+    this.usage = new UsageRepository(db);
+    this.hostCapacity = new HostCapacityRepository(db);
   }
 }

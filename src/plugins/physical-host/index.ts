@@ -11,3 +11,4 @@ export {
   HostReplacer, ReservationAggregateSync, FAILED_HOST_STATUSES, isFailedStatus, type HostFailure, type Replacement,
   type AggregateSync, type AggregateSyncOptions,
 } from './healing';
+export { HostCapacity, type CapacityQuery, type CapacityStep } from './capacity';

@@ -1,11 +1,13 @@
 import { Database, currentVersion, migrateUp, pendingMigrations } from '../../../src/db';
 import { DIALECTS } from '../../support/database';
-import { openDb, type Db } from './helpers';
+import * as usageLedger from '../../../src/db/migrations/006-usage-ledger';
+import { addHost, addLease, at, openDb, type Db } from './helpers';
 
 const TABLES = ['leases', 'reservations', 'events', 'hosts', 'resource_properties', 'host_extra_capabilities',
   'computehost_allocations', 'floatingips', 'notifications', 'instance_allocations',
-  'volume_pools', 'volume_allocations', 'floatingip_allocations'];
-const ALL = ['001-initial-schema', '002-instance-allocations', '003-floatingip-allocations', '004-volume-pools', '005-allocation-end-index'];
+  'volume_pools', 'volume_allocations', 'floatingip_allocations', 'usage_ledger'];
+const ALL = ['001-initial-schema', '002-instance-allocations', '003-floatingip-allocations', '004-volume-pools', '005-allocation-end-index',
+  '006-usage-ledger'];
 
 describe.each(DIALECTS)('migrations on %s', (dialect) => {
   let t: Db;
@@ -64,5 +66,32 @@ describe.each(DIALECTS)('allocation indexes on %s', (dialect) => {
     const indexes = await columnsOf(table);
     expect(indexes[`${prefix}_until`]).toEqual([column, 'end_date', 'start_date']);
     expect(indexes[`${prefix}_overlap`]).toBeUndefined();
+  });
+});
+
+describe.each(DIALECTS)('usage ledger migration on %s', (dialect) => {
+  let t: Db;
+  beforeAll(async () => { t = await openDb(dialect, { migrate: true }); });
+  afterAll(async () => { await t.close(); });
+
+  it('indexes the allocations by end date, with the columns capacity over time reads', async () => {
+    for (const [table, name] of [['computehost_allocations', 'allocations_window'], ['instance_allocations', 'instance_allocations_window']]) {
+      const indexes = await t.db.sequelize.getQueryInterface().showIndex(table) as { name: string; fields: { attribute: string }[] }[];
+      expect(indexes.find((i) => i.name === name)?.fields.map((f) => f.attribute)).toEqual(['end_date', 'start_date', 'host_id']);
+    }
+  });
+
+  it('records what the leases of an upgraded database hold, from their allocations', async () => {
+    const hosts = [await addHost(t, 'm1'), await addHost(t, 'm2')];
+    const { lease, reservation } = await addLease(t, { projectId: 'upgraded' });
+    await t.db.transaction((tx) => t.repos.hostAllocations.insert(tx, reservation.id, lease.id, hosts,
+      { start: at('2030-01-01T10:00:00.000Z'), end: at('2030-01-01T12:00:00.000Z') }));
+    // As before the migration: allocations, no ledger.
+    const qi = t.db.sequelize.getQueryInterface();
+    await usageLedger.down({ context: qi });
+    await usageLedger.up({ context: qi });
+    expect(await t.repos.usage.summarize({ start: at('2030-01-01T00:00:00.000Z'), end: at('2030-01-02T00:00:00.000Z') })).toEqual([
+      { projectId: 'upgraded', resourceType: 'physical:host', hostHours: 4, instanceSlotHours: 0, leases: 1 },
+    ]);
   });
 });
