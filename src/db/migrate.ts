@@ -5,6 +5,7 @@ import * as instanceAllocations from './migrations/002-instance-allocations';
 import * as floatingipAllocations from './migrations/003-floatingip-allocations';
 import * as volumePools from './migrations/004-volume-pools';
 import * as allocationEndIndex from './migrations/005-allocation-end-index';
+import * as enforcementCalls from './migrations/201-enforcement-calls';
 
 /** Migrations in order. Each is a module with `up` and `down`; names never change once released. */
 const MIGRATIONS = [
@@ -13,6 +14,7 @@ const MIGRATIONS = [
   { name: '003-floatingip-allocations', module: floatingipAllocations },
   { name: '004-volume-pools', module: volumePools },
   { name: '005-allocation-end-index', module: allocationEndIndex },
+  { name: '201-enforcement-calls', module: enforcementCalls },
 ];
 
 function migrator(db: Database) {

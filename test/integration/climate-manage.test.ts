@@ -72,7 +72,7 @@ describe.each(DIALECTS)('climate-manage db upgrade and upgrade check on %s', (di
 
   it('reports pending migrations as a failure, applies them with db upgrade (Blazar\'s name), then passes', async () => {
     const empty = await manage(['--config-file', conf, 'db', 'version']);
-    expect(empty.stdout).toMatch(/^empty \(no migrations applied\) \(pending: 001-initial-schema, .*005-allocation-end-index\)\n$/);
+    expect(empty.stdout).toMatch(/^empty \(no migrations applied\) \(pending: 001-initial-schema, .*201-enforcement-calls\)\n$/);
 
     const before = await manage(['--config-file', conf, 'upgrade', 'check']);
     expect(before.code).toBe(2);
@@ -80,14 +80,14 @@ describe.each(DIALECTS)('climate-manage db upgrade and upgrade check on %s', (di
     expect(checkResult(before.stdout, 'Database connection').result).toBe('Success');
     const schema = checkResult(before.stdout, 'Database schema');
     expect(schema.result).toBe('Failure');
-    expect(schema.details).toMatch(/5 migration\(s\) pending: 001-initial-schema,/);
+    expect(schema.details).toMatch(/6 migration\(s\) pending: 001-initial-schema,/);
     expect(schema.details).toMatch(/climate-manage db upgrade/);
 
     const upgrade = await manage(['--config-file', conf, 'db', 'upgrade']);
     expect(upgrade.code).toBe(0);
     expect(upgrade.stdout).toMatch(/^applied: 001-initial-schema, 002-instance-allocations/);
     expect((await manage(['--config-file', conf, 'db', 'sync'])).stdout).toBe('database is up to date\n');
-    expect((await manage(['--config-file', conf, 'db', 'version'])).stdout).toBe('005-allocation-end-index\n');
+    expect((await manage(['--config-file', conf, 'db', 'version'])).stdout).toBe('201-enforcement-calls\n');
 
     const after = await manage(['--config-file', conf, 'upgrade', 'check']);
     expect(after.code).toBe(0);

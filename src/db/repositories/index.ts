@@ -1,4 +1,5 @@
 import type { Database } from '../database';
+import { EnforcementCallRepository } from './enforcement-calls';
 import { EventRepository } from './events';
 import { FloatingIpRepository } from './floatingips';
 import { FloatingIpAllocationRepository } from './floatingip-allocations';
@@ -22,6 +23,7 @@ export class Repositories {
   readonly floatingIpAllocations: FloatingIpAllocationRepository;
   readonly outbox: OutboxRepository;
   readonly volumePools: VolumePoolRepository;
+  readonly enforcementCalls: EnforcementCallRepository;
 
   constructor(readonly db: Database) {
     this.leases = new LeaseRepository(db);
@@ -34,5 +36,6 @@ export class Repositories {
     this.floatingIpAllocations = new FloatingIpAllocationRepository(db);
     this.outbox = new OutboxRepository(db);
     this.volumePools = new VolumePoolRepository(db);
+    this.enforcementCalls = new EnforcementCallRepository(db);
   }
 }

@@ -4,8 +4,9 @@ import { openDb, type Db } from './helpers';
 
 const TABLES = ['leases', 'reservations', 'events', 'hosts', 'resource_properties', 'host_extra_capabilities',
   'computehost_allocations', 'floatingips', 'notifications', 'instance_allocations',
-  'volume_pools', 'volume_allocations', 'floatingip_allocations'];
-const ALL = ['001-initial-schema', '002-instance-allocations', '003-floatingip-allocations', '004-volume-pools', '005-allocation-end-index'];
+  'volume_pools', 'volume_allocations', 'floatingip_allocations', 'enforcement_calls'];
+const ALL = ['001-initial-schema', '002-instance-allocations', '003-floatingip-allocations', '004-volume-pools', '005-allocation-end-index',
+  '201-enforcement-calls'];
 
 describe.each(DIALECTS)('migrations on %s', (dialect) => {
   let t: Db;

@@ -1,0 +1,40 @@
+import { DataTypes, QueryInterface } from 'sequelize';
+
+/**
+ * Calls to the usage enforcement service that must reach it after the change they report has committed: the
+ * `on-end` of a lease that ended or was deleted. A row is written in the transaction that ends (or deletes) the
+ * lease, so the call exists exactly when the end does; the manager sends it, and tries again until it is
+ * accepted or given up. No foreign key to the lease: the call outlives a deleted lease (its body is a copy).
+ * Charset and collation are stated per table, as every table states them on MySQL/MariaDB.
+ */
+const TABLE_OPTIONS = { charset: 'utf8mb4', collate: 'utf8mb4_bin' };
+
+export async function up({ context: qi }: { context: QueryInterface }): Promise<void> {
+  // Each step checks whether it is done: MySQL commits DDL one statement at a time, so a migration cut short
+  // runs again from the start.
+  if (!(await qi.tableExists('enforcement_calls'))) {
+    await qi.createTable('enforcement_calls', {
+      id: { type: DataTypes.INTEGER, primaryKey: true, autoIncrement: true },
+      lease_id: { type: DataTypes.STRING(36), allowNull: false },
+      // The call's name in Blazar's contract: "on-end".
+      kind: { type: DataTypes.STRING(32), allowNull: false },
+      body: { type: qi.sequelize.getDialect() === 'sqlite' ? DataTypes.TEXT : DataTypes.TEXT('long'), allowNull: false },
+      // pending, sent, failed (given up).
+      status: { type: DataTypes.STRING(16), allowNull: false },
+      attempts: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
+      // Due time; also the claim: a manager sending the call moves it forward, so no other sends it meanwhile.
+      next_attempt_at: { type: DataTypes.DATE(3), allowNull: false },
+      last_error: { type: DataTypes.TEXT, allowNull: true },
+      created_at: { type: DataTypes.DATE(3), allowNull: false },
+      updated_at: { type: DataTypes.DATE(3), allowNull: true },
+    }, TABLE_OPTIONS);
+  }
+  const indexes = new Set((await qi.showIndex('enforcement_calls') as { name: string }[]).map((i) => i.name));
+  if (!indexes.has('enforcement_calls_due')) {
+    await qi.addIndex('enforcement_calls', ['status', 'next_attempt_at'], { name: 'enforcement_calls_due' });
+  }
+}
+
+export async function down({ context: qi }: { context: QueryInterface }): Promise<void> {
+  if (await qi.tableExists('enforcement_calls')) await qi.dropTable('enforcement_calls');
+}
