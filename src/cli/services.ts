@@ -128,13 +128,14 @@ export async function buildServices(config: ClimateConfig, options: BuildOptions
   if (compute) await freepoolOf(compute.nova, config.nova.aggregateFreepoolName);
   const clock = options.clock ?? systemClock;
   const db = new Database({ connection: config.database.connection, maxPoolSize: config.database.maxPoolSize });
-  await db.open();
-  if (options.migrate) await migrateUp(db);
   const repos = new Repositories(db);
+  // Before the database opens too: an unusable [enforcement] section fails start-up with nothing left open.
   const enforcement = buildEnforcement(config, {
     repos, logger: logger.child('enforcement'),
     serviceToken: keystone ? async () => (await keystone.session.serviceToken()).token : null,
   });
+  await db.open();
+  if (options.migrate) await migrateUp(db);
   const novaHosts = compute ? new NovaHostActions(compute.nova, repos, {
     freepoolName: config.nova.aggregateFreepoolName, availabilityZonePrefix: config.nova.availabilityZonePrefix,
     instanceDeleteTimeoutMs: config.nova.instanceDeleteTimeoutMs,

@@ -7,6 +7,7 @@ import request from 'supertest';
 import { ManualClock } from '../../src/common';
 import { DIALECTS } from '../support/database';
 import { FakeEnforcementService } from '../support/enforcement-service';
+import { FakeKeystone } from '../support/keystone-fake';
 import { startTestService, type TestService } from '../support/service';
 import { ADMIN, allocationsOfLease, createHost, createLease, expectError, hostReservation, leaseBody, member } from './helpers';
 
@@ -264,5 +265,50 @@ describe.each(DIALECTS)('ExternalServiceFilter on %s', (dialect) => {
     } finally {
       clock.set(NOW);
     }
+  });
+});
+
+describe('ExternalServiceFilter with Climate\'s Keystone token, and start-up refusals', () => {
+  const service = new FakeEnforcementService();
+  const keystone = new FakeKeystone();
+
+  beforeAll(async () => {
+    await service.start();
+    await keystone.start();
+  });
+  afterAll(async () => {
+    await service.stop();
+    await keystone.stop();
+  });
+
+  it('sends the service user\'s token when external_service_token is empty', async () => {
+    const su = keystone.serviceUser;
+    const svc = await startTestService({
+      config: {
+        keystoneAuthtoken: { authUrl: keystone.url, username: su.name, password: su.password, projectName: su.project },
+        enforcement: { enabledFilters: ['ExternalServiceFilter'], externalServiceEndpoint: service.url },
+      },
+    });
+    try {
+      await createLease(svc.app, leaseBody('with-service-token'), ALPHA);
+      const [call] = service.calls;
+      expect(call.path).toBe('/check-create');
+      const token = keystone.tokens.get(String(call.headers['x-auth-token']));
+      expect(token).toMatchObject({ userId: su.id, projectId: su.projectId });
+      expect(call.body).toMatchObject({ context: { auth_url: keystone.url } });
+    } finally {
+      await svc.close();
+    }
+  });
+
+  it.each([
+    [{ enabledFilters: ['MaxLeaseDuration'] },
+      '[enforcement] enabled_filters: unknown filter "MaxLeaseDuration" (available: MaxLeaseDurationFilter, ExternalServiceFilter)'],
+    [{ enabledFilters: ['ExternalServiceFilter'], externalServiceToken: 't' },
+      '[enforcement] ExternalServiceFilter needs external_service_endpoint (or external_service_check_create, _check_update or _on_end)'],
+    [{ enabledFilters: ['ExternalServiceFilter'], externalServiceEndpoint: 'http://127.0.0.1:9/v1' },
+      /^\[enforcement\] ExternalServiceFilter needs external_service_token, or Climate's service user/],
+  ])('refuses to start with %j', async (enforcement, message) => {
+    await expect(startTestService({ config: { enforcement } })).rejects.toThrow(message);
   });
 });
