@@ -251,6 +251,9 @@ describe.each(DIALECTS)('climate-manage event list, lease repair and purge on %s
     await svc.services.db.transaction((tx) => svc.services.repos.outbox.add(tx, {
       messageId: 'unsent-1', leaseId: ids['old-2'], eventType: 'lease.event.end_lease', priority: 'INFO', payload: '{}', createdAt: clock.now(),
     }));
+    // "old" ended under usage enforcement: its on-end call went out (purged with it).
+    await svc.services.db.transaction((tx) => svc.services.repos.enforcementCalls.add(tx, { leaseId: ids.old, kind: 'on-end', body: '{}', now: clock.now() }));
+    await svc.services.repos.enforcementCalls.markSent((await svc.services.repos.enforcementCalls.listByLease(ids.old))[0].id, clock.now());
     const statuses = Object.fromEntries(await Promise.all(Object.entries(ids).map(async ([name, id]) => [name, await leaseStatus(id)])));
     expect(statuses).toEqual({
       old: 'TERMINATED', 'old-2': 'TERMINATED', later: 'TERMINATED', active: 'ACTIVE', pending: 'PENDING', broken: 'ERROR', 'repair-me': 'ERROR',
