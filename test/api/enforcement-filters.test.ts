@@ -4,7 +4,8 @@
  * no notification.
  */
 import request from 'supertest';
-import { ManualClock } from '../../src/common';
+import { ManualClock, silentLogger } from '../../src/common';
+import { OnEndSender } from '../../src/enforcement';
 import { DIALECTS } from '../support/database';
 import { FakeEnforcementService } from '../support/enforcement-service';
 import { FakeKeystone } from '../support/keystone-fake';
@@ -241,6 +242,20 @@ describe.each(DIALECTS)('ExternalServiceFilter on %s', (dialect) => {
     } finally {
       clock.set(NOW);
     }
+  });
+
+  it('sends an on-end call once when two managers look for it at the same time', async () => {
+    await drainOnEnd();
+    const lease = (await create('two-managers')).body.lease;
+    await request(svc.app).delete(`/v1/leases/${lease.id}`).set(ALPHA).expect(204);
+    // Slow enough that both managers have read the call as due before the first has sent it.
+    service.answer('/v1/on-end', { status: 204, delayMs: 300 });
+    const { repos, enforcement } = svc.services;
+    const other = new OnEndSender(repos.enforcementCalls, enforcement, clock, silentLogger, { maxRetries: 2, retryDelayMs: 60_000, claimMs: 60_000 });
+    const sent = await Promise.all([svc.services.onEndSender!.runOnce(), other.runOnce()]);
+    expect(sent.sort()).toEqual([0, 1]);
+    expect(service.callsTo('/v1/on-end')).toHaveLength(1);
+    expect(await repos.enforcementCalls.listByLease(lease.id)).toEqual([expect.objectContaining({ status: 'sent', attempts: 1 })]);
   });
 
   it('gives an on-end call up after [manager] event_max_retries, and says on-end for a lease deleted before its end', async () => {
