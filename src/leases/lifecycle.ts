@@ -117,7 +117,10 @@ export class LeaseLifecycle {
     await db.transaction(async (tx) => {
       if (!(await finish(tx))) return;
       await repos.leases.update(tx, lease.id, { status: t.to, statusReason: null, updatedAt: now }, [t.during]);
-      if (event.eventType === END_LEASE) await this.deps.enforcement?.queueOnEnd(tx, { ...lease, status: t.to }, reservations, now);
+      if (event.eventType === END_LEASE) {
+        const ended = reservations.map((r) => ({ ...r, status: t.reservations }));
+        await this.deps.enforcement?.queueOnEnd(tx, { ...lease, status: t.to }, ended, now);
+      }
       await repos.reservations.setStatusForLease(tx, lease.id, t.reservations, now);
       await this.notify(tx, { ...lease, status: t.to, statusReason: null, updatedAt: now }, `lease.event.${event.eventType}`, extra);
     });

@@ -234,7 +234,7 @@ describe.each(DIALECTS)('ExternalServiceFilter on %s', (dialect) => {
       expect(calls[1].body).toMatchObject({
         context: { user_id: 'alice', project_id: 'alpha' },
         lease: { id: lease.id, name: 'ends', status: 'TERMINATED', end_date: '2029-06-01 11:00:00',
-          reservations: [{ resource_type: 'physical:host', allocations: [{ id: hostId, hypervisor_hostname: 'h1' }] }] },
+          reservations: [{ resource_type: 'physical:host', status: 'deleted', allocations: [{ id: hostId, hypervisor_hostname: 'h1' }] }] },
       });
       expect((await svc.services.repos.enforcementCalls.listByLease(lease.id))[0]).toMatchObject({ status: 'sent', attempts: 2 });
       expect(await sender.runOnce()).toBe(0);
