@@ -28,6 +28,7 @@ import { buildNeutronClient } from '../openstack/neutron';
 import { buildHeatClient } from '../openstack/heat';
 import { HeatStackActions, noStackActions, VirtualStackPlugin, VIRTUAL_STACK, type VirtualStackDeps } from '../plugins/virtual-stack';
 import { Reconciler } from '../manager/reconciler';
+import { buildEnforcement, OnEndSender, type UsageEnforcement } from '../enforcement';
 
 /** Longest wait for a periodic job to stop (a database or broker that stops answering must not hold the stop forever). */
 const CLOSE_STEP_MS = 15_000;
@@ -62,6 +63,10 @@ export interface Services {
   healer: HostHealer | null;
   /** Periodic manager jobs besides notification dispatch (reconciler, host healing): started with the event runner. */
   managerJobs: PeriodicJob[];
+  /** [enforcement] filters (none enabled: checks nothing). */
+  enforcement: UsageEnforcement;
+  /** Sends queued on-end calls (a manager job); null unless a filter wants them. */
+  onEndSender: OnEndSender | null;
   /**
    * This process' metrics: the process, the database gauges and the event runner's counters. The API serves them
    * at /metrics unless `[DEFAULT] metrics_enabled = false`; climate-manager on `[manager] metrics_port`.
@@ -133,9 +138,14 @@ export async function buildServices(config: ClimateConfig, options: BuildOptions
   if (compute) await freepoolOf(compute.nova, config.nova.aggregateFreepoolName);
   const clock = options.clock ?? systemClock;
   const db = new Database({ connection: config.database.connection, maxPoolSize: config.database.maxPoolSize });
+  const repos = new Repositories(db);
+  // Before the database opens too: an unusable [enforcement] section fails start-up with nothing left open.
+  const enforcement = buildEnforcement(config, {
+    repos, logger: logger.child('enforcement'),
+    serviceToken: keystone ? async () => (await keystone.session.serviceToken()).token : null,
+  });
   await db.open();
   if (options.migrate) await migrateUp(db);
-  const repos = new Repositories(db);
   const novaHosts = compute ? new NovaHostActions(compute.nova, repos, {
     freepoolName: config.nova.aggregateFreepoolName, availabilityZonePrefix: config.nova.availabilityZonePrefix,
     instanceDeleteTimeoutMs: config.nova.instanceDeleteTimeoutMs,
@@ -190,7 +200,15 @@ export async function buildServices(config: ClimateConfig, options: BuildOptions
   // /healthcheck and /metrics read through it; one registry however many times app() is called.
   const ops = new OpsRepository(db);
   const metrics = createServiceRegistry(ops, clock, logger.child('metrics'));
-  const lifecycle = new LeaseLifecycle({ db, repos, plugins, notifier, clock, logger: logger.child('lifecycle'), trusts: keystone?.trusts });
+  const lifecycle = new LeaseLifecycle({
+    db, repos, plugins, notifier, clock, logger: logger.child('lifecycle'), trusts: keystone?.trusts, enforcement,
+  });
+  const onEndSender = new OnEndSender(repos.enforcementCalls, enforcement, clock, logger.child('enforcement'), {
+    maxRetries: config.manager.eventMaxRetries, retryDelayMs: config.manager.eventRetryDelayMs,
+    claimMs: Math.max(config.manager.eventClaimMs, 2 * config.enforcement.externalServiceTimeoutMs),
+  });
+  const sendsOnEnd = config.enforcement.enabledFilters.includes('ExternalServiceFilter');
+  if (sendsOnEnd) managerJobs.push(new PeriodicJob('enforcement-on-end', 1000, () => onEndSender.runOnce(), logger));
   const runner = new EventRunner(repos, lifecycle, clock, logger.child('manager'), {
     pollIntervalMs: config.manager.pollIntervalMs, claimMs: config.manager.eventClaimMs,
     maxRetries: config.manager.eventMaxRetries, retryDelayMs: config.manager.eventRetryDelayMs,
@@ -198,7 +216,7 @@ export async function buildServices(config: ClimateConfig, options: BuildOptions
   });
   const leases = new LeaseService(
     { db, repos, plugins, notifier, clock, logger: logger.child('leases'), onEventsChanged: () => { runner.wake(); dispatchJob.wake(); },
-      policy, trusts: keystone?.trusts },
+      policy, trusts: keystone?.trusts, enforcement },
     { minutesBeforeEndLease: config.manager.minutesBeforeEndLease, minutesBeforeStartLease: config.manager.minutesBeforeStartLease },
   );
   const hosts = new HostInventory(db, repos, clock, logger.child('hosts'),
@@ -210,7 +228,7 @@ export async function buildServices(config: ClimateConfig, options: BuildOptions
   const validator = createValidator(loadOpenApiDocument());
   const services: Services = {
     config, logger, clock, db, repos, plugins, leases, lifecycle, hosts, floatingIps, volumePools, policy, keystone, validator, runner, dispatcher, dispatchJob,
-    compute, reconciler, healer, managerJobs, metrics,
+    compute, reconciler, healer, managerJobs, metrics, enforcement, onEndSender: sendsOnEnd ? onEndSender : null,
     app: () => createApp({
       leases, hosts, floatingIps, volumePools, hostCapacity, usage, policy, validator, logger: logger.child('api'),
       database: { unappliedMigrations: () => unappliedMigrations(db) },

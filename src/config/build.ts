@@ -93,6 +93,18 @@ export function toClimateConfig(v: OptionValues): ClimateConfig {
     },
     cinder: endpoint(v.cinder),
     neutron: endpoint(v.neutron),
+    enforcement: {
+      enabledFilters: [...v.enforcement.enabled_filters],
+      maxLeaseDurationSeconds: v.enforcement.max_lease_duration,
+      maxLeaseDurationExemptProjectIds: [...v.enforcement.max_lease_duration_exempt_project_ids],
+      reservationExtensionWindowSeconds: v.enforcement.reservation_extension_window,
+      externalServiceEndpoint: v.enforcement.external_service_endpoint,
+      externalServiceCheckCreate: v.enforcement.external_service_check_create,
+      externalServiceCheckUpdate: v.enforcement.external_service_check_update,
+      externalServiceOnEnd: v.enforcement.external_service_on_end,
+      externalServiceToken: v.enforcement.external_service_token,
+      externalServiceTimeoutMs: secondsToMs(v.enforcement.external_service_timeout),
+    },
   };
 }
 
@@ -156,6 +168,10 @@ export function redactConfig(config: ClimateConfig): ClimateConfig {
     keystoneAuthtoken: {
       ...config.keystoneAuthtoken,
       password: config.keystoneAuthtoken.password === '' ? '' : HIDDEN,
+    },
+    enforcement: {
+      ...config.enforcement,
+      externalServiceToken: config.enforcement.externalServiceToken === '' ? '' : HIDDEN,
     },
   });
 }

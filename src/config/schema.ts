@@ -331,6 +331,47 @@ export const SCHEMA = {
         'token: turn this on only where the API port is not reachable from untrusted networks.',
     ),
   },
+  enforcement: {
+    enabled_filters: list(
+      [],
+      'Usage enforcement filters every lease create and update must pass, as in Blazar: MaxLeaseDurationFilter, ' +
+        'ExternalServiceFilter. Empty: no enforcement.',
+    ),
+    max_lease_duration: int(
+      -1,
+      'MaxLeaseDurationFilter: longest lease, in seconds, from its start to its end. -1: no limit.',
+      { min: -1 },
+    ),
+    max_lease_duration_exempt_project_ids: list([], 'MaxLeaseDurationFilter: projects whose leases may be of any length.'),
+    reservation_extension_window: int(
+      -1,
+      'MaxLeaseDurationFilter: seconds before a lease\'s end from which it may be prolonged by up to ' +
+        'max_lease_duration again, counted from its current end, even if the whole lease then exceeds the limit. ' +
+        '-1: no such allowance; a prolonged lease must fit the limit as a whole.',
+      { min: -1 },
+    ),
+    external_service_endpoint: url(
+      '',
+      'ExternalServiceFilter: base URL of the external service; Climate POSTs to <endpoint>/check-create, ' +
+        '/check-update and /on-end.',
+      { schemes: ['http', 'https'] },
+    ),
+    external_service_check_create: url('', 'ExternalServiceFilter: absolute URL for check-create instead of the one under the endpoint.', { schemes: ['http', 'https'] }),
+    external_service_check_update: url('', 'ExternalServiceFilter: absolute URL for check-update instead of the one under the endpoint.', { schemes: ['http', 'https'] }),
+    external_service_on_end: url('', 'ExternalServiceFilter: absolute URL for on-end instead of the one under the endpoint.', { schemes: ['http', 'https'] }),
+    external_service_token: str(
+      '',
+      'ExternalServiceFilter: token sent as X-Auth-Token. Empty: Climate\'s own Keystone service token ' +
+        '([keystone_authtoken] service user).',
+      { secret: true },
+    ),
+    external_service_timeout: float(
+      10,
+      'ExternalServiceFilter: seconds Climate waits for an answer. A check left unanswered refuses the lease; ' +
+        'an on-end call is tried again like a failed event ([manager] event_max_retries, event_retry_delay).',
+      { min: 0.01 },
+    ),
+  },
 } as const;
 
 /** The type of SCHEMA. */

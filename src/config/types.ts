@@ -114,6 +114,27 @@ export interface ClimateConfig {
   readonly heat: HeatConfig;
   readonly cinder: EndpointConfig;
   readonly neutron: EndpointConfig;
+  /** [enforcement]: Blazar's usage enforcement filters. */
+  readonly enforcement: EnforcementConfig;
+}
+
+/** [enforcement] */
+export interface EnforcementConfig {
+  /** Filter names as in Blazar (MaxLeaseDurationFilter, ExternalServiceFilter), in the order given. */
+  readonly enabledFilters: readonly string[];
+  /** Seconds; -1: no limit. */
+  readonly maxLeaseDurationSeconds: number;
+  readonly maxLeaseDurationExemptProjectIds: readonly string[];
+  /** Seconds before a lease's end from which it may be prolonged by the full limit again; -1: none. */
+  readonly reservationExtensionWindowSeconds: number;
+  /** Empty when not set. */
+  readonly externalServiceEndpoint: string;
+  readonly externalServiceCheckCreate: string;
+  readonly externalServiceCheckUpdate: string;
+  readonly externalServiceOnEnd: string;
+  /** Secret. Empty: Climate's Keystone service token. */
+  readonly externalServiceToken: string;
+  readonly externalServiceTimeoutMs: number;
 }
 
 /** How Climate finds another OpenStack service. */

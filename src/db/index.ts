@@ -14,6 +14,7 @@ export {
 } from './repositories/instance-allocations';
 export { FloatingIpRepository } from './repositories/floatingips';
 export { OutboxRepository } from './repositories/outbox';
+export { EnforcementCallRepository, type EnforcementCallRecord } from './repositories/enforcement-calls';
 export { OpsRepository, type EventBacklog, type EventCompletion, type HostCount, type HostsAllocated, type OutboxBacklog } from './repositories/ops';
 export { Repositories } from './repositories';
 export { UsageRepository, type UsageSummary } from './repositories/usage';

@@ -8,6 +8,7 @@ import * as volumePools from './migrations/004-volume-pools';
 import * as allocationEndIndex from './migrations/005-allocation-end-index';
 import { TABLE_OPTIONS } from './migrations/steps';
 import * as usageLedger from './migrations/006-usage-ledger';
+import * as enforcementCalls from './migrations/007-enforcement-calls';
 
 /** Migrations in order. Each is a module with `up` and `down`; names never change once released. */
 const MIGRATIONS = [
@@ -17,6 +18,7 @@ const MIGRATIONS = [
   { name: '004-volume-pools', module: volumePools },
   { name: '005-allocation-end-index', module: allocationEndIndex },
   { name: '006-usage-ledger', module: usageLedger },
+  { name: '007-enforcement-calls', module: enforcementCalls },
 ];
 
 /** The names of every migration, oldest first: the newest is the schema version this code expects. */

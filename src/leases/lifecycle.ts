@@ -1,4 +1,5 @@
 import type { LeaseTrusts } from '../auth/trusts';
+import type { UsageEnforcement } from '../enforcement';
 import type { EventRecord, LeaseRecord, LeaseStatus, ReservationRecord, ReservationStatus, Tx } from '../db';
 import type { Logger } from '../common';
 import type { Priority } from '../notifications';
@@ -10,6 +11,8 @@ import { renderLease } from './view';
 export interface LifecycleDeps extends LeaseDomainDeps {
   /** Withdraws a lease's Keystone trust once the lease has ended (keystone mode). */
   trusts?: Pick<LeaseTrusts, 'release'>;
+  /** Queues the enforcement service's on-end with the end (sent later by the manager; never blocks the end). */
+  enforcement?: Pick<UsageEnforcement, 'queueOnEnd'>;
 }
 
 /** How an event changes the lease: the transitional status while plugins act, and where it ends. */
@@ -114,6 +117,10 @@ export class LeaseLifecycle {
     await db.transaction(async (tx) => {
       if (!(await finish(tx))) return;
       await repos.leases.update(tx, lease.id, { status: t.to, statusReason: null, updatedAt: now }, [t.during]);
+      if (event.eventType === END_LEASE) {
+        const ended = reservations.map((r) => ({ ...r, status: t.reservations }));
+        await this.deps.enforcement?.queueOnEnd(tx, { ...lease, status: t.to }, ended, now);
+      }
       await repos.reservations.setStatusForLease(tx, lease.id, t.reservations, now);
       await this.notify(tx, { ...lease, status: t.to, statusReason: null, updatedAt: now }, `lease.event.${event.eventType}`, extra);
     });

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { RequestContext } from '../auth/context';
 import type { LeaseTrusts } from '../auth/trusts';
 import { Conflict, InvalidInput, InvalidState, NotFound } from '../common';
+import type { UsageEnforcement } from '../enforcement';
 import { isUniqueViolation, type EventRecord, type LeaseRecord, type LeaseStatus, type Repositories, type ReservationRecord, type Tx } from '../db';
 import { actsOn, ConflictNamingLeases, type ResourcePlugin } from '../plugins';
 import { parseLeaseDate } from './dates';
@@ -24,6 +25,8 @@ export interface LeaseServiceDeps extends LeaseDomainDeps {
   policy?: { enforce(ctx: RequestContext, rule: string, target?: Readonly<Record<string, unknown>>): void };
   /** Keystone trusts: created before a lease's transaction, deleted with the lease (keystone mode). */
   trusts?: LeaseTrusts;
+  /** [enforcement] filters: checked in a create's or update's transaction, before it commits. */
+  enforcement?: UsageEnforcement;
 }
 
 export interface LeaseListOptions {
@@ -146,6 +149,8 @@ export class LeaseService {
       }
       // The usage ledger records the allocations with them (GET /v1/usage outlives the lease).
       await this.repos.usage.recordLease(tx, lease.id, now, { fresh: true });
+      // After allocation, so the filters see the resources; a refusal rolls everything back.
+      await this.deps.enforcement?.checkCreate(tx, lease, reservations, now);
       await this.repos.events.insertMany(tx, events);
       const rendered = renderLease(lease, reservations, events, this.deps.plugins);
       await this.deps.notifier.emit(tx, 'lease.create', rendered, { leaseId: lease.id });
@@ -168,6 +173,8 @@ export class LeaseService {
       const [reservations, events] = await Promise.all([
         this.repos.reservations.listByLeases([id], tx), this.repos.events.listByLeases([id], tx)]);
       const started = lease.status === 'ACTIVE' || events.some((e) => e.eventType === START_LEASE && e.status === 'DONE');
+      // The lease as it is, for the filters' check-update (read before the reservations change).
+      const before = this.deps.enforcement?.enabled ? await this.deps.enforcement.subject(tx, lease, reservations) : null;
 
       const next: LeaseRecord = { ...lease, updatedAt: now };
       if (body.name !== undefined) next.name = checkName(body.name);
@@ -204,6 +211,10 @@ export class LeaseService {
       }
       // What it held until now stays in the usage ledger; from now on, what it holds after the change.
       if (windowChanged || changes.size) await this.repos.usage.recordLease(tx, id, now);
+      // As Blazar, a rename alone is not checked; anything else is, by the same filters as a create.
+      if (before && (windowChanged || changes.size > 0)) {
+        await this.deps.enforcement!.checkUpdate(tx, before, next, updatedReservations, now);
+      }
       if (lease.status === 'ERROR') {
         // A PUT repairs a lease in ERROR: the events that failed run again, from the state before the failure.
         next.status = started ? 'ACTIVE' : 'PENDING';
@@ -262,6 +273,9 @@ export class LeaseService {
       if (BUSY.includes(lease.status)) throw new InvalidState(`Lease ${id} is ${lease.status}; try again when that is finished`);
       const [reservations, events] = await Promise.all([
         this.repos.reservations.listByLeases([id], tx), this.repos.events.listByLeases([id], tx)]);
+      // A lease deleted before its end is over too: the enforcement service hears so (as in Blazar), with the
+      // resources it held, so it is queued before they are released.
+      if (lease.status !== 'TERMINATED') await this.deps.enforcement?.queueOnEnd(tx, lease, reservations, this.deps.clock.now());
       for (const r of reservations) await this.plugin(r.resourceType).release(tx, r);
       // Its usage until now is kept (a lease that had not started held nothing).
       await this.repos.usage.recordLease(tx, id, this.deps.clock.now());

@@ -17,6 +17,7 @@ const LABELS: [keyof PurgeCounts, string][] = [
   ['volumeAllocations', 'volume allocations'],
   ['events', 'events'],
   ['notifications', 'sent notifications'],
+  ['enforcementCalls', 'on-end calls sent'],
 ];
 
 /** `YYYY-MM-DD` (midnight UTC), or any date a lease takes: `YYYY-MM-DD HH:MM`, ISO 8601 with an offset. */
@@ -77,7 +78,7 @@ export const purge: ManageCommand = {
         const { leases: planned } = await maintenance.countPurgeable(before);
         const total: PurgeCounts = {
           leases: 0, reservations: 0, hostAllocations: 0, instanceAllocations: 0, floatingIpAllocations: 0,
-          volumeAllocations: 0, events: 0, notifications: 0,
+          volumeAllocations: 0, events: 0, notifications: 0, enforcementCalls: 0,
         };
         // Batches until none is left; a lease that ends meanwhile may add to the plan, so the count is a guide.
         for (;;) {

@@ -1,4 +1,5 @@
 import type { Database } from '../database';
+import { EnforcementCallRepository } from './enforcement-calls';
 import { EventRepository } from './events';
 import { FloatingIpRepository } from './floatingips';
 import { FloatingIpAllocationRepository } from './floatingip-allocations';
@@ -27,6 +28,7 @@ export class Repositories {
   /** The usage ledger: what leases held, kept after they are deleted or purged. */
   readonly usage: UsageRepository;
   readonly hostCapacity: HostCapacityRepository;
+  readonly enforcementCalls: EnforcementCallRepository;
 
   constructor(readonly db: Database) {
     this.leases = new LeaseRepository(db);
@@ -41,5 +43,6 @@ export class Repositories {
     this.volumePools = new VolumePoolRepository(db);
     this.usage = new UsageRepository(db);
     this.hostCapacity = new HostCapacityRepository(db);
+    this.enforcementCalls = new EnforcementCallRepository(db);
   }
 }

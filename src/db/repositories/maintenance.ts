@@ -33,6 +33,8 @@ export interface PurgeCounts {
   events: number;
   /** Outbox rows of the purged leases that were already sent. */
   notifications: number;
+  /** Usage enforcement calls (on-end) of the purged leases that were sent or given up. */
+  enforcementCalls: number;
 }
 
 /** What a purge leaves in place although it is old. */
@@ -113,6 +115,7 @@ export class MaintenanceRepository {
       volumeAllocations: await allocations(ALLOCATION_TABLES.volumeAllocations),
       events: await count(`SELECT COUNT(*) AS n FROM events WHERE lease_id IN (${leases})`),
       notifications: await count(`SELECT COUNT(*) AS n FROM notifications WHERE sent_at IS NOT NULL AND lease_id IN (${leases})`),
+      enforcementCalls: await count(`SELECT COUNT(*) AS n FROM enforcement_calls WHERE status <> 'pending' AND lease_id IN (${leases})`),
     };
   }
 
@@ -141,7 +144,7 @@ export class MaintenanceRepository {
   async purgeLeases(tx: Tx, leaseIds: readonly string[], before: Date): Promise<PurgeCounts> {
     const counts: PurgeCounts = {
       leases: 0, reservations: 0, hostAllocations: 0, instanceAllocations: 0, floatingIpAllocations: 0,
-      volumeAllocations: 0, events: 0, notifications: 0,
+      volumeAllocations: 0, events: 0, notifications: 0, enforcementCalls: 0,
     };
     if (!leaseIds.length) return counts;
     // Locked and checked again: purgeable statuses are final, but a lease deleted meanwhile is simply skipped.
@@ -161,6 +164,9 @@ export class MaintenanceRepository {
     // [notifications] retention_hours, so they stay few.
     counts.notifications = await this.db.execute(
       `DELETE FROM notifications WHERE sent_at IS NOT NULL AND lease_id IN ${inIds}`, ids, tx);
+    // Pending on-end calls stay for the manager, as unsent notifications do.
+    counts.enforcementCalls = await this.db.execute(
+      `DELETE FROM enforcement_calls WHERE status <> 'pending' AND lease_id IN ${inIds}`, ids, tx);
     counts.leases = await this.db.execute(`DELETE FROM leases WHERE id IN ${inIds}`, ids, tx);
     return counts;
   }
