@@ -11,6 +11,7 @@ jest.setTimeout(10 * 60_000);
 let cloud: Cloud;
 let admin: Session;
 let demo: Session;
+let altDemo: Session;
 let novaAdmin: Nova;
 let novaDemo: Nova;
 let climate: TestService;
@@ -18,6 +19,12 @@ let climate: TestService;
 /** A call to Climate's API, with a token of the real Keystone. */
 async function api(method: string, path: string, session: Session, body?: unknown, expected?: number[]) {
   return (await http(method, `${climate.url}/v1${path}`, session.token, body, {}, expected)).json;
+}
+
+/** A Keystone trust as its trustor sees it; null once it is gone. */
+async function trust(id: string): Promise<Record<string, unknown> | null> {
+  const res = await http('GET', `${cloud.auth_url}/OS-TRUST/trusts/${id}`, demo.token, undefined, {}, [200, 404]);
+  return res.status === 200 ? res.json.trust as Record<string, unknown> : null;
 }
 
 async function leaseStatus(id: string): Promise<string> {
@@ -28,6 +35,7 @@ beforeAll(async () => {
   cloud = await ensureCloud();
   admin = await login(cloud, cloud.admin);
   demo = await login(cloud, cloud.demo);
+  altDemo = await login(cloud, cloud.alt_demo);
   novaAdmin = new Nova(cloud, admin);
   novaDemo = new Nova(cloud, demo);
   await novaAdmin.reset(cloud.freepool);
@@ -57,6 +65,7 @@ describe('host leases on a real Nova', () => {
   const hostIds: Record<string, string> = {};
   let leaseId = '';
   let reservationId = '';
+  let trustId = '';
 
   it('registers hosts from the real hypervisors: resources copied, host put in the freepool aggregate', async () => {
     const hypervisors = await novaAdmin.hypervisors();
@@ -89,6 +98,7 @@ describe('host leases on a real Nova', () => {
     }, [201])).lease;
     leaseId = lease.id as string;
     reservationId = lease.reservations[0].id as string;
+    trustId = lease.trust_id as string;
     await waitFor('lease ACTIVE', async () => ((await leaseStatus(leaseId)) === 'ACTIVE' ? true : null));
 
     const aggregate = (await novaAdmin.aggregates()).find((a) => a.metadata?.['climate:reservation_id'] === reservationId);
@@ -100,11 +110,24 @@ describe('host leases on a real Nova', () => {
     expect((await novaAdmin.aggregateNamed(cloud.freepool))!.hosts).toEqual(['compute-1']);
   });
 
+  it('the lease holds a real Keystone trust from its owner to Climate\'s service user', async () => {
+    const climateUserId = (await login(cloud, cloud.climate)).userId;
+    expect(await trust(trustId)).toMatchObject({ trustor_user_id: demo.userId, trustee_user_id: climateUserId, project_id: demo.projectId });
+  });
+
   it('the real scheduler, with Climate\'s filter, puts the owner\'s server with the reservation hint on the reserved host', async () => {
     const id = await novaDemo.boot('e2e-reserved', { reservation: reservationId });
     const server = await novaAdmin.settled(id);
     expect(server.status).toBe('ACTIVE');
     expect(server['OS-EXT-SRV-ATTR:host']).toBe('compute-2');
+  });
+
+  it('the same hint from another project gets no valid host', async () => {
+    const id = await new Nova(cloud, altDemo).boot('e2e-intruder', { reservation: reservationId });
+    const server = await novaAdmin.settled(id);
+    expect(server.status).toBe('ERROR');
+    expect(server.fault?.message).toMatch(/No valid host/i);
+    await novaAdmin.deleteServer(id);
   });
 
   it('a server without the hint lands on neither the reserved host nor a freepool host', async () => {
@@ -122,5 +145,6 @@ describe('host leases on a real Nova', () => {
     expect((await novaAdmin.aggregates()).map((a) => a.name)).toEqual([cloud.freepool]);
     expect(((await novaAdmin.aggregateNamed(cloud.freepool))!.hosts as string[]).sort()).toEqual(['compute-1', 'compute-2']);
     expect(await novaAdmin.serversOfAllProjects()).toEqual([]);
+    expect(await trust(trustId)).toBeNull();
   });
 });
