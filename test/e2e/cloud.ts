@@ -14,8 +14,8 @@ const STATE = process.env.CLIMATE_OS_STATE || path.join(REPO, 'var', 'openstack'
 
 /** Packages (once, a few minutes) plus a cold start (1.5-3 minutes on a loaded 2-core machine), with room. */
 export const CLOUD_START_TIMEOUT_MS = 15 * 60_000;
-/** The compute microversion the tests speak: "networks": "none" needs 2.37. */
-const COMPUTE_MICROVERSION = '2.60';
+/** The compute microversion the tests speak (Climate's; "networks": "none" needs 2.37, a group's single "policy" 2.64). */
+const COMPUTE_MICROVERSION = '2.64';
 
 export interface Credentials { username: string; password: string; project: string }
 
@@ -32,6 +32,58 @@ export interface Cloud {
   flavor: string;
   freepool: string;
   logs: string;
+}
+
+/**
+ * The cloud for one test file: started unless it is up, and held until `release()`. Test files reset what is in
+ * Nova and register its hosts in their own Climate, so two of them (jest runs files in parallel) must not use it
+ * at the same time: the first waits for the other to release it (a lock directory in the state directory).
+ */
+export async function useCloud(reservationUrl?: string): Promise<{ cloud: Cloud; release(): void }> {
+  const release = await lock(path.join(STATE, '..', 'openstack-e2e.lock'), CLOUD_START_TIMEOUT_MS);
+  try {
+    return { cloud: await ensureCloud(reservationUrl), release };
+  } catch (error) {
+    release();
+    throw error;
+  }
+}
+
+/** Takes a lock directory (holding the owner's pid: a dead owner's lock is taken over); returns its release. */
+async function lock(dir: string, timeoutMs: number): Promise<() => void> {
+  fs.mkdirSync(path.dirname(dir), { recursive: true });
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      fs.mkdirSync(dir);
+      fs.writeFileSync(path.join(dir, 'pid'), String(process.pid));
+      return () => fs.rmSync(dir, { recursive: true, force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    const owner = lockOwner(dir);
+    if (owner && !alive(owner)) fs.rmSync(dir, { recursive: true, force: true });
+    if (Date.now() > deadline) throw new Error(`the e2e cloud is still in use by process ${owner} (${dir})`);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+}
+
+/** The pid in a lock directory; 0 while it is being written (or just removed). */
+function lockOwner(dir: string): number {
+  try {
+    return Number(fs.readFileSync(path.join(dir, 'pid'), 'utf8')) || 0;
+  } catch {
+    return 0;
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** Starts the cloud unless it is up (and points its `reservation` endpoint at `reservationUrl` if given). */
@@ -105,11 +157,11 @@ export class Nova {
     return (res.server as Json | undefined) ?? null;
   }
 
-  /** Boots a server without network on the cloud's image and flavor; returns its id. */
-  async boot(name: string, hints: Record<string, string> = {}): Promise<string> {
-    const flavor = ((await this.call('GET', '/flavors')).flavors as Json[]).find((f) => f.name === this.cloud.flavor)!;
+  /** Boots a server without network on the cloud's image, of the given flavor (the cloud's by default); returns its id. */
+  async boot(name: string, hints: Record<string, string> = {}, flavorId?: string): Promise<string> {
+    const flavor = flavorId ?? ((await this.call('GET', '/flavors')).flavors as Json[]).find((f) => f.name === this.cloud.flavor)!.id;
     const images = await http('GET', `${this.cloud.endpoints.image}/v2/images?name=${this.cloud.image}`, this.session.token);
-    const body: Json = { server: { name, imageRef: images.json.images[0].id, flavorRef: flavor.id, networks: 'none' } };
+    const body: Json = { server: { name, imageRef: images.json.images[0].id, flavorRef: flavor, networks: 'none' } };
     if (Object.keys(hints).length) body['os:scheduler_hints'] = hints;
     return ((await this.call('POST', '/servers', body)).server as Json).id as string;
   }
@@ -132,7 +184,7 @@ export class Nova {
   }
 
   /**
-   * Back to the cloud as tools/ensure-openstack.sh leaves it: no server, no aggregate but an empty freepool.
+   * Back to the cloud as tools/ensure-openstack.sh leaves it: no server, no aggregate but an empty freepool, no server\n   * group, no flavor but the cloud's.
    * Climate's database is new in every test file, so whatever an earlier run left in Nova is stale.
    */
   async reset(freepool: string): Promise<void> {
@@ -144,6 +196,56 @@ export class Nova {
       if (aggregate.name !== freepool) await this.call('DELETE', `/os-aggregates/${aggregate.id}`);
     }
     if (!(await this.aggregateNamed(freepool))) await this.call('POST', '/os-aggregates', { aggregate: { name: freepool } });
+    for (const group of (await this.call('GET', '/os-server-groups?all_projects=True')).server_groups as Json[]) {
+      await this.call('DELETE', `/os-server-groups/${group.id}`, undefined, [204, 404]);
+    }
+    for (const flavor of (await this.call('GET', '/flavors?is_public=None')).flavors as Json[]) {
+      if (flavor.name !== this.cloud.flavor) await this.call('DELETE', `/flavors/${flavor.id}`, undefined, [202, 404]);
+    }
+  }
+}
+
+/** Placement's API as one user (an admin: Placement is admin-only). */
+export class Placement {
+  constructor(private readonly cloud: Cloud, readonly session: Session) {}
+
+  async call(method: string, pathAndQuery: string, body?: unknown, expected?: number[]): Promise<Json> {
+    const headers = { 'OpenStack-API-Version': 'placement 1.14' };
+    return (await http(method, `${this.cloud.endpoints.placement}${pathAndQuery}`, this.session.token, body, headers, expected)).json;
+  }
+
+  async providers(): Promise<Json[]> {
+    return (await this.call('GET', '/resource_providers')).resource_providers as Json[];
+  }
+
+  async inventories(uuid: string): Promise<Record<string, Json>> {
+    return (await this.call('GET', `/resource_providers/${uuid}/inventories`)).inventories as Record<string, Json>;
+  }
+
+  async usages(uuid: string): Promise<Record<string, number>> {
+    return (await this.call('GET', `/resource_providers/${uuid}/usages`)).usages as Record<string, number>;
+  }
+
+  /** The resources a consumer (a server) holds, by class, summed over providers. */
+  async allocations(consumer: string): Promise<Record<string, number>> {
+    const out: Record<string, number> = {};
+    const allocations = (await this.call('GET', `/allocations/${consumer}`)).allocations as Record<string, { resources: Record<string, number> }>;
+    for (const a of Object.values(allocations)) for (const [rc, n] of Object.entries(a.resources)) out[rc] = (out[rc] ?? 0) + n;
+    return out;
+  }
+
+  /** Removes what Climate's instance reservations put in Placement (their child providers and classes). */
+  async reset(): Promise<void> {
+    for (const provider of await this.providers()) {
+      if ((provider.name as string).startsWith('reservation-')) await this.call('DELETE', `/resource_providers/${provider.uuid}`, undefined, [204, 404]);
+    }
+    for (const rc of (await this.call('GET', '/resource_classes')).resource_classes as Json[]) {
+      if ((rc.name as string).startsWith('CUSTOM_RESERVATION_')) await this.call('DELETE', `/resource_classes/${rc.name}`, undefined, [204, 404]);
+    }
+  }
+
+  async hasResourceClass(name: string): Promise<boolean> {
+    return Object.keys(await this.call('GET', `/resource_classes/${name}`, undefined, [200, 404])).includes('name');
   }
 }
 
