@@ -5,7 +5,7 @@
  */
 import type { ClimateConfig, DeepPartial } from '../../src/config';
 import { startTestService, type TestService } from '../support/service';
-import { http, login, Nova, Placement, useCloud, waitFor, type Cloud, type Session } from './cloud';
+import { ensureCloud, http, login, Nova, Placement, useCloud, waitFor, type Cloud, type Session } from './cloud';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -31,7 +31,15 @@ export interface E2eWorld {
   close(): Promise<void>;
 }
 
-export async function e2eWorld(config: DeepPartial<ClimateConfig> = {}): Promise<E2eWorld> {
+export interface E2eWorldOptions {
+  /**
+   * Point the catalog's `reservation` service at this Climate (for Heat's OS::Blazar::* resources). Tokens issued
+   * before do not list it: log in again after.
+   */
+  reservationEndpoint?: boolean;
+}
+
+export async function e2eWorld(config: DeepPartial<ClimateConfig> = {}, options: E2eWorldOptions = {}): Promise<E2eWorld> {
   const { cloud, release } = await useCloud();
   let climate: TestService | undefined;
   try {
@@ -58,10 +66,12 @@ export async function e2eWorld(config: DeepPartial<ClimateConfig> = {}): Promise
       },
     });
     const svc = climate;
+    if (options.reservationEndpoint) await ensureCloud(`${svc.url}/v1`);
     const api: E2eWorld['api'] = async (method, path, as, body, expected) =>
       (await http(method, `${svc.url}/v1${path}`, as.token, body, {}, expected)).json;
     const leaseReaches: E2eWorld['leaseReaches'] = (id, status, timeoutMs = 180_000) => waitFor(`lease ${id} ${status}`, async () => {
       const lease = (await api('GET', `/leases/${id}`, demo)).lease as Json;
+      if (lease.status === 'ERROR' && status !== 'ERROR') throw new Error(`lease ${id} went to ERROR: ${JSON.stringify(lease.events)}`);
       return lease.status === status ? lease : null;
     }, timeoutMs);
     return {
