@@ -42,8 +42,13 @@ answering() { curl -s -o /dev/null --max-time 5 "$1"; }
 readonly APIS=("$OS_KEYSTONE" "http://127.0.0.1:$OS_PORT_PLACEMENT" "http://127.0.0.1:$OS_PORT_COMPUTE"
   "http://127.0.0.1:$OS_PORT_IMAGE" "http://127.0.0.1:$OS_PORT_ORCHESTRATION" "http://127.0.0.1:$OS_PORT_NETWORK")
 
+# What the cloud was set up from: a cloud set up from other files (an older checkout) is set up again.
+fingerprint() {
+  cat "$TOOLS/ensure-openstack.sh" "$HELPERS"/*.py "$HELPERS"/etc/* | sha1sum | cut -d' ' -f1
+}
+
 running() {
-  [[ -f "$OS_READY" && -s "$OS_PIDS" ]] || return 1
+  [[ -f "$OS_READY" && -s "$OS_PIDS" && "$(cat "$OS_READY")" == "$(fingerprint)" ]] || return 1
   local pid name started url
   while read -r pid name started; do
     os_ours "$pid" "$started" || return 1
@@ -289,5 +294,5 @@ export OS_AUTH_URL=$OS_KEYSTONE OS_IDENTITY_API_VERSION=3 OS_REGION_NAME=$OS_REG
 export OS_USER_DOMAIN_NAME=Default OS_PROJECT_DOMAIN_NAME=Default
 export OS_USERNAME=admin OS_PASSWORD=$OS_ADMIN_PASSWORD OS_PROJECT_NAME=admin
 RC
-touch "$OS_READY"
+fingerprint > "$OS_READY"
 say "up: $OS_CLOUD_JSON"
