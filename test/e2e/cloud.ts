@@ -183,11 +183,25 @@ export class Nova {
     await waitFor(`server ${id} gone`, async () => ((await this.server(id)) ? null : true), 180_000);
   }
 
+  /** The nova-compute service of a host. */
+  async computeService(host: string): Promise<Json> {
+    return ((await this.call('GET', `/os-services?binary=nova-compute&host=${host}`)).services as Json[])[0];
+  }
+
+  /** Enables or disables a host's nova-compute service (what `openstack compute service set --enable/--disable` does). */
+  async setComputeService(host: string, enabled: boolean): Promise<void> {
+    const id = (await this.computeService(host)).id as string;
+    await this.call('PUT', `/os-services/${id}`, enabled ? { status: 'enabled' } : { status: 'disabled', disabled_reason: 'e2e test' });
+  }
+
   /**
-   * Back to the cloud as tools/ensure-openstack.sh leaves it: no server, no aggregate but an empty freepool, no server\n   * group, no flavor but the cloud's.
+   * Back to the cloud as tools/ensure-openstack.sh leaves it: every compute service enabled, no server, no aggregate but an empty freepool, no server\n   * group, no flavor but the cloud's.
    * Climate's database is new in every test file, so whatever an earlier run left in Nova is stale.
    */
   async reset(freepool: string): Promise<void> {
+    for (const service of (await this.call('GET', '/os-services?binary=nova-compute')).services as Json[]) {
+      if (service.status !== 'enabled') await this.setComputeService(service.host as string, true);
+    }
     for (const server of await this.serversOfAllProjects()) await this.deleteServer(server.id as string);
     for (const aggregate of await this.aggregates()) {
       for (const host of aggregate.hosts as string[]) {

@@ -66,6 +66,8 @@ export async function e2eWorld(config: DeepPartial<ClimateConfig> = {}, options:
       },
     });
     const svc = climate;
+    // What climate-manager runs besides the event loop: host healing and the reconciler, when configured.
+    for (const job of svc.services.managerJobs) job.start();
     if (options.reservationEndpoint) await ensureCloud(`${svc.url}/v1`);
     const api: E2eWorld['api'] = async (method, path, as, body, expected) =>
       (await http(method, `${svc.url}/v1${path}`, as.token, body, {}, expected)).json;
