@@ -70,6 +70,7 @@ describe('instance leases on a real Nova and Placement', () => {
     });
     expect(await w.placement.hasResourceClass(reservationResourceClass(rid))).toBe(true);
     expect(await slots(rid)).toEqual({ [aggregate.hosts[0]]: 1 });
+    expect(await w.climate.services.reconciler!.runOnce()).toEqual([]);
   });
 
   it('a server of the flavor lands on the reserved host; one more than the amount gets no valid host', async () => {
