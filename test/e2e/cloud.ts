@@ -2,6 +2,8 @@
  * The real OpenStack of the end-to-end tests (tools/ensure-openstack.sh): starting it, what it wrote in its
  * cloud.json, and plain-HTTP access to Keystone and Nova as its users (no CLI: a call costs milliseconds, not
  * seconds).
+ *
+ * The suite's files end in .e2e.ts, outside `npm test` for now: the README's set-up section shows the jest command.
  */
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
