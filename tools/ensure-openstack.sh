@@ -44,7 +44,7 @@ readonly APIS=("$OS_KEYSTONE" "http://127.0.0.1:$OS_PORT_PLACEMENT" "http://127.
 
 # What the cloud was set up from: a cloud set up from other files (an older checkout) is set up again.
 fingerprint() {
-  cat "$TOOLS/ensure-openstack.sh" "$HELPERS"/*.py "$HELPERS"/etc/* | sha1sum | cut -d' ' -f1
+  cat "$TOOLS/ensure-openstack.sh" "$HELPERS"/*.sh "$HELPERS"/*.py "$HELPERS"/etc/* | sha1sum | cut -d' ' -f1
 }
 
 running() {
@@ -56,6 +56,10 @@ running() {
   for url in "${APIS[@]}"; do
     answering "$url" || return 1
   done
+  # Its databases still there (the MariaDB server is shared).
+  local databases
+  databases=$("${OS_MYSQL[@]}" -N -e "SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name LIKE '${OS_DB_PREFIX//_/\\_}%'") || return 1
+  ((databases == ${#OS_DATABASES[@]}))
 }
 
 set_reservation_url() {
