@@ -1,7 +1,7 @@
 import express, { type Express, type RequestHandler } from 'express';
 import type { NoauthIdentity, Policy } from '../auth';
 import type { Logger } from '../common';
-import type { LeaseService } from '../leases';
+import type { AvailabilityService, LeaseService } from '../leases';
 import type { FloatingIpInventory } from '../plugins/floatingip';
 import type { MetricsRegistry } from '../metrics';
 import type { HostInventory } from '../plugins/physical-host';
@@ -12,6 +12,7 @@ import { errorHandler, notFoundHandler } from './middleware/errors';
 import { httpMetricsMiddleware } from './middleware/metrics';
 import { microversionMiddleware } from './middleware/microversion';
 import { API_ROUTES, findRoute, HEALTHCHECK_ROUTE, METRICS_ROUTE } from './routes';
+import { availabilityRouter } from './routers/availability';
 import { floatingIpsRouter } from './routers/floatingips';
 import { DatabaseHealth, healthcheckRouter, type DatabasePing } from './routers/health';
 import { hostsRouter } from './routers/hosts';
@@ -23,6 +24,8 @@ import type { RequestValidator } from './validation';
 
 export interface ApiDeps {
   leases: LeaseService;
+  /** Served at POST /v1/leases/availability; absent: not mounted. */
+  availability?: AvailabilityService;
   hosts: HostInventory;
   floatingIps: FloatingIpInventory;
   /** Served at /v1/volume-pools; absent: not mounted. */
@@ -68,6 +71,7 @@ export function createApp(deps: ApiDeps, options: ApiOptions): Express {
   app.use('/v1', options.authenticate ?? noauthMiddleware(options.noauth));
   // Any content type is read as JSON: some clients omit the header, and a non-JSON body is then a clear 400.
   app.use(express.json({ limit: options.maxBodyBytes, type: () => true, strict: false }));
+  if (deps.availability) app.use('/v1/leases/availability', availabilityRouter(deps.availability, deps.validator));
   app.use('/v1/leases', leasesRouter(deps.leases, deps.validator, { defaultLimit: options.defaultPageLimit, maxLimit: options.maxPageLimit }));
   app.use('/v1/os-hosts', hostsRouter(deps.hosts, deps.policy, deps.validator));
   app.use('/v1/floatingips', floatingIpsRouter(deps.floatingIps, deps.policy, deps.validator));

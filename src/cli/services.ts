@@ -5,7 +5,7 @@ import { buildKeystoneAuth, Policy, type KeystoneAuth } from '../auth';
 import { createLogger, systemClock, type Clock, type Logger } from '../common';
 import type { ClimateConfig } from '../config';
 import { Database, migrateUp, OpsRepository, Repositories } from '../db';
-import { LeaseLifecycle, LeaseService } from '../leases';
+import { AvailabilityService, LeaseLifecycle, LeaseService } from '../leases';
 import { eventRunMetrics, EventRunner, HostHealer, PeriodicJob } from '../manager';
 import { createServiceRegistry, type MetricsRegistry } from '../metrics';
 import { LogDriver, NoopDriver, NotificationDispatcher, Notifier, StompDriver, type NotificationDriver } from '../notifications';
@@ -189,8 +189,12 @@ export async function buildServices(config: ClimateConfig, options: BuildOptions
   const leases = new LeaseService(
     { db, repos, plugins, notifier, clock, logger: logger.child('leases'), onEventsChanged: () => { runner.wake(); dispatchJob.wake(); },
       policy, trusts: keystone?.trusts },
-    { minutesBeforeEndLease: config.manager.minutesBeforeEndLease, minutesBeforeStartLease: config.manager.minutesBeforeStartLease },
+    { minutesBeforeEndLease: config.manager.minutesBeforeEndLease, minutesBeforeStartLease: config.manager.minutesBeforeStartLease,
+      availabilityMaxHorizonDays: config.default.availabilityMaxHorizonDays },
   );
+  const availability = new AvailabilityService({ repos, plugins, clock, policy }, {
+    maxHorizonDays: config.default.availabilityMaxHorizonDays, defaultLimit: 10, maxLimit: 100,
+  });
   const hosts = new HostInventory(db, repos, clock, logger.child('hosts'),
     compute ? new NovaHostRegistrar(compute.nova, config.nova.aggregateFreepoolName) : null);
   const floatingIps = new FloatingIpInventory(db, repos, clock);
@@ -200,7 +204,7 @@ export async function buildServices(config: ClimateConfig, options: BuildOptions
     config, logger, clock, db, repos, plugins, leases, lifecycle, hosts, floatingIps, volumePools, policy, keystone, validator, runner, dispatcher, dispatchJob,
     compute, reconciler, healer, managerJobs, metrics,
     app: () => createApp({
-      leases, hosts, floatingIps, volumePools, policy, validator, logger: logger.child('api'), database: ops,
+      leases, availability, hosts, floatingIps, volumePools, policy, validator, logger: logger.child('api'), database: ops,
       metrics: config.default.metricsEnabled ? metrics : null,
     }, {
       maxBodyBytes: config.default.apiMaxBodyBytes, debug: config.default.debug,

@@ -14,6 +14,7 @@ export { FloatingIpRepository } from './repositories/floatingips';
 export { OutboxRepository } from './repositories/outbox';
 export { OpsRepository, type EventBacklog, type EventCompletion, type HostCount, type HostsAllocated, type OutboxBacklog } from './repositories/ops';
 export { Repositories } from './repositories';
+export { HostTimelineRepository, type TimelineBooking, type TimelineHost } from './repositories/host-timeline';
 export {
   VolumePoolRepository, type VolumePoolRecord, type VolumeAllocationRecord, type FreePoolQuery, type PoolFree,
 } from './repositories/volume-pools';

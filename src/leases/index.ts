@@ -7,3 +7,6 @@ export * from './event-plan';
 export { scheduleLeaseUpdate } from './update-event';
 export { MESSAGES } from './lease-rules';
 export { LeaseRepair, type LeaseRepairOutcome } from './repair';
+export {
+  AvailabilityService, findSlots, parseDuration, parseSearchRange, type AvailabilityOptions, type AvailabilityServiceDeps, type FoundSlot,
+} from './availability';

@@ -4,6 +4,7 @@ import { FloatingIpRepository } from './floatingips';
 import { FloatingIpAllocationRepository } from './floatingip-allocations';
 import { HostAllocationRepository } from './host-allocations';
 import { HostRepository } from './hosts';
+import { HostTimelineRepository } from './host-timeline';
 import { InstanceAllocationRepository } from './instance-allocations';
 import { LeaseRepository } from './leases';
 import { OutboxRepository } from './outbox';
@@ -22,6 +23,7 @@ export class Repositories {
   readonly floatingIpAllocations: FloatingIpAllocationRepository;
   readonly outbox: OutboxRepository;
   readonly volumePools: VolumePoolRepository;
+  readonly hostTimeline: HostTimelineRepository;
 
   constructor(readonly db: Database) {
     this.leases = new LeaseRepository(db);
@@ -34,5 +36,6 @@ export class Repositories {
     this.floatingIpAllocations = new FloatingIpAllocationRepository(db);
     this.outbox = new OutboxRepository(db);
     this.volumePools = new VolumePoolRepository(db);
+    this.hostTimeline = new HostTimelineRepository(db);
   }
 }
