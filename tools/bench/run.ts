@@ -12,6 +12,7 @@ import { buildServices, type Services } from '../../src/cli/services';
 import { silentLogger } from '../../src/common';
 import { configWith } from '../../src/config';
 import { createTestDatabase, type TestDialect } from '../../test/support/database';
+import { benchAvailability, type AvailabilityResult } from './availability';
 import { call } from './http';
 import { summarize, timed, type Summary } from './stats';
 
@@ -48,6 +49,7 @@ interface Result {
   listLeases: Summary;
   allocations: Summary;
   eventLateness: Summary & { events: number };
+  availability: AvailabilityResult;
 }
 
 /** Runs requests from a worker thread with `concurrency` clients; resolves with their durations. */
@@ -119,6 +121,9 @@ async function benchDialect(dialect: TestDialect, o: Options): Promise<Result> {
     log('GET /v1/os-hosts/allocations');
     const allocations = await timed(20, 1, async () => { await call(base, 'GET', '/v1/os-hosts/allocations'); });
 
+    // Before the other creates land after the existing leases: the windows searched start where those begin.
+    const availability = await benchAvailability(base, origin, 100, log);
+
     log(`event lateness: ${o.events} leases starting within one minute`);
     const lateness = await eventLateness(services, o.events);
 
@@ -129,6 +134,7 @@ async function benchDialect(dialect: TestDialect, o: Options): Promise<Result> {
       listLeases: summarize(list.durations),
       allocations: summarize(allocations.durations),
       eventLateness: { ...summarize(lateness), events: lateness.length },
+      availability,
     };
   } finally {
     await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -177,6 +183,8 @@ function table(results: Result[]): string {
     ['create p50 / p99, 8 clients', ...results.map((r) => `${ms(r.createConcurrent.latency.p50)} / ${ms(r.createConcurrent.latency.p99)}`)],
     ['GET /v1/leases?limit=100 p50 / p99', ...results.map((r) => `${ms(r.listLeases.p50)} / ${ms(r.listLeases.p99)}`)],
     ['GET /v1/os-hosts/allocations p50 / p99', ...results.map((r) => `${ms(r.allocations.p50)} / ${ms(r.allocations.p99)}`)],
+    ['find slot p50 / p99 (8 hosts, filter, 30 days)', ...results.map((r) => `${ms(r.availability.findSlot.p50)} / ${ms(r.availability.findSlot.p99)}`)],
+    ['earliest-fit create p50 / p99', ...results.map((r) => `${ms(r.availability.earliestCreate.p50)} / ${ms(r.availability.earliestCreate.p99)}`)],
     ['event lateness p50 / p99', ...results.map((r) => `${ms(r.eventLateness.p50)} / ${ms(r.eventLateness.p99)} (${r.eventLateness.events} events)`)],
   ];
   const line = (cells: string[]) => `| ${cells.join(' | ')} |`;

@@ -38,7 +38,7 @@ export class HostTimelineRepository {
       `SELECT h.id, h.hypervisor_hostname, h.vcpus, h.memory_mb, h.local_gb FROM hosts h WHERE ${where} ORDER BY h.id`, params, tx);
     if (!hostRows.length) return { hosts: [], bookings: [] };
     const range = [sqlDate(horizon.end), sqlDate(horizon.start)];
-    const bookingRows = await this.db.select<Record<string, unknown>>(
+    const bookingRows = await this.db.selectMany<Record<string, unknown>>(
       `SELECT a.host_id, 'host' AS kind, a.start_date, a.end_date, 0 AS v, 0 AS m, 0 AS d
          FROM computehost_allocations a JOIN hosts h ON h.id = a.host_id
         WHERE ${where} AND a.start_date < ? AND a.end_date > ?
