@@ -34,7 +34,7 @@ export class HostTimelineRepository {
   async read(tx: Tx | undefined, conditions: readonly HostCondition[], horizon: Window): Promise<{ hosts: TimelineHost[]; bookings: TimelineBooking[] }> {
     const where = ['h.reservable = 1', ...conditions.map((c) => `(${c.sql})`)].join(' AND ');
     const params = conditions.flatMap((c) => c.params);
-    const hostRows = await this.db.select<Record<string, unknown>>(
+    const hostRows = await this.db.selectMany<Record<string, unknown>>(
       `SELECT h.id, h.hypervisor_hostname, h.vcpus, h.memory_mb, h.local_gb FROM hosts h WHERE ${where} ORDER BY h.id`, params, tx);
     if (!hostRows.length) return { hosts: [], bookings: [] };
     const range = [sqlDate(horizon.end), sqlDate(horizon.start)];
