@@ -79,6 +79,11 @@ describe.each(DIALECTS)('lease availability on %s', (dialect) => {
     expect(JSON.stringify(res.body)).not.toMatch(/lease|g\d|host_id/);
   });
 
+  it('is for members and admins: a reader of the project gets a 403', async () => {
+    const reader = { 'X-User-Id': 'r', 'X-Project-Id': 'p2', 'X-Roles': 'reader' };
+    expectError(await find({ duration: '1h', reservations: [hostReservation()] }, reader), 403);
+  });
+
   it('skips hosts that are not reservable', async () => {
     await svc.services.db.transaction((tx) => svc.services.repos.hosts.setHealth(tx, Number(ids.g3), { reservable: false, status: 'maintenance' }, NOW));
     try {
