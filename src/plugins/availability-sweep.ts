@@ -29,11 +29,3 @@ export function blockedStarts(b: Pick<TimelineBooking, 'start' | 'end'>, duratio
   const to = ceilMinute(b.end + marginMs);
   return from < to ? [from, to] : null;
 }
-
-/** Sorted, distinct values within [lo, hi], with `lo` first. */
-export function startsWithin(times: Iterable<number>, lo: number, hi: number): number[] {
-  if (hi < lo) return [];
-  const inside = new Set<number>([lo]);
-  for (const t of times) if (t > lo && t <= hi) inside.add(t);
-  return [...inside].sort((a, b) => a - b);
-}

@@ -1,5 +1,5 @@
 import type { HostSlots, TimelineBooking, TimelineHost } from '../../db';
-import { blockedStarts, bookingsByHost, startsWithin } from '../availability-sweep';
+import { blockedStarts, bookingsByHost } from '../availability-sweep';
 import type { AvailabilityPlanner, AvailabilityQuery, SlotPlacement, TrialHolds } from '../types';
 import type { InstanceReservationParams } from './params';
 import { planSlots, slotsFor } from './slots';
@@ -16,39 +16,60 @@ export class InstanceAvailability implements AvailabilityPlanner {
 
   constructor(
     private readonly hosts: readonly TimelineHost[],
-    private readonly bookings: readonly TimelineBooking[],
+    bookings: readonly TimelineBooking[],
     private readonly params: Pick<InstanceReservationParams, 'amount' | 'affinity'> & Size,
     private readonly query: AvailabilityQuery,
   ) {
     this.byHost = bookingsByHost(bookings);
   }
 
-  /** The first start, and every start at which a booking enters or leaves the window (no cleaning time here). */
+  /**
+   * The first start, and every start at which a booking enters or leaves some host's window (no cleaning time here),
+   * where the reservation fits on its own. One sweep: each host's free slots are worked out only at its own edges,
+   * and the totals the affinity rule needs (slots, hosts with one, hosts with all) follow the changes.
+   */
   candidates(): number[] {
     const lo = this.query.from.getTime();
     const hi = this.query.to.getTime() - this.query.durationMs;
-    const edges: number[] = [];
-    for (const b of this.bookings) {
-      const range = blockedStarts(b, this.query.durationMs, 0);
-      if (range) edges.push(...range);
+    if (hi < lo) return [];
+    const changes: { at: number; hostId: number }[] = [];
+    for (const [hostId, list] of this.byHost) {
+      for (const b of list) {
+        for (const at of blockedStarts(b, this.query.durationMs, 0) ?? []) if (at > lo && at <= hi) changes.push({ at, hostId });
+      }
     }
-    return startsWithin(edges, lo, hi);
+    changes.sort((a, b) => a.at - b.at);
+    const current = new Map<number, number>();
+    const totals = { slots: 0, hostsWithOne: 0, hostsWithAll: 0 };
+    const set = (host: TimelineHost, at: number) => {
+      const before = current.get(host.id) ?? 0;
+      const after = this.freeSlots(host, at, undefined);
+      current.set(host.id, after);
+      totals.slots += after - before;
+      totals.hostsWithOne += Number(after > 0) - Number(before > 0);
+      totals.hostsWithAll += Number(after >= this.params.amount) - Number(before >= this.params.amount);
+    };
+    const fits = () => (this.params.affinity === true ? totals.hostsWithAll > 0
+      : this.params.affinity === false ? totals.hostsWithOne >= this.params.amount : totals.slots >= this.params.amount);
+    for (const host of this.hosts) set(host, lo);
+    const found = fits() ? [lo] : [];
+    const hosts = new Map(this.hosts.map((h) => [h.id, h]));
+    let i = 0;
+    while (i < changes.length) {
+      const at = changes[i].at;
+      const touched = new Set<number>();
+      while (i < changes.length && changes[i].at === at) touched.add(changes[i++].hostId);
+      for (const id of touched) set(hosts.get(id)!, at);
+      if (fits()) found.push(at);
+    }
+    return found;
   }
 
   place(start: number, holds: TrialHolds): SlotPlacement | null {
-    const end = start + this.query.durationMs;
     const free: HostSlots[] = [];
     for (const host of this.hosts) {
       if (holds.wholeHosts.has(host.id)) continue;
-      const inWindow = (this.byHost.get(host.id) ?? []).filter((b) => b.start < end && b.end > start);
-      if (inWindow.some((b) => b.kind === 'host')) continue;
-      const used = peak(inWindow.filter((b) => b.kind === 'instance'), start, end);
-      const held = holds.instanceUse.get(host.id);
-      const slots = slotsFor({
-        vcpus: host.vcpus - used.vcpus - (held?.vcpus ?? 0),
-        memory_mb: host.memory_mb - used.memory_mb - (held?.memory_mb ?? 0),
-        disk_gb: host.disk_gb - used.disk_gb - (held?.disk_gb ?? 0),
-      }, this.params);
+      const slots = this.freeSlots(host, start, holds.instanceUse.get(host.id));
       if (slots > 0) free.push({ hostId: host.id, slots });
     }
     const plan = planSlots(free, this.params.amount, this.params.affinity);
@@ -63,6 +84,19 @@ export class InstanceAvailability implements AvailabilityPlanner {
       });
     }
     return { count: this.params.amount, hosts: plan.map((p) => ({ id: p.hostId, name: names.get(p.hostId) ?? String(p.hostId), instances: p.slots })) };
+  }
+
+  /** A host's free slots for a window from `start`, besides `held` (this lease's other reservations): none when held whole. */
+  private freeSlots(host: TimelineHost, start: number, held: Size | undefined): number {
+    const end = start + this.query.durationMs;
+    const inWindow = (this.byHost.get(host.id) ?? []).filter((b) => b.start < end && b.end > start);
+    if (inWindow.some((b) => b.kind === 'host')) return 0;
+    const used = peak(inWindow, start, end);
+    return slotsFor({
+      vcpus: host.vcpus - used.vcpus - (held?.vcpus ?? 0),
+      memory_mb: host.memory_mb - used.memory_mb - (held?.memory_mb ?? 0),
+      disk_gb: host.disk_gb - used.disk_gb - (held?.disk_gb ?? 0),
+    }, this.params);
   }
 }
 
