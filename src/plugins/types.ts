@@ -86,12 +86,16 @@ export interface TrialHolds {
   readonly wholeHosts: Set<number>;
   /** Instance resources held per host (virtual:instance), summed. */
   readonly instanceUse: Map<number, { vcpus: number; memory_mb: number; disk_gb: number }>;
+  /** Other resources held, each by a key of its plugin's choosing (e.g. `floatingip:<id>`). */
+  readonly others: Set<string>;
 }
 
 /** What a reservation would get in a window: how many (hosts or instances), and on which hosts (shown to admins). */
 export interface SlotPlacement {
   count: number;
   hosts: { id: number; name: string; instances?: number }[];
+  /** Floating IP addresses (virtual:floatingip), shown to admins like hosts. */
+  floatingips?: string[];
 }
 
 /**

@@ -12,6 +12,7 @@ import { ADMIN, createHost, createLease, expectError, expectSchema, hostReservat
 
 const NOW = new Date('2030-01-01T00:00:00Z');
 const GPU = '["==", "$gpu", "True"]';
+const NET = 'a1b2c3d4-0000-4000-8000-000000000001';
 /** `YYYY-MM-DD HH:MM` for a time on 2030-01-01 given as "HH:MM", or on another day as "DD HH:MM". */
 const on = (time: string) => (time.includes(' ') ? `2030-01-${time}` : `2030-01-01 ${time}`);
 const rendered = (time: string) => `${on(time).replace(' ', 'T')}:00.000000`;
@@ -33,7 +34,7 @@ describe.each(DIALECTS)('lease availability on %s', (dialect) => {
   beforeAll(async () => {
     svc = await startTestService({
       dialect, clock: new ManualClock(NOW),
-      config: { default: { cleaningTimeMinutes: 60, availabilityMaxHorizonDays: 30 }, manager: { plugins: ['physical:host', 'virtual:instance', 'virtual:floatingip'] } },
+      config: { default: { cleaningTimeMinutes: 60, availabilityMaxHorizonDays: 30 }, manager: { plugins: ['physical:host', 'virtual:instance', 'virtual:floatingip', 'virtual:volume'] } },
     });
     for (const [name, gpu] of [['g1', true], ['g2', true], ['g3', true], ['c1', false]] as const) {
       ids[name] = (await createHost(svc.app, { name, gpu, vcpus: 8, memory_mb: 16384, local_gb: 100 })).id;
@@ -127,6 +128,29 @@ describe.each(DIALECTS)('lease availability on %s', (dialect) => {
     }
   });
 
+  it('finds floating IPs: the required ones and the lowest free others, with the lease\'s hosts', async () => {
+    for (const address of ['10.0.0.1', '10.0.0.2', '10.0.0.3']) {
+      await request(svc.app).post('/v1/floatingips').send({ floating_network_id: NET, floating_ip_address: address }).expect(201);
+    }
+    const ips = (amount: number, required: string[] = []) => ({ resource_type: 'virtual:floatingip', network_id: NET, amount, required_floatingips: required });
+    const held = await createLease(svc.app, leaseBody('ips', { start_date: on('00:00'), end_date: on('04:00'), reservations: [ips(2, ['10.0.0.3'])] }), member('p7'));
+    try {
+      // 10.0.0.3 and one other are held until 04:00: two more are free now, 10.0.0.3 only from 04:00.
+      const two = await find({ duration: '1h', reservations: [ips(2)] }, ADMIN);
+      expect(two.body.slots[0]).toMatchObject({ start_date: rendered('04:00'), reservations: [{ resource_type: 'virtual:floatingip', count: 2 }] });
+      const one = await find({ duration: '1h', reservations: [ips(1)] }, ADMIN);
+      expect(one.body.slots[0]).toEqual({ start_date: rendered('00:00'), end_date: rendered('01:00'), reservations: [
+        { resource_type: 'virtual:floatingip', count: 1, floatingips: [expect.stringMatching(/^10\.0\.0\.[12]$/)] }] });
+      const required = await find({ duration: '1h', reservations: [ips(1, ['10.0.0.3']), hostReservation({ resource_properties: GPU })] }, member('p7'));
+      expect(required.body.slots[0]).toEqual({ start_date: rendered('04:00'), end_date: rendered('05:00'), reservations: [
+        { resource_type: 'virtual:floatingip', count: 1 }, { resource_type: 'physical:host', count: 1 }] });
+      const lease = await createLease(svc.app, leaseBody('ips-at-slot', { start_date: on('04:00'), end_date: on('05:00'), reservations: [ips(1, ['10.0.0.3'])] }), member('p7'));
+      await request(svc.app).delete(`/v1/leases/${lease.id}`).set(member('p7')).expect(204);
+    } finally {
+      await request(svc.app).delete(`/v1/leases/${held.id}`).set(member('p7')).expect(204);
+    }
+  });
+
   it('creates an earliest-fit lease in the first window, as an ordinary lease', async () => {
     const reservations = [hostReservation({ min: 2, max: 2, resource_properties: GPU })];
     const body = { name: 'asap', start_date: 'earliest', duration: '2h', not_before: on('01:00'), not_after: on('02 00:00'), reservations };
@@ -164,8 +188,10 @@ describe.each(DIALECTS)('lease availability on %s', (dialect) => {
       ['a bad date', { ...ok, not_before: 'tomorrow' }, /field\/attribute not_before: tomorrow is an invalid date/],
       ['an unknown filter key', { ...ok, reservations: [hostReservation({ resource_properties: '["=", "$nosuch", "1"]' })] }, /resource_properties/],
       ['an unknown body key', { ...ok, start_date: 'now' }, /start_date/],
-      ['a type without availability', { ...ok, reservations: [{ resource_type: 'virtual:floatingip', network_id: 'n', amount: 1 }] },
-        /resource_type: virtual:floatingip is not supported for availability yet/],
+      ['a type without availability', { ...ok, reservations: [{ resource_type: 'virtual:volume', amount: 1, size_gb: 10 }] },
+        /resource_type: virtual:volume is not supported for availability yet/],
+      ['a required floating IP not registered', { ...ok, reservations: [{ resource_type: 'virtual:floatingip', network_id: NET, amount: 1,
+        required_floatingips: ['10.9.9.9'] }] }, /required_floatingips: 10.9.9.9 is not a reservable floating IP/],
     ])('%s', async (_what, body, message) => {
       const before = await counts();
       expectError(await find(body as Record<string, unknown>, member('p6')), 400, message);

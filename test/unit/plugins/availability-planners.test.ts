@@ -20,7 +20,7 @@ const slots = (hostId: number, from: number, to: number, vcpus: number): Timelin
   hostId, kind: 'instance', start: at(from), end: at(to), vcpus, memory_mb: 0, disk_gb: 0,
 });
 const query = (hours: number, from = 0, to = 48): AvailabilityQuery => ({ from: new Date(at(from)), to: new Date(at(to)), durationMs: hours * H });
-const noHolds = (): TrialHolds => ({ wholeHosts: new Set(), instanceUse: new Map() });
+const noHolds = (): TrialHolds => ({ wholeHosts: new Set(), instanceUse: new Map(), others: new Set() });
 
 describe('HostAvailability', () => {
   it('offers the first start and each start where enough hosts are clear of bookings and their cleaning time', () => {
