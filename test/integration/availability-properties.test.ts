@@ -1,8 +1,9 @@
 /**
  * Property-based checks of POST /v1/leases/availability against creates, on both engines. Each seeded round
- * registers a random inventory (hosts of its own, told apart by a `round` capability), fills two days with random
- * host and instance leases, then asks random questions (whole hosts, instance slots with any affinity, or both in
- * one lease; odd durations and start minutes) and checks, through the API:
+ * registers a random inventory (hosts of its own, told apart by a `round` capability, and floating IPs on a
+ * network of its own), fills two days with random host, instance and floating IP leases, then asks random
+ * questions (whole hosts, instance slots with any affinity, floating IPs with or without a required address, or
+ * two of them in one lease; odd durations and start minutes) and checks, through the API:
  * - every window answered fits: a create at it succeeds (it is deleted again before the next check);
  * - no earlier window fits at the minute step (none before the first, none between one window's end and the next,
  *   none after the last when fewer than asked came back): creates at every start where a booking's edge (cleaning
@@ -47,6 +48,20 @@ function instanceAsk(rng: Rng, round: number): Reservation {
   };
 }
 
+function ipAsk(rng: Rng, round: number, addresses: string[]): Reservation {
+  const required = rng.chance(0.3) ? [rng.pick(addresses)] : [];
+  return { resource_type: 'virtual:floatingip', network_id: network(round), amount: Math.max(required.length, rng.int(1, 3)), required_floatingips: required };
+}
+
+/** A network of the round's own for its floating IPs. */
+const network = (round: number) => `00000000-0000-4000-8000-${String(round).padStart(12, '0')}`;
+
+/** A random reservation of one of the three types. */
+function anyAsk(rng: Rng, round: number, addresses: string[]): Reservation {
+  const kind = rng.int(0, 9);
+  return kind < 4 ? hostAsk(rng, round) : kind < 8 ? instanceAsk(rng, round) : ipAsk(rng, round, addresses);
+}
+
 describe.each(DIALECTS)('availability properties on %s', (dialect) => {
   let svc: TestService;
   let serial = 0;
@@ -54,7 +69,7 @@ describe.each(DIALECTS)('availability properties on %s', (dialect) => {
   beforeAll(async () => {
     svc = await startTestService({
       dialect, clock: new ManualClock(new Date(NOW)),
-      config: { default: { cleaningTimeMinutes: CLEANING_MINUTES }, manager: { plugins: ['physical:host', 'virtual:instance'] } },
+      config: { default: { cleaningTimeMinutes: CLEANING_MINUTES }, manager: { plugins: ['physical:host', 'virtual:instance', 'virtual:floatingip'] } },
     });
   });
   afterAll(async () => { await svc.close(); });
@@ -81,18 +96,21 @@ describe.each(DIALECTS)('availability properties on %s', (dialect) => {
       });
       expect(res.status).toBe(201);
     }
+    const addresses = Array.from({ length: rng.int(2, 4) }, (_, i) => `10.${round % 250}.0.${i + 1}`);
+    for (const address of addresses) {
+      await request(svc.app).post('/v1/floatingips').send({ floating_network_id: network(round), floating_ip_address: address }).expect(201);
+    }
     // Existing leases at random times over two days (some refused: the calendar fills up).
     const edges: number[] = [];
     for (let i = 0; i < rng.int(8, 20); i++) {
       const start = base + rng.int(0, 47) * 30 * MINUTE + rng.int(0, 1) * 7 * MINUTE;
       const end = start + rng.int(1, 16) * 30 * MINUTE;
-      const res = await create({ start_date: fmt(start), end_date: fmt(end), reservations: [rng.chance(0.4) ? hostAsk(rng, round) : instanceAsk(rng, round)] });
+      const res = await create({ start_date: fmt(start), end_date: fmt(end), reservations: [anyAsk(rng, round, addresses)] });
       if (res.status === 201) edges.push(start, end);
     }
 
     for (let q = 0; q < QUESTIONS; q++) {
-      const reservations = rng.chance(0.25) ? [hostAsk(rng, round), instanceAsk(rng, round)]
-        : [rng.chance(0.5) ? hostAsk(rng, round) : instanceAsk(rng, round)];
+      const reservations = rng.chance(0.3) ? [anyAsk(rng, round, addresses), anyAsk(rng, round, addresses)] : [anyAsk(rng, round, addresses)];
       const durationMs = (rng.int(1, 8) * 30 + rng.int(0, 13)) * MINUTE;
       const notBefore = base + rng.int(0, 40) * 30 * MINUTE + rng.int(0, 59) * MINUTE + rng.int(0, 59) * 1000;
       const notAfter = notBefore + rng.int(6, 60) * HOUR;
