@@ -78,7 +78,7 @@ export async function findSlots(tx: Tx | undefined, reservations: readonly Valid
   const hi = query.to.getTime() - query.durationMs;
   const starts = planners.length ? [...new Set(planners.flatMap((p) => p.candidates()))].sort((a, b) => a - b) : hi >= lo ? [lo] : [];
   const tryAt = (start: number): FoundSlot | null => {
-    const holds: TrialHolds = { wholeHosts: new Set(), instanceUse: new Map(), others: new Set() };
+    const holds: TrialHolds = { wholeHosts: new Set(), instanceUse: new Map(), others: new Set(), amounts: new Map() };
     const placements: FoundSlot['placements'] = [];
     for (const [i, planner] of planners.entries()) {
       const placement = planner.place(start, holds);
@@ -178,12 +178,13 @@ function renderSlot(slot: FoundSlot, showHosts: boolean): Record<string, unknown
     reservations: slot.placements.map(({ resourceType, placement }) => ({
       resource_type: resourceType,
       count: placement.count,
-      ...(showHosts && !placement.floatingips ? {
+      ...(showHosts && !placement.floatingips && !placement.pool ? {
         hosts: placement.hosts.map((h) => ({
           id: String(h.id), hypervisor_hostname: h.name, ...(h.instances === undefined ? {} : { instances: h.instances }),
         })),
       } : {}),
       ...(showHosts && placement.floatingips ? { floatingips: placement.floatingips } : {}),
+      ...(showHosts && placement.pool ? { pool: placement.pool } : {}),
     })),
   };
 }

@@ -88,6 +88,8 @@ export interface TrialHolds {
   readonly instanceUse: Map<number, { vcpus: number; memory_mb: number; disk_gb: number }>;
   /** Other resources held, each by a key of its plugin's choosing (e.g. `floatingip:<id>`). */
   readonly others: Set<string>;
+  /** Other resources held in quantity, by a key of its plugin's choosing (e.g. `volume-pool:<id>` to GiB). */
+  readonly amounts: Map<string, number>;
 }
 
 /** What a reservation would get in a window: how many (hosts or instances), and on which hosts (shown to admins). */
@@ -96,6 +98,8 @@ export interface SlotPlacement {
   hosts: { id: number; name: string; instances?: number }[];
   /** Floating IP addresses (virtual:floatingip), shown to admins like hosts. */
   floatingips?: string[];
+  /** The volume pool (virtual:volume), shown to admins like hosts. */
+  pool?: string;
 }
 
 /**

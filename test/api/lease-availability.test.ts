@@ -12,6 +12,19 @@ import { ADMIN, createHost, createLease, expectError, expectSchema, hostReservat
 
 const NOW = new Date('2030-01-01T00:00:00Z');
 const GPU = '["==", "$gpu", "True"]';
+/** A Heat template of two servers on the reservation's flavor. */
+const STACK = `heat_template_version: 2018-08-31
+parameters:
+  reservation_flavor: {type: string}
+resources:
+  web:
+    type: OS::Heat::ResourceGroup
+    properties:
+      count: 2
+      resource_def:
+        type: OS::Nova::Server
+        properties: {flavor: {get_param: reservation_flavor}, image: cirros}
+`;
 const NET = 'a1b2c3d4-0000-4000-8000-000000000001';
 /** `YYYY-MM-DD HH:MM` for a time on 2030-01-01 given as "HH:MM", or on another day as "DD HH:MM". */
 const on = (time: string) => (time.includes(' ') ? `2030-01-${time}` : `2030-01-01 ${time}`);
@@ -34,7 +47,7 @@ describe.each(DIALECTS)('lease availability on %s', (dialect) => {
   beforeAll(async () => {
     svc = await startTestService({
       dialect, clock: new ManualClock(NOW),
-      config: { default: { cleaningTimeMinutes: 60, availabilityMaxHorizonDays: 30 }, manager: { plugins: ['physical:host', 'virtual:instance', 'virtual:floatingip', 'virtual:volume'] } },
+      config: { default: { cleaningTimeMinutes: 60, availabilityMaxHorizonDays: 30 }, manager: { plugins: ['physical:host', 'virtual:instance', 'virtual:floatingip', 'virtual:volume', 'virtual:stack'] } },
     });
     for (const [name, gpu] of [['g1', true], ['g2', true], ['g3', true], ['c1', false]] as const) {
       ids[name] = (await createHost(svc.app, { name, gpu, vcpus: 8, memory_mb: 16384, local_gb: 100 })).id;
@@ -151,6 +164,32 @@ describe.each(DIALECTS)('lease availability on %s', (dialect) => {
     }
   });
 
+  it('finds volume space: the first pool by name with room for all the volumes during the window', async () => {
+    for (const [name, capacity_gb] of [['pool-a', 100], ['pool-b', 300]] as const) {
+      await request(svc.app).post('/v1/volume-pools').send({ name, capacity_gb, volume_type: 'ssd' }).expect(201);
+    }
+    const volumes = (amount: number, size_gb = 50) => ({ resource_type: 'virtual:volume', amount, size_gb, volume_type: 'ssd' });
+    // pool-a is full 01:00-03:00, pool-b holds 200 of 300 GiB 00:00-05:00: 100 GiB fit on pool-b all along.
+    const a = await createLease(svc.app, leaseBody('vol-a', { start_date: on('01:00'), end_date: on('03:00'), reservations: [volumes(2)] }), member('p8'));
+    const b = await createLease(svc.app, leaseBody('vol-b', { start_date: on('00:00'), end_date: on('05:00'), reservations: [volumes(4)] }), member('p8'));
+    try {
+      const two = await find({ duration: '2h', reservations: [volumes(2)] }, ADMIN);
+      expect(two.body.slots.slice(0, 2)).toEqual([
+        { start_date: rendered('00:00'), end_date: rendered('02:00'), reservations: [{ resource_type: 'virtual:volume', count: 2, pool: 'pool-b' }] },
+        { start_date: rendered('02:00'), end_date: rendered('04:00'), reservations: [{ resource_type: 'virtual:volume', count: 2, pool: 'pool-b' }] },
+      ]);
+      // 150 GiB fits nowhere before pool-b has room again at 05:00; members see no pool.
+      const three = await find({ duration: '1h', reservations: [volumes(3)] }, member('p8'));
+      expect(three.body.slots[0]).toEqual({ start_date: rendered('05:00'), end_date: rendered('06:00'), reservations: [{ resource_type: 'virtual:volume', count: 3 }] });
+      const lease = await createLease(svc.app, leaseBody('vol-at-slot', { start_date: on('05:00'), end_date: on('06:00'), reservations: [volumes(3)] }), member('p8'));
+      await request(svc.app).delete(`/v1/leases/${lease.id}`).set(member('p8')).expect(204);
+      expectError(await request(svc.app).post('/v1/leases').set(member('p8'))
+        .send(leaseBody('vol-early', { start_date: on('04:59'), end_date: on('05:59'), reservations: [volumes(3)] })), 409);
+    } finally {
+      for (const l of [a, b]) await request(svc.app).delete(`/v1/leases/${l.id}`).set(member('p8')).expect(204);
+    }
+  });
+
   it('creates an earliest-fit lease in the first window, as an ordinary lease', async () => {
     const reservations = [hostReservation({ min: 2, max: 2, resource_properties: GPU })];
     const body = { name: 'asap', start_date: 'earliest', duration: '2h', not_before: on('01:00'), not_after: on('02 00:00'), reservations };
@@ -188,8 +227,8 @@ describe.each(DIALECTS)('lease availability on %s', (dialect) => {
       ['a bad date', { ...ok, not_before: 'tomorrow' }, /field\/attribute not_before: tomorrow is an invalid date/],
       ['an unknown filter key', { ...ok, reservations: [hostReservation({ resource_properties: '["=", "$nosuch", "1"]' })] }, /resource_properties/],
       ['an unknown body key', { ...ok, start_date: 'now' }, /start_date/],
-      ['a type without availability', { ...ok, reservations: [{ resource_type: 'virtual:volume', amount: 1, size_gb: 10 }] },
-        /resource_type: virtual:volume is not supported for availability yet/],
+      ['a type without availability', { ...ok, reservations: [{ resource_type: 'virtual:stack', stack_name: 's', template: STACK, vcpus: 1, memory_mb: 512, disk_gb: 1 }] },
+        /resource_type: virtual:stack is not supported for availability yet/],
       ['a required floating IP not registered', { ...ok, reservations: [{ resource_type: 'virtual:floatingip', network_id: NET, amount: 1,
         required_floatingips: ['10.9.9.9'] }] }, /required_floatingips: 10.9.9.9 is not a reservable floating IP/],
     ])('%s', async (_what, body, message) => {

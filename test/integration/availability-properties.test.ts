@@ -1,9 +1,9 @@
 /**
  * Property-based checks of POST /v1/leases/availability against creates, on both engines. Each seeded round
- * registers a random inventory (hosts of its own, told apart by a `round` capability, and floating IPs on a
- * network of its own), fills two days with random host, instance and floating IP leases, then asks random
- * questions (whole hosts, instance slots with any affinity, floating IPs with or without a required address, or
- * two of them in one lease; odd durations and start minutes) and checks, through the API:
+ * registers a random inventory (hosts of its own, told apart by a `round` capability, floating IPs on a network
+ * of its own, volume pools of a volume type of its own), fills two days with random leases of those, then asks
+ * random questions (whole hosts, instance slots with any affinity, floating IPs with or without a required
+ * address, volumes, or two of them in one lease; odd durations and start minutes) and checks, through the API:
  * - every window answered fits: a create at it succeeds (it is deleted again before the next check);
  * - no earlier window fits at the minute step (none before the first, none between one window's end and the next,
  *   none after the last when fewer than asked came back): creates at every start where a booking's edge (cleaning
@@ -56,10 +56,14 @@ function ipAsk(rng: Rng, round: number, addresses: string[]): Reservation {
 /** A network of the round's own for its floating IPs. */
 const network = (round: number) => `00000000-0000-4000-8000-${String(round).padStart(12, '0')}`;
 
-/** A random reservation of one of the three types. */
+function volumeAsk(rng: Rng, round: number): Reservation {
+  return { resource_type: 'virtual:volume', amount: rng.int(1, 3), size_gb: rng.pick([50, 100]), volume_type: `round-${round}` };
+}
+
+/** A random reservation of one of the four types. */
 function anyAsk(rng: Rng, round: number, addresses: string[]): Reservation {
-  const kind = rng.int(0, 9);
-  return kind < 4 ? hostAsk(rng, round) : kind < 8 ? instanceAsk(rng, round) : ipAsk(rng, round, addresses);
+  const kind = rng.int(0, 11);
+  return kind < 4 ? hostAsk(rng, round) : kind < 8 ? instanceAsk(rng, round) : kind < 10 ? ipAsk(rng, round, addresses) : volumeAsk(rng, round);
 }
 
 describe.each(DIALECTS)('availability properties on %s', (dialect) => {
@@ -69,7 +73,7 @@ describe.each(DIALECTS)('availability properties on %s', (dialect) => {
   beforeAll(async () => {
     svc = await startTestService({
       dialect, clock: new ManualClock(new Date(NOW)),
-      config: { default: { cleaningTimeMinutes: CLEANING_MINUTES }, manager: { plugins: ['physical:host', 'virtual:instance', 'virtual:floatingip'] } },
+      config: { default: { cleaningTimeMinutes: CLEANING_MINUTES }, manager: { plugins: ['physical:host', 'virtual:instance', 'virtual:floatingip', 'virtual:volume'] } },
     });
   });
   afterAll(async () => { await svc.close(); });
@@ -99,6 +103,10 @@ describe.each(DIALECTS)('availability properties on %s', (dialect) => {
     const addresses = Array.from({ length: rng.int(2, 4) }, (_, i) => `10.${round % 250}.0.${i + 1}`);
     for (const address of addresses) {
       await request(svc.app).post('/v1/floatingips').send({ floating_network_id: network(round), floating_ip_address: address }).expect(201);
+    }
+    for (let p = 0; p < rng.int(1, 3); p++) {
+      await request(svc.app).post('/v1/volume-pools').send({ name: `r${round}-pool-${p}`, capacity_gb: rng.pick([100, 200, 400]), volume_type: `round-${round}` })
+        .expect(201);
     }
     // Existing leases at random times over two days (some refused: the calendar fills up).
     const edges: number[] = [];

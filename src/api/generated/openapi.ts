@@ -106,7 +106,7 @@ export interface paths {
         put?: never;
         /**
          * Find windows in which a lease would fit (Climate extension)
-         * @description Answers when the reservations of a lease body would fit for `duration`, starting no earlier than `not_before` and ending no later than `not_after`: the earliest windows first, not overlapping each other, at minute steps. Each window was checked with the same rules as a create (filters, cleaning_time, host reservability, the lease's other reservations), so creating the lease at it succeeds unless another lease takes it first. Writes nothing. Members see counts; admins (policy climate:leases:availability:hosts) also see the hosts. physical:host, virtual:instance and virtual:floatingip reservations are supported; other types get a 400.
+         * @description Answers when the reservations of a lease body would fit for `duration`, starting no earlier than `not_before` and ending no later than `not_after`: the earliest windows first, not overlapping each other, at minute steps. Each window was checked with the same rules as a create (filters, cleaning_time, host reservability, the lease's other reservations), so creating the lease at it succeeds unless another lease takes it first. Writes nothing. Members see counts; admins (policy climate:leases:availability:hosts) also see the hosts. physical:host, virtual:instance, virtual:floatingip and virtual:volume reservations are supported; virtual:stack gets a 400.
          */
         post: operations["findLeaseSlots"];
         delete?: never;
@@ -661,7 +661,7 @@ export interface components {
             /** @description What each reservation of the body would get, in the body's order. */
             reservations: {
                 resource_type: string;
-                /** @description Hosts (physical:host), instances (virtual:instance) or floating IPs (virtual:floatingip) it would get. */
+                /** @description Hosts (physical:host), instances (virtual:instance), floating IPs (virtual:floatingip) or volumes (virtual:volume) it would get. */
                 count: number;
                 /** @description Only for admins (policy climate:leases:availability:hosts). */
                 hosts?: {
@@ -672,6 +672,8 @@ export interface components {
                 }[];
                 /** @description The addresses (virtual:floatingip); only for admins, like hosts. */
                 floatingips?: string[];
+                /** @description The volume pool's name (virtual:volume); only for admins, like hosts. */
+                pool?: string;
             }[];
         };
         /** @description A reservation to create. Parameters other than `resource_type` depend on the type and are checked by its resource plugin, because the CLI and Heat send them differently (e.g. `affinity` as "None"/"True"/"False" or as a JSON boolean). */

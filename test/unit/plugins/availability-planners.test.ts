@@ -8,6 +8,8 @@ import { findSlots, type ValidatedReservation } from '../../../src/leases/availa
 import { HostAvailability } from '../../../src/plugins/physical-host/availability';
 import type { AvailabilityPlanner, AvailabilityQuery, ResourcePlugin, TrialHolds } from '../../../src/plugins/types';
 import { InstanceAvailability } from '../../../src/plugins/virtual-instance/availability';
+import { VolumeAvailability } from '../../../src/plugins/virtual-volume/availability';
+import { FloatingIpAvailability } from '../../../src/plugins/floatingip/availability';
 
 const H = 3_600_000;
 const T0 = Date.UTC(2030, 0, 1);
@@ -20,7 +22,7 @@ const slots = (hostId: number, from: number, to: number, vcpus: number): Timelin
   hostId, kind: 'instance', start: at(from), end: at(to), vcpus, memory_mb: 0, disk_gb: 0,
 });
 const query = (hours: number, from = 0, to = 48): AvailabilityQuery => ({ from: new Date(at(from)), to: new Date(at(to)), durationMs: hours * H });
-const noHolds = (): TrialHolds => ({ wholeHosts: new Set(), instanceUse: new Map(), others: new Set() });
+const noHolds = (): TrialHolds => ({ wholeHosts: new Set(), instanceUse: new Map(), others: new Set(), amounts: new Map() });
 
 describe('HostAvailability', () => {
   it('offers the first start and each start where enough hosts are clear of bookings and their cleaning time', () => {
@@ -86,6 +88,34 @@ describe('InstanceAvailability', () => {
     expect(new InstanceAvailability(hosts, [], { ...params, affinity: false }, query(1)).place(at(0), holds)?.hosts)
       .toEqual([{ id: 1, name: 'h1', instances: 1 }, { id: 2, name: 'h2', instances: 1 }]);
     expect(holds.instanceUse.get(1)).toEqual({ vcpus: 8, memory_mb: 0, disk_gb: 0 });
+  });
+});
+
+describe('VolumeAvailability', () => {
+  const pools = [{ id: 'p2', name: 'b', capacityGb: 100 }, { id: 'p1', name: 'a', capacityGb: 100 }];
+  const gb = (poolId: string, from: number, to: number, n: number) => ({ poolId, start: at(from), end: at(to), gb: n });
+
+  it('takes the first pool by name with room for the peak of the window, bookings starting inside it included', () => {
+    const planner = new VolumeAvailability(pools, [gb('p1', 1, 3, 60), gb('p2', 0, 9, 60)], { amount: 1, size_gb: 50 }, query(2));
+    // From 00:00 for 2 h, pool a fills to 60 GiB at 01:00: no room for 50 anywhere until 03:00.
+    expect(planner.place(at(0), noHolds())).toBeNull();
+    expect(planner.candidates().map((t) => (t - T0) / H)).toEqual([3, 9]);
+    const holds = noHolds();
+    expect(planner.place(at(3), holds)).toEqual({ count: 1, hosts: [], pool: 'a' });
+    expect(planner.place(at(3), holds)).toEqual({ count: 1, hosts: [], pool: 'a' });
+    expect(planner.place(at(3), holds)).toBeNull();
+  });
+});
+
+describe('FloatingIpAvailability', () => {
+  const ips = [{ id: 'a', address: '10.0.0.1' }, { id: 'b', address: '10.0.0.2' }, { id: 'c', address: '10.0.0.3' }];
+
+  it('needs every required address free, and fills the rest with the lowest ids', () => {
+    const booked = [{ id: 'c', start: at(0), end: at(2) }, { id: 'a', start: at(1), end: at(4) }];
+    const planner = new FloatingIpAvailability(ips, booked, [ips[2]], 2, query(1));
+    expect(planner.candidates().map((t) => (t - T0) / H)).toEqual([2, 4]);
+    expect(planner.place(at(2), noHolds())).toEqual({ count: 2, hosts: [], floatingips: ['10.0.0.3', '10.0.0.2'] });
+    expect(new FloatingIpAvailability(ips, booked, [], 2, query(1)).place(at(0), noHolds())?.floatingips).toEqual(['10.0.0.1', '10.0.0.2']);
   });
 });
 
