@@ -5,6 +5,7 @@
  * the CLI prints with `-f json` is compared with the service's state: known figures of the leases set up here,
  * and the same request answered by the API directly. Each CLI run is a Python start-up, so there are few of them.
  */
+import * as path from 'node:path';
 import request from 'supertest';
 import { startTestService, type TestService } from '../support/service';
 import { ADMIN, createHost, createLease, hostReservation, leaseBody, member } from '../api/helpers';
@@ -35,6 +36,9 @@ async function cliJson<T = Json[]>(args: string[]): Promise<T> {
   return JSON.parse(result.stdout) as T;
 }
 
+/** The plugin's Python unit tests (--reservation parsing, slot rendering). */
+const PYTHON_TESTS = path.resolve(__dirname, '../osc_plugin');
+
 const byProject = (rows: Json[]) => [...rows].sort((a, b) => String(a.project_id).localeCompare(String(b.project_id)));
 
 beforeAll(async () => {
@@ -55,6 +59,15 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await svc?.close();
+});
+
+describe('the plugin\'s own logic', () => {
+  it('passes its Python unit tests (test/osc_plugin)', async () => {
+    const result = await run('/usr/bin/python3', ['-B', '-m', 'unittest', 'discover', '-s', PYTHON_TESTS, '-v'], { timeout: CLI_TIMEOUT_MS });
+    if (result.code !== 0) throw new Error(`python3 -m unittest exited ${result.code}:\n${result.stderr}${result.stdout}`);
+    expect(result.stderr).toMatch(/^Ran [1-9]\d* tests/m);
+    expect(result.stderr).toMatch(/^OK\s*$/m);
+  });
 });
 
 describe('openstack reservation capacity show', () => {

@@ -45,6 +45,10 @@ def parse_reservation(text):
         rest = head or ''
     if 'resource_type' not in reservation:
         raise exceptions.CommandError('%s: resource_type is missing.' % usage)
+    if ',' in str(reservation['resource_type']):
+        # Something after resource_type that is not one of its keys was read as part of its value.
+        known = ': keys of %s are %s' % (resource_type, ', '.join(KNOWN_KEYS[resource_type])) if resource_type else ''
+        raise exceptions.CommandError('%s: not a key=value list%s.' % (usage, known))
     return reservation
 
 
