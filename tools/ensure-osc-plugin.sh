@@ -49,6 +49,12 @@ PY
 bash "$(dirname "$0")/ensure-openstack-cli.sh"
 installed_matches_source >/dev/null 2>&1 && exit 0
 
+# Test files run in parallel may get here together: one installs, the others then find it installed.
+command -v flock >/dev/null 2>&1 || { echo "ensure-osc-plugin: flock (util-linux) not found." >&2; exit 1; }
+exec 9>"${TMPDIR:-/tmp}/climate-ensure-osc-plugin.lock"
+flock -w 600 9 || { echo "ensure-osc-plugin: another install held the lock for 10 minutes." >&2; exit 1; }
+installed_matches_source >/dev/null 2>&1 && exit 0
+
 if ! "$PYTHON" -m pip --version >/dev/null 2>&1 || ! "$PYTHON" -c 'import setuptools' >/dev/null 2>&1; then
   apt_install ensure-osc-plugin python3-pip python3-setuptools
 fi
