@@ -63,10 +63,14 @@ class ReservationsColumnTest(unittest.TestCase):
             {'resource_type': 'physical:host', 'count': 2,
              'hosts': [{'id': '1', 'hypervisor_hostname': 'gpu-1'}, {'id': '2', 'hypervisor_hostname': 'gpu-2'}]},
             {'resource_type': 'virtual:instance', 'count': 4},
+            {'resource_type': 'virtual:instance', 'count': 3, 'hosts': [
+                {'id': '3', 'hypervisor_hostname': 'cpu-1', 'instances': 2},
+                {'id': '4', 'hypervisor_hostname': 'cpu-2', 'instances': 1}]},
             {'resource_type': 'virtual:floatingip', 'count': 1, 'floatingips': ['172.24.4.10']},
         ])
         self.assertEqual(column.human_readable(),
-                         'physical:host: 2 (gpu-1, gpu-2)\nvirtual:instance: 4\nvirtual:floatingip: 1 (172.24.4.10)')
+                         'physical:host: 2 (gpu-1, gpu-2)\nvirtual:instance: 4\n'
+                         'virtual:instance: 3 (cpu-1: 2, cpu-2: 1)\nvirtual:floatingip: 1 (172.24.4.10)')
         self.assertEqual(column.machine_readable()[1], {'resource_type': 'virtual:instance', 'count': 4})
 
 

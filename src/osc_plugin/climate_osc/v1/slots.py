@@ -20,9 +20,15 @@ class ReservationsColumn(columns.FormattableColumn):
 
 def _describe(reservation):
     text = '%s: %s' % (reservation.get('resource_type'), reservation.get('count'))
-    names = [host.get('hypervisor_hostname') for host in reservation.get('hosts') or []]
+    names = [_host(host) for host in reservation.get('hosts') or []]
     names += reservation.get('floatingips') or []
     return '%s (%s)' % (text, ', '.join(str(name) for name in names)) if names else text
+
+
+def _host(host):
+    # Instance reservations say how many of their instances each host would take.
+    name = str(host.get('hypervisor_hostname'))
+    return '%s: %s' % (name, host['instances']) if host.get('instances') is not None else name
 
 
 class FindSlots(command.Lister):
