@@ -1,7 +1,7 @@
 import express, { type Express, type RequestHandler } from 'express';
 import type { NoauthIdentity, Policy } from '../auth';
 import type { Logger } from '../common';
-import type { LeaseService, UsageReport } from '../leases';
+import type { AvailabilityService, LeaseService, UsageReport } from '../leases';
 import type { FloatingIpInventory } from '../plugins/floatingip';
 import type { MetricsRegistry } from '../metrics';
 import type { HostCapacity, HostInventory } from '../plugins/physical-host';
@@ -12,6 +12,7 @@ import { errorHandler, notFoundHandler } from './middleware/errors';
 import { httpMetricsMiddleware } from './middleware/metrics';
 import { microversionMiddleware } from './middleware/microversion';
 import { API_ROUTES, findRoute, HEALTHCHECK_ROUTE, METRICS_ROUTE } from './routes';
+import { availabilityRouter } from './routers/availability';
 import { floatingIpsRouter } from './routers/floatingips';
 import { DatabaseHealth, healthcheckRouter, type DatabaseProbe, type HealthcheckOptions } from './routers/health';
 import { hostsRouter } from './routers/hosts';
@@ -24,6 +25,8 @@ import type { RequestValidator } from './validation';
 
 export interface ApiDeps {
   leases: LeaseService;
+  /** Served at POST /v1/leases/availability; absent: not mounted. */
+  availability?: AvailabilityService;
   hosts: HostInventory;
   floatingIps: FloatingIpInventory;
   /** GET /v1/os-hosts/capacity; absent: not mounted. */
@@ -74,6 +77,7 @@ export function createApp(deps: ApiDeps, options: ApiOptions): Express {
   app.use('/v1', options.authenticate ?? noauthMiddleware(options.noauth));
   // Any content type is read as JSON: some clients omit the header, and a non-JSON body is then a clear 400.
   app.use(express.json({ limit: options.maxBodyBytes, type: () => true, strict: false }));
+  if (deps.availability) app.use('/v1/leases/availability', availabilityRouter(deps.availability, deps.validator));
   app.use('/v1/leases', leasesRouter(deps.leases, deps.validator, { defaultLimit: options.defaultPageLimit, maxLimit: options.maxPageLimit }));
   app.use('/v1/os-hosts', hostsRouter(deps.hosts, deps.policy, deps.validator, deps.hostCapacity));
   if (deps.usage) app.use('/v1/usage', usageRouter(deps.usage, deps.validator));

@@ -12,6 +12,7 @@ export const API_ROUTES: readonly RouteSpec[] = [
   { pattern: /^\/versions\/?$/, methods: ['GET'], template: '/versions' },
   { pattern: /^\/v1\/?$/, methods: ['GET'], template: '/v1' },
   { pattern: /^\/v1\/leases\/?$/, methods: ['GET', 'POST'], template: '/v1/leases' },
+  { pattern: /^\/v1\/leases\/availability\/?$/, methods: ['POST'], template: '/v1/leases/availability' },
   { pattern: /^\/v1\/leases\/[^/]+\/?$/, methods: ['GET', 'PUT', 'DELETE'], template: '/v1/leases/{lease_id}' },
   { pattern: /^\/v1\/os-hosts\/?$/, methods: ['GET', 'POST'], template: '/v1/os-hosts' },
   { pattern: /^\/v1\/os-hosts\/allocations\/?$/, methods: ['GET'], template: '/v1/os-hosts/allocations' },

@@ -31,7 +31,11 @@ export class TrustRefused extends ClimateError {
   }
 }
 
-/** Trusts from the lease owner to Climate's service user: impersonation, the owner's roles on the lease's project. */
+/**
+ * Trusts from the lease owner to Climate's service user: impersonation, the owner's roles on the lease's project,
+ * and redelegation allowed: Heat (virtual:stack) makes a trust of its own from the trust-scoped token Climate
+ * calls it with, which Keystone refuses unless the trust allows redelegation.
+ */
 export class KeystoneLeaseTrusts implements LeaseTrusts {
   constructor(
     private readonly session: KeystoneSession,
@@ -46,7 +50,7 @@ export class KeystoneLeaseTrusts implements LeaseTrusts {
       const service = await this.session.serviceToken();
       const id = await this.trusts.create({
         trustorToken: ctx.authToken, trustorUserId: ctx.userId, trusteeUserId: service.userId, projectId,
-        roles: ctx.roles, impersonation: true,
+        roles: ctx.roles, impersonation: true, allowRedelegation: true,
       });
       this.logger.info(`trust ${id} created for a lease of project ${projectId}`, { trust_id: id, project_id: projectId, user_id: ctx.userId });
       return id;

@@ -5,7 +5,7 @@ import { buildKeystoneAuth, Policy, type KeystoneAuth } from '../auth';
 import { createLogger, systemClock, withDeadline, type Clock, type Logger } from '../common';
 import type { ClimateConfig } from '../config';
 import { Database, migrateUp, OpsRepository, Repositories, unappliedMigrations } from '../db';
-import { LeaseLifecycle, LeaseService, UsageReport } from '../leases';
+import { AvailabilityService, LeaseLifecycle, LeaseService, UsageReport } from '../leases';
 import { eventRunMetrics, EventRunner, HostHealer, PeriodicJob } from '../manager';
 import { createServiceRegistry, type MetricsRegistry } from '../metrics';
 import { LogDriver, NoopDriver, NotificationDispatcher, Notifier, StompDriver, type NotificationDriver } from '../notifications';
@@ -217,8 +217,12 @@ export async function buildServices(config: ClimateConfig, options: BuildOptions
   const leases = new LeaseService(
     { db, repos, plugins, notifier, clock, logger: logger.child('leases'), onEventsChanged: () => { runner.wake(); dispatchJob.wake(); },
       policy, trusts: keystone?.trusts, enforcement },
-    { minutesBeforeEndLease: config.manager.minutesBeforeEndLease, minutesBeforeStartLease: config.manager.minutesBeforeStartLease },
+    { minutesBeforeEndLease: config.manager.minutesBeforeEndLease, minutesBeforeStartLease: config.manager.minutesBeforeStartLease,
+      availabilityMaxHorizonDays: config.default.availabilityMaxHorizonDays },
   );
+  const availability = new AvailabilityService({ repos, plugins, clock, policy }, {
+    maxHorizonDays: config.default.availabilityMaxHorizonDays, defaultLimit: 10, maxLimit: 100,
+  });
   const hosts = new HostInventory(db, repos, clock, logger.child('hosts'),
     compute ? new NovaHostRegistrar(compute.nova, config.nova.aggregateFreepoolName) : null);
   const hostCapacity = new HostCapacity(repos, clock, { cleaningTimeMinutes: config.default.cleaningTimeMinutes });
@@ -230,7 +234,7 @@ export async function buildServices(config: ClimateConfig, options: BuildOptions
     config, logger, clock, db, repos, plugins, leases, lifecycle, hosts, floatingIps, volumePools, policy, keystone, validator, runner, dispatcher, dispatchJob,
     compute, reconciler, healer, managerJobs, metrics, enforcement, onEndSender: sendsOnEnd ? onEndSender : null,
     app: () => createApp({
-      leases, hosts, floatingIps, volumePools, hostCapacity, usage, policy, validator, logger: logger.child('api'),
+      leases, availability, hosts, floatingIps, volumePools, hostCapacity, usage, policy, validator, logger: logger.child('api'),
       database: { unappliedMigrations: () => unappliedMigrations(db) },
       metrics: config.default.metricsEnabled ? metrics : null,
     }, {

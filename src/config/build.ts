@@ -13,6 +13,7 @@ export function toClimateConfig(v: OptionValues): ClimateConfig {
       port: d.port,
       authStrategy: d.auth_strategy,
       cleaningTimeMinutes: d.cleaning_time,
+      availabilityMaxHorizonDays: d.availability_max_horizon_days,
       debug: d.debug,
       logFormat: d.log_format,
       logOutput: d.log_output,

@@ -92,6 +92,12 @@ export const SCHEMA = {
       'Minutes a host stays free after a lease ends before another lease may start on it, e.g. to wipe it.',
       { min: 0 },
     ),
+    availability_max_horizon_days: int(
+      90,
+      'Longest range, in days from not_before to not_after, that an availability search (POST /v1/leases/availability) ' +
+        'or an earliest-fit lease create ("start_date": "earliest") may look through; longer ranges get a 400.',
+      { min: 1, max: 3660 },
+    ),
     debug: bool(
       false,
       'Log at debug level and put internal error details in the body of 500 responses. Those details can ' +

@@ -11,6 +11,8 @@ export interface ClimateConfig {
     readonly authStrategy: 'noauth' | 'keystone';
     /** Minutes a host stays free between two leases. */
     readonly cleaningTimeMinutes: number;
+    /** Longest range an availability search or earliest-fit create looks through. */
+    readonly availabilityMaxHorizonDays: number;
     readonly debug: boolean;
     readonly logFormat: 'text' | 'json';
     /** Where processes write their log lines. */

@@ -8,3 +8,6 @@ export { scheduleLeaseUpdate } from './update-event';
 export { MESSAGES } from './lease-rules';
 export { LeaseRepair, type LeaseRepairOutcome } from './repair';
 export { UsageReport, type UsageQuery, type UsageView, type UsageReportDeps } from './usage';
+export {
+  AvailabilityService, findSlots, parseDuration, parseSearchRange, type AvailabilityOptions, type AvailabilityServiceDeps, type FoundSlot,
+} from './availability';

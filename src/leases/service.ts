@@ -1,14 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { RequestContext } from '../auth/context';
 import type { LeaseTrusts } from '../auth/trusts';
-import { Conflict, InvalidInput, InvalidState, NotFound } from '../common';
+import { Conflict, InvalidInput, InvalidState, NotEnoughResources, NotFound } from '../common';
 import type { UsageEnforcement } from '../enforcement';
 import { isUniqueViolation, type EventRecord, type LeaseRecord, type LeaseStatus, type Repositories, type ReservationRecord, type Tx } from '../db';
-import { actsOn, ConflictNamingLeases, type ResourcePlugin } from '../plugins';
+import { actsOn, ConflictNamingLeases, type AvailabilityQuery, type ResourcePlugin } from '../plugins';
+import { findSlots, parseSearchRange, validateReservations } from './availability';
 import { parseLeaseDate } from './dates';
 import type { LeaseDomainDeps } from './deps';
 import { EVENT_SEQUENCE, moveBeforeEnd, planLeaseEvents, START_LEASE, UPDATE_LEASE, USER_EVENT_SEQUENCE } from './event-plan';
-import { checkBeforeEnd, checkName, checkWindow, MESSAGES, optionalDate } from './lease-rules';
+import { checkBeforeEnd, checkName, checkWindow, MESSAGES, messageDate, optionalDate } from './lease-rules';
 import { logSkippedAction } from './lifecycle';
 import { scheduleLeaseUpdate } from './update-event';
 import { renderLease, type LeaseView } from './view';
@@ -16,6 +17,22 @@ import { renderLease, type LeaseView } from './view';
 export interface LeaseServiceOptions {
   minutesBeforeEndLease: number;
   minutesBeforeStartLease: number;
+  /** Longest not_before..not_after range of an earliest-fit create (`[DEFAULT] availability_max_horizon_days`); default 90. */
+  availabilityMaxHorizonDays?: number;
+}
+
+const DEFAULT_MAX_HORIZON_DAYS = 90;
+/** An earliest-fit create searches again at most this many times after losing its window to a concurrent create. */
+const EARLIEST_ATTEMPTS = 3;
+/** Fields of an earliest-fit create only. */
+const EARLIEST_FIELDS = ['not_before', 'not_after', 'duration'] as const;
+
+/** 409: no window of the duration in the range fits every reservation of the lease. */
+class NoWindow extends NotEnoughResources {
+  constructor(range: AvailabilityQuery) {
+    super(`No window of ${range.durationMs / 1000} seconds between ${messageDate(range.from)} and ${messageDate(range.to)} `
+      + 'has room for every reservation of the lease');
+  }
 }
 
 export interface LeaseServiceDeps extends LeaseDomainDeps {
@@ -95,29 +112,26 @@ export class LeaseService {
     this.authorize(ctx, 'climate:leases:post', { project_id: ctx.projectId, user_id: ctx.userId });
     const now = this.deps.clock.now();
     const name = checkName(body.name);
-    if (body.end_date === undefined || body.end_date === null) throw new InvalidInput('Missing parameter end_date');
-    const start = body.start_date == null ? parseLeaseDate('now', now) : parseLeaseDate(body.start_date, now);
-    const end = parseLeaseDate(body.end_date, now);
+    // "earliest": the window is the first one found for `duration` between not_before and not_after (issue 14).
+    const range = body.start_date === 'earliest' ? this.earliestRange(body, now) : null;
+    if (!range) {
+      for (const field of EARLIEST_FIELDS) {
+        if (body[field] !== undefined) throw new InvalidInput(`Invalid input for field/attribute ${field}: only with "start_date": "earliest"`);
+      }
+    }
+    if (!range && (body.end_date === undefined || body.end_date === null)) throw new InvalidInput('Missing parameter end_date');
+    const start = range ? range.from : body.start_date == null ? parseLeaseDate('now', now) : parseLeaseDate(body.start_date, now);
+    const end = range ? new Date(range.from.getTime() + range.durationMs) : parseLeaseDate(body.end_date, now);
     const beforeEnd = optionalDate(body.before_end_date, now) ?? null;
     const beforeStart = optionalDate(body.before_start_date, now) ?? null;
-    checkWindow({ start, end, beforeStart }, now, true);
-    if (beforeEnd) checkBeforeEnd(beforeEnd, { start, end });
+    if (!range) {
+      checkWindow({ start, end, beforeStart }, now, true);
+      if (beforeEnd) checkBeforeEnd(beforeEnd, { start, end });
+    }
     const projectId = ctx.projectId;
     if (!projectId) throw new InvalidInput('A lease needs a project: the request has no project scope');
 
-    const rawReservations = Array.isArray(body.reservations) ? (body.reservations as Body[]) : [];
-    const validated = await Promise.all(rawReservations.map(async (raw, index) => {
-      const { resource_type: type, ...params } = raw;
-      const plugin = this.plugin(type);
-      try {
-        return { plugin, params: await plugin.validate(params) };
-      } catch (error) {
-        if (error instanceof InvalidInput && rawReservations.length > 1) {
-          throw new InvalidInput(`reservations[${index}]: ${error.message}`);
-        }
-        throw error;
-      }
-    }));
+    const validated = await validateReservations(this.deps, body.reservations);
     const userEvents = this.userEvents(body.events, now);
 
     const lease: LeaseRecord = {
@@ -129,8 +143,7 @@ export class LeaseService {
       id: randomUUID(), leaseId: lease.id, resourceType: plugin.resourceType, resourceId: randomUUID(),
       status: 'pending', missingResources: false, resourcesChanged: false, params, createdAt: now, updatedAt: null,
     }));
-    const planned = [...this.planEvents(lease, now), ...userEvents];
-    const events: EventRecord[] = planned.map((p): EventRecord => ({
+    const eventsFor = (): EventRecord[] => [...this.planEvents(lease, now), ...userEvents].map((p): EventRecord => ({
       id: randomUUID(), leaseId: lease.id, eventType: p.eventType,
       // hasOwn: a user event may be named "constructor".
       sequence: Object.hasOwn(EVENT_SEQUENCE, p.eventType) ? EVENT_SEQUENCE[p.eventType] : USER_EVENT_SEQUENCE,
@@ -140,12 +153,22 @@ export class LeaseService {
 
     // The trust is an HTTP call to Keystone: made before the transaction, withdrawn if the transaction fails.
     lease.trustId = (await this.deps.trusts?.createForLease(ctx, projectId)) ?? null;
-    const view = await this.inTransaction(async (tx) => {
+    const attempt = () => this.inTransaction(async (tx) => {
+      if (range) {
+        // Found and booked in one transaction: what the search saw is re-checked under the allocation's locks.
+        const [slot] = await findSlots(tx, validated, range, 1);
+        if (!slot) throw new NoWindow(range);
+        lease.startDate = slot.start;
+        lease.endDate = slot.end;
+        checkWindow({ start: slot.start, end: slot.end, beforeStart }, now, true);
+        if (beforeEnd) checkBeforeEnd(beforeEnd, { start: slot.start, end: slot.end });
+      }
+      const events = eventsFor();
       // The unique index on (project, name) refuses a duplicate; inTransaction turns that into the 409.
       await this.repos.leases.insert(tx, lease);
       for (const [i, r] of reservations.entries()) {
         await this.repos.reservations.insert(tx, r);
-        await validated[i].plugin.allocate(tx, r, { start, end });
+        await validated[i].plugin.allocate(tx, r, { start: lease.startDate, end: lease.endDate });
       }
       // The usage ledger records the allocations with them (GET /v1/usage outlives the lease).
       await this.repos.usage.recordLease(tx, lease.id, now, { fresh: true });
@@ -155,13 +178,36 @@ export class LeaseService {
       const rendered = renderLease(lease, reservations, events, this.deps.plugins);
       await this.deps.notifier.emit(tx, 'lease.create', rendered, { leaseId: lease.id });
       return rendered;
-    }, name).catch(async (error: unknown) => {
+    }, name);
+    const view = await this.withRetries(attempt, range ? EARLIEST_ATTEMPTS : 1).catch(async (error: unknown) => {
       if (lease.trustId) await this.deps.trusts?.release(lease.trustId, ctx);
       throw error;
     });
     this.deps.logger.info(`lease ${lease.id} (${name}) created`, { lease_id: lease.id, project_id: projectId });
     this.deps.onEventsChanged?.();
     return view;
+  }
+
+  /** The search range of an earliest-fit create; it has a duration instead of an end date. */
+  private earliestRange(body: Body, now: Date): AvailabilityQuery {
+    if (body.end_date != null) {
+      throw new InvalidInput('Invalid input for field/attribute end_date: with "start_date": "earliest", give duration (and not_before, not_after) instead');
+    }
+    return parseSearchRange(body, now, this.options.availabilityMaxHorizonDays ?? DEFAULT_MAX_HORIZON_DAYS);
+  }
+
+  /**
+   * Runs a create again when its allocation lost a race the search could not see (another transaction booked the
+   * window between this one's search and its locks): the next attempt searches what that one committed.
+   */
+  private async withRetries<T>(fn: () => Promise<T>, attempts: number): Promise<T> {
+    for (let i = 1; ; i++) {
+      try {
+        return await fn();
+      } catch (error) {
+        if (i >= attempts || !(error instanceof NotEnoughResources) || error instanceof NoWindow) throw error;
+      }
+    }
   }
 
   async update(ctx: RequestContext, id: string, body: Body): Promise<LeaseView> {

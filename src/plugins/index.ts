@@ -1,5 +1,8 @@
 /** Resource plugins: one folder per resource type, one interface for all. */
-export { PluginRegistry, type ResourcePlugin, type ReservationParams, type HookArgs } from './types';
+export {
+  PluginRegistry, type ResourcePlugin, type ReservationParams, type HookArgs, type AvailabilityPlanner, type AvailabilityQuery, type SlotPlacement,
+  type TrialHolds,
+} from './types';
 export { ConflictNamingLeases, type LeaseMention, type LeaseNamer } from './conflicts';
 export {
   actsOn, lifecycleActionsOf, parseLifecycleActions, updateLifecycleActions, LIFECYCLE_FIELDS, type EndAction, type LifecycleActions,

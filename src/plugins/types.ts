@@ -40,6 +40,12 @@ export interface ResourcePlugin {
    */
   reallocate(tx: Tx, reservation: ReservationRecord, window: Window, started: boolean): Promise<boolean | void>;
 
+  /**
+   * Reads what availability questions about these (validated) parameters need, once, and answers them in memory.
+   * Absent: the type does not answer availability questions yet (the API says so with a 400).
+   */
+  planAvailability?(tx: Tx | undefined, params: ReservationParams, query: AvailabilityQuery): Promise<AvailabilityPlanner>;
+
   /** Releases everything the reservation holds. */
   release(tx: Tx, reservation: ReservationRecord): Promise<void>;
 
@@ -60,6 +66,55 @@ export interface ResourcePlugin {
   onUpdate?(args: HookArgs): Promise<void>;
   beforeEnd(args: HookArgs): Promise<void>;
   beforeStart(args: HookArgs): Promise<void>;
+}
+
+/** A question about time for one reservation: when, within `from`..`to`, could it hold its resources for `durationMs`? */
+export interface AvailabilityQuery {
+  /** Earliest start, on a minute boundary (the search's step). */
+  from: Date;
+  /** Latest end. */
+  to: Date;
+  durationMs: number;
+}
+
+/**
+ * What the reservations of a lease tried earlier in the same window would hold in it (they share the window, so
+ * whatever they hold overlaps it whole): later reservations of the lease must do without it, as in a create.
+ */
+export interface TrialHolds {
+  /** Hosts held whole (physical:host). */
+  readonly wholeHosts: Set<number>;
+  /** Instance resources held per host (virtual:instance), summed. */
+  readonly instanceUse: Map<number, { vcpus: number; memory_mb: number; disk_gb: number }>;
+  /** Other resources held, each by a key of its plugin's choosing (e.g. `floatingip:<id>`). */
+  readonly others: Set<string>;
+  /** Other resources held in quantity, by a key of its plugin's choosing (e.g. `volume-pool:<id>` to GiB). */
+  readonly amounts: Map<string, number>;
+}
+
+/** What a reservation would get in a window: how many (hosts or instances), and on which hosts (shown to admins). */
+export interface SlotPlacement {
+  count: number;
+  hosts: { id: number; name: string; instances?: number }[];
+  /** Floating IP addresses (virtual:floatingip), shown to admins like hosts. */
+  floatingips?: string[];
+  /** The volume pool (virtual:volume), shown to admins like hosts. */
+  pool?: string;
+}
+
+/**
+ * A reservation's answers to availability questions, from data read once (see ResourcePlugin.planAvailability).
+ * `place` applies the plugin's own allocation rules, so a window it accepts is one `allocate` would accept.
+ */
+export interface AvailabilityPlanner {
+  /**
+   * Start times (ms, on minute boundaries, ascending) worth trying: the query's first start and every later one at
+   * which what this reservation could get changes, where it fits on its own. The earliest start at which a whole
+   * lease fits is among the union of its reservations' candidates.
+   */
+  candidates(): number[];
+  /** What it would get in [start, start + duration) besides `holds` (which it adds to); null when it does not fit. */
+  place(start: number, holds: TrialHolds): SlotPlacement | null;
 }
 
 /** The enabled plugins by resource type; built once at start-up and frozen. */

@@ -69,6 +69,12 @@ export class FakeHeat extends FakeService {
   failDeletes = 0;
   /** Tokens accepted; null accepts any request (with or without a token). */
   acceptTokens: ((token: string | undefined) => boolean) | null = null;
+  /**
+   * Heat's deferred_auth_method = trusts: before it creates a stack, Heat makes a trust from the caller's token to
+   * its own service user (to act later: deletes, autoscaling); Keystone refusing it makes the create a 500. Set
+   * to make that trust (throwing when Keystone refuses); null: not modelled.
+   */
+  deferredAuth: ((token: string | undefined) => Promise<void>) | null = null;
   /** Where a completed stack's servers are made (flavors checked there); none: servers are not modelled. */
   nova: FakeNovaPlacement | null = null;
 
@@ -224,6 +230,9 @@ export class FakeHeat extends FakeService {
       if (!m || seg[0] !== 'stacks') throw new HttpError(404, 'The resource could not be found.', 'HTTPNotFound');
       if (badJson) throw new HttpError(400, 'The server could not comply with the request since it is either malformed or otherwise incorrect.', 'HTTPBadRequest');
       this.tick();
+      if (method === 'POST' && seg.length === 1 && this.deferredAuth) {
+        await this.deferredAuth(token).catch((e: Error) => { throw new HttpError(500, `Trust creation failed: ${e.message}`, 'Forbidden'); });
+      }
       const result = this.handle(method, project, seg, url.searchParams, body);
       if (fault?.status) { error(fault.status, `injected fault on ${route} (after handling)`, 'HTTPInternalServerError'); return; }
       reply(result.status, result.body, result.headers);

@@ -31,6 +31,11 @@ export interface FakeHypervisor {
   disabledReason: string | null;
   /** Placement provider of this node. */
   providerUuid: string;
+  /**
+   * The node's running_vms statistic, as nova-compute last wrote it; the number of its servers when unset. Real
+   * Nova's can lag behind the servers (it stays stale while nova-compute's resource update fails).
+   */
+  runningVms?: number;
 }
 
 export interface FakeServer {
@@ -483,7 +488,7 @@ export class FakeNovaPlacement extends FakeService {
     const out: Json = {
       id: h.id, hypervisor_hostname: h.hypervisorHostname, hypervisor_type: h.hypervisorType, hypervisor_version: h.hypervisorVersion,
       vcpus: h.vcpus, memory_mb: h.memoryMb, local_gb: h.localGb, cpu_info: h.cpuInfo, state: h.state, status: h.status,
-      running_vms: servers.length, host_ip: '192.0.2.10',
+      running_vms: h.runningVms ?? servers.length, host_ip: '192.0.2.10',
       service: { host: h.serviceHost, id: h.id, disabled_reason: h.disabledReason },
     };
     if (withServers && servers.length) out.servers = servers.map((s) => ({ uuid: s.id, name: s.name }));

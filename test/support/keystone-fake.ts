@@ -36,6 +36,10 @@ export interface FakeTrust {
   projectId: string;
   roles: string[];
   impersonation: boolean;
+  /** Whether tokens scoped to it may make further trusts (Keystone's allow_redelegation). */
+  allowRedelegation: boolean;
+  /** The trust whose token made this one (a redelegation). */
+  redelegatedTrustId?: string;
 }
 
 export const FAKE_CATALOG = [
@@ -165,12 +169,19 @@ export class FakeKeystone {
       return this.send(res, 200, { token: this.tokenBody(subject) });
     }
     if (req.method === 'POST' && path === '/OS-TRUST/trusts') {
-      if (caller.trustId) return this.error(res, 403, 'You are not authorized to perform the requested action: identity:create_trust.');
-      const t = body.trust as { trustor_user_id: string; trustee_user_id: string; project_id: string; roles: { name: string }[]; impersonation: boolean };
+      // As Keystone: a trust-scoped token makes a trust only when its own trust allows redelegation.
+      const parent = caller.trustId ? this.trusts.get(caller.trustId) : undefined;
+      if (caller.trustId && !parent?.allowRedelegation) {
+        return this.error(res, 403, 'Remaining redelegation depth of 0 out of allowed range of [0..3].');
+      }
+      const t = body.trust as {
+        trustor_user_id: string; trustee_user_id: string; project_id: string; roles: { name: string }[]; impersonation: boolean; allow_redelegation?: boolean;
+      };
       if (t.trustor_user_id !== caller.userId) return this.error(res, 403, 'You are not authorized to perform the requested action: identity:create_trust.');
       const trust: FakeTrust = {
         id: randomUUID().replace(/-/g, ''), trustorUserId: t.trustor_user_id, trusteeUserId: t.trustee_user_id,
         projectId: t.project_id, roles: t.roles.map((r) => r.name), impersonation: t.impersonation,
+        allowRedelegation: t.allow_redelegation === true, ...(parent ? { redelegatedTrustId: parent.id } : {}),
       };
       this.trusts.set(trust.id, trust);
       return this.send(res, 201, { trust: { id: trust.id } });

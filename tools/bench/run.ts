@@ -12,6 +12,7 @@ import { buildServices, type Services } from '../../src/cli/services';
 import { silentLogger } from '../../src/common';
 import { configWith } from '../../src/config';
 import { createTestDatabase, type TestDialect } from '../../test/support/database';
+import { benchAvailability, type AvailabilityResult } from './availability';
 import { call } from './http';
 import { summarize, timed, type Summary } from './stats';
 
@@ -50,6 +51,7 @@ interface Result {
   /** GET /v1/os-hosts/capacity over the 30 days holding the existing leases, 1-hour steps (720). */
   capacity: Summary;
   eventLateness: Summary & { events: number };
+  availability: AvailabilityResult;
 }
 
 /** Runs requests from a worker thread with `concurrency` clients; resolves with their durations. */
@@ -125,6 +127,9 @@ async function benchDialect(dialect: TestDialect, o: Options): Promise<Result> {
       + `&end=${encodeURIComponent(iso(new Date(origin.getTime() + 30 * DAY)))}&step=3600`;
     const capacity = await timed(50, 1, async () => { await call(base, 'GET', capacityPath); });
 
+    // Before the other creates land after the existing leases: the windows searched start where those begin.
+    const availability = await benchAvailability(base, origin, 100, log);
+
     log(`event lateness: ${o.events} leases starting within one minute`);
     const lateness = await eventLateness(services, o.events);
 
@@ -136,6 +141,7 @@ async function benchDialect(dialect: TestDialect, o: Options): Promise<Result> {
       allocations: summarize(allocations.durations),
       capacity: summarize(capacity.durations),
       eventLateness: { ...summarize(lateness), events: lateness.length },
+      availability,
     };
   } finally {
     await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -185,6 +191,8 @@ function table(results: Result[]): string {
     ['GET /v1/leases?limit=100 p50 / p99', ...results.map((r) => `${ms(r.listLeases.p50)} / ${ms(r.listLeases.p99)}`)],
     ['GET /v1/os-hosts/allocations p50 / p99', ...results.map((r) => `${ms(r.allocations.p50)} / ${ms(r.allocations.p99)}`)],
     ['GET /v1/os-hosts/capacity 30 d, 1 h steps p50 / p99', ...results.map((r) => `${ms(r.capacity.p50)} / ${ms(r.capacity.p99)}`)],
+    ['find slot p50 / p99 (8 hosts, filter, 30 days)', ...results.map((r) => `${ms(r.availability.findSlot.p50)} / ${ms(r.availability.findSlot.p99)}`)],
+    ['earliest-fit create p50 / p99', ...results.map((r) => `${ms(r.availability.earliestCreate.p50)} / ${ms(r.availability.earliestCreate.p99)}`)],
     ['event lateness p50 / p99', ...results.map((r) => `${ms(r.eventLateness.p50)} / ${ms(r.eventLateness.p99)} (${r.eventLateness.events} events)`)],
   ];
   const line = (cells: string[]) => `| ${cells.join(' | ')} |`;

@@ -92,6 +92,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/leases/availability": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Microversion request, `reservation X.Y` or `reservation latest`. Absent means the minimum version. A badly formed value is a 400, a version outside the supported range a 406. */
+                "OpenStack-API-Version"?: components["parameters"]["OpenStackApiVersion"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Find windows in which a lease would fit (Climate extension)
+         * @description Answers when the reservations of a lease body would fit for `duration`, starting no earlier than `not_before` and ending no later than `not_after`: the earliest windows first, not overlapping each other, at minute steps. Each window was checked with the same rules as a create (filters, cleaning_time, host reservability, the lease's other reservations), so creating the lease at it succeeds unless another lease takes it first. Writes nothing. Members see counts; admins (policy climate:leases:availability:hosts) also see the hosts. physical:host, virtual:instance, virtual:floatingip and virtual:volume reservations are supported; virtual:stack gets a 400.
+         */
+        post: operations["findLeaseSlots"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/leases/{lease_id}": {
         parameters: {
             query?: never;
@@ -639,12 +662,12 @@ export interface components {
             /** @description Present only when there is a next page; holds one `next` link carrying `limit` and `marker`. */
             leases_links?: components["schemas"]["Link"][];
         };
-        /** @description Body of POST /v1/leases. Exactly what the Blazar CLI and Heat send, plus `before_start_date`; unknown keys are refused so that typos do not silently create a different lease. */
+        /** @description Body of POST /v1/leases. Exactly what the Blazar CLI and Heat send, plus `before_start_date`; unknown keys are refused so that typos do not silently create a different lease. `end_date` is required unless `start_date` is `earliest` (Climate extension): then `duration` (and optionally `not_before`, `not_after`) is given, and the lease gets the first window in which it fits, found and booked in one transaction. */
         LeaseCreate: {
             name: string;
             /** @description `YYYY-MM-DD HH:MM` (UTC) or `now`; absent or null means now. */
             start_date?: components["schemas"]["RequestDate"] | null;
-            end_date: components["schemas"]["RequestDate"];
+            end_date?: components["schemas"]["RequestDate"];
             /** @description When the before_end_lease event fires; null means the configured default. Must lie strictly between start_date and end_date, else 403 "Datetime is out of lease limits" (as Blazar). */
             before_end_date?: components["schemas"]["RequestDate"] | null;
             /** @description When the before_start_lease event fires (Climate extension). */
@@ -652,6 +675,52 @@ export interface components {
             /** @default [] */
             reservations: components["schemas"]["ReservationCreate"][];
             events?: components["schemas"]["LeaseEventCreate"][];
+            duration?: components["schemas"]["AvailabilityDuration"];
+            /** @description With `"start_date": "earliest"`: the earliest start (default now). */
+            not_before?: components["schemas"]["RequestDate"] | null;
+            /** @description With `"start_date": "earliest"`: the latest end (default: not_before plus availability_max_horizon_days). */
+            not_after?: components["schemas"]["RequestDate"] | null;
+        };
+        /**
+         * @description How long the lease lasts: seconds (a number or numeric string), or a number followed by s, m, h, d or w as in Blazar's `prolong_for` ("90m", "3h", "2d"). Must be positive.
+         * @example 3h
+         * @example 5400
+         */
+        AvailabilityDuration: number | string;
+        /** @description Body of POST /v1/leases/availability. Unknown keys are refused. */
+        AvailabilityRequest: {
+            reservations: components["schemas"]["ReservationCreate"][];
+            duration: components["schemas"]["AvailabilityDuration"];
+            /** @description Earliest start (default now; a past date counts as now). Starts are on minute boundaries. */
+            not_before?: components["schemas"]["RequestDate"] | null;
+            /** @description Latest end (default: not_before plus availability_max_horizon_days). A range longer than `[DEFAULT] availability_max_horizon_days` is a 400. */
+            not_after?: components["schemas"]["RequestDate"] | null;
+            /** @description Most windows answered (default 10). */
+            limit?: number;
+        };
+        AvailabilityAnswer: {
+            slots: components["schemas"]["AvailabilitySlot"][];
+        };
+        AvailabilitySlot: {
+            start_date: components["schemas"]["LeaseDate"];
+            end_date: components["schemas"]["LeaseDate"];
+            /** @description What each reservation of the body would get, in the body's order. */
+            reservations: {
+                resource_type: string;
+                /** @description Hosts (physical:host), instances (virtual:instance), floating IPs (virtual:floatingip) or volumes (virtual:volume) it would get. */
+                count: number;
+                /** @description Only for admins (policy climate:leases:availability:hosts). */
+                hosts?: {
+                    id: string;
+                    hypervisor_hostname: string;
+                    /** @description Instances on this host (virtual:instance). */
+                    instances?: number;
+                }[];
+                /** @description The addresses (virtual:floatingip); only for admins, like hosts. */
+                floatingips?: string[];
+                /** @description The volume pool's name (virtual:volume); only for admins, like hosts. */
+                pool?: string;
+            }[];
         };
         /** @description A reservation to create. Parameters other than `resource_type` depend on the type and are checked by its resource plugin, because the CLI and Heat send them differently (e.g. `affinity` as "None"/"True"/"False" or as a JSON boolean). */
         ReservationCreate: {
@@ -1129,6 +1198,40 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             406: components["responses"]["NotAcceptable"];
             409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+        };
+    };
+    findLeaseSlots: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Microversion request, `reservation X.Y` or `reservation latest`. Absent means the minimum version. A badly formed value is a 400, a version outside the supported range a 406. */
+                "OpenStack-API-Version"?: components["parameters"]["OpenStackApiVersion"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AvailabilityRequest"];
+            };
+        };
+        responses: {
+            /** @description The windows found, earliest first (none when nothing fits). */
+            200: {
+                headers: {
+                    "x-openstack-request-id": components["headers"]["RequestId"];
+                    "OpenStack-API-Version": components["headers"]["ApiVersion"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AvailabilityAnswer"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            406: components["responses"]["NotAcceptable"];
             413: components["responses"]["PayloadTooLarge"];
         };
     };

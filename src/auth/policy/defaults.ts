@@ -57,6 +57,17 @@ export const DEFAULT_RULES: readonly RuleDefault[] = [
     operations: [{ method: 'DELETE', path: '/v1/leases/{lease_id}' }],
   },
   {
+    name: 'climate:leases:availability',
+    check: MEMBER,
+    description: 'Find the windows in which a lease would fit (counts only; no lease or project of others is shown).',
+    operations: [{ method: 'POST', path: '/v1/leases/availability' }],
+  },
+  {
+    name: 'climate:leases:availability:hosts',
+    check: ADMIN,
+    description: 'See which hosts an availability answer would allocate (their names), besides the counts.',
+  },
+  {
     name: 'climate:oshosts:get',
     check: ADMIN,
     description: 'List the hosts that can be reserved, or show one.',

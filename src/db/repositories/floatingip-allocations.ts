@@ -71,6 +71,23 @@ export class FloatingIpAllocationRepository {
     return rows.map((r) => ({ id: String(r.id), address: String(r.floating_ip_address) }));
   }
 
+  /**
+   * What availability searches read: the network's reservable IPs (lowest id first) and every allocation of theirs
+   * touching the horizon (start and end in ms). Two queries, however many windows are tried.
+   */
+  async timeline(tx: Tx | undefined, networkId: string, horizon: Window): Promise<{ ips: FreeFloatingIp[]; bookings: { id: string; start: number; end: number }[] }> {
+    const ips = await this.db.selectMany<{ id: string; floating_ip_address: string }>(
+      'SELECT f.id, f.floating_ip_address FROM floatingips f WHERE f.reservable = 1 AND f.floating_network_id = ? ORDER BY f.id', [networkId], tx);
+    const rows = await this.db.selectMany<Record<string, unknown>>(
+      `SELECT a.floatingip_id, a.start_date, a.end_date FROM floatingip_allocations a JOIN floatingips f ON f.id = a.floatingip_id
+        WHERE f.reservable = 1 AND f.floating_network_id = ? AND a.start_date < ? AND a.end_date > ?`,
+      [networkId, sqlDate(horizon.end), sqlDate(horizon.start)], tx);
+    return {
+      ips: ips.map((r) => ({ id: String(r.id), address: String(r.floating_ip_address) })),
+      bookings: rows.map((r) => ({ id: String(r.floatingip_id), start: fromSqlDate(r.start_date).getTime(), end: fromSqlDate(r.end_date).getTime() })),
+    };
+  }
+
   /** How many reservable IPs the network has, held or not (for "not enough" messages). */
   async countOnNetwork(tx: Tx | undefined, networkId: string): Promise<number> {
     const [row] = await this.db.select<{ n: number }>(

@@ -5,6 +5,7 @@ import { FloatingIpRepository } from './floatingips';
 import { FloatingIpAllocationRepository } from './floatingip-allocations';
 import { HostAllocationRepository } from './host-allocations';
 import { HostRepository } from './hosts';
+import { HostTimelineRepository } from './host-timeline';
 import { InstanceAllocationRepository } from './instance-allocations';
 import { LeaseRepository } from './leases';
 import { OutboxRepository } from './outbox';
@@ -29,6 +30,7 @@ export class Repositories {
   readonly usage: UsageRepository;
   readonly hostCapacity: HostCapacityRepository;
   readonly enforcementCalls: EnforcementCallRepository;
+  readonly hostTimeline: HostTimelineRepository;
 
   constructor(readonly db: Database) {
     this.leases = new LeaseRepository(db);
@@ -44,5 +46,6 @@ export class Repositories {
     this.usage = new UsageRepository(db);
     this.hostCapacity = new HostCapacityRepository(db);
     this.enforcementCalls = new EnforcementCallRepository(db);
+    this.hostTimeline = new HostTimelineRepository(db);
   }
 }

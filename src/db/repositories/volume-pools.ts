@@ -142,6 +142,27 @@ export class VolumePoolRepository {
     return rows.map((r) => ({ poolId: String(r.id), name: String(r.name), capacityGb: Number(r.capacity_gb), freeGb: Number(r.capacity_gb) - Number(r.used ?? 0) }));
   }
 
+  /**
+   * What availability searches read: the pools of a volume type (undefined: any) and every allocation of theirs
+   * touching the horizon, as GiB held from start to end (ms). Two queries, however many windows are tried.
+   */
+  async timeline(tx: Tx | undefined, volumeType: string | null | undefined, horizon: Window):
+  Promise<{ pools: { id: string; name: string; capacityGb: number }[]; bookings: { poolId: string; start: number; end: number; gb: number }[] }> {
+    const where = volumeType === undefined ? '' : volumeType === null ? ' WHERE v.volume_type IS NULL' : ' WHERE v.volume_type = ?';
+    const typeParams = typeof volumeType === 'string' ? [volumeType] : [];
+    const pools = await this.db.selectMany<Record<string, unknown>>(`SELECT v.id, v.name, v.capacity_gb FROM volume_pools v${where}`, typeParams, tx);
+    const rows = await this.db.selectMany<Record<string, unknown>>(
+      `SELECT a.pool_id, a.start_date, a.end_date, a.amount * a.size_gb AS gb FROM volume_allocations a JOIN volume_pools v ON v.id = a.pool_id
+       ${where ? `${where} AND` : 'WHERE'} a.start_date < ? AND a.end_date > ?`,
+      [...typeParams, sqlDate(horizon.end), sqlDate(horizon.start)], tx);
+    return {
+      pools: pools.map((r) => ({ id: String(r.id), name: String(r.name), capacityGb: Number(r.capacity_gb) })),
+      bookings: rows.map((r) => ({
+        poolId: String(r.pool_id), start: fromSqlDate(r.start_date).getTime(), end: fromSqlDate(r.end_date).getTime(), gb: Number(r.gb),
+      })),
+    };
+  }
+
   /** Whether any allocation on the pool ends after `now` (running or future reservations). */
   async inUse(tx: Tx | undefined, poolId: string, now: Date): Promise<number> {
     const [row] = await this.db.select<{ n: number }>(

@@ -12,6 +12,8 @@ export interface TrustRequest {
   roles: readonly string[];
   /** The trustee's trust-scoped tokens act as the trustor. */
   impersonation: boolean;
+  /** The trustee's trust-scoped tokens may make trusts of their own (as Heat does with the token it is given). */
+  allowRedelegation?: boolean;
 }
 
 /** Keystone's OS-TRUST API: create and delete trusts. */
@@ -31,6 +33,7 @@ export class TrustsClient {
         project_id: request.projectId,
         impersonation: request.impersonation,
         roles: request.roles.map((name) => ({ name })),
+        ...(request.allowRedelegation ? { allow_redelegation: true } : {}),
       },
     };
     const res = await this.session.http.request('create_trust', 'POST', '/OS-TRUST/trusts', { token: request.trustorToken, body });

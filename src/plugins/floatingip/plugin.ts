@@ -1,8 +1,9 @@
 import { InvalidInput, InvalidState, NotEnoughResources } from '../../common';
 import type { FreeFloatingIp, Repositories, ReservationRecord, Tx, Window } from '../../db';
 import { lifecycleActionsOf } from '../lifecycle-actions';
-import type { HookArgs, ResourcePlugin } from '../types';
+import type { AvailabilityPlanner, AvailabilityQuery, HookArgs, ResourcePlugin } from '../types';
 import type { FloatingIpActions, HeldFloatingIp } from './actions';
+import { FloatingIpAvailability } from './availability';
 import { parseFloatingIpParams, updateFloatingIpParams, type FloatingIpReservationParams } from './params';
 
 export const VIRTUAL_FLOATINGIP = 'virtual:floatingip';
@@ -37,6 +38,13 @@ export class FloatingIpPlugin implements ResourcePlugin {
     const held = [...required, ...extra];
     await this.repos.floatingIpAllocations.insert(tx, reservation.id, reservation.leaseId, held.map((ip) => ip.id), window);
     await this.record(tx, reservation, held);
+  }
+
+  async planAvailability(tx: Tx | undefined, raw: Record<string, unknown>, query: AvailabilityQuery): Promise<AvailabilityPlanner> {
+    const params = raw as FloatingIpReservationParams;
+    const required = await this.requiredIps(tx, params);
+    const { ips, bookings } = await this.repos.floatingIpAllocations.timeline(tx, params.network_id, { start: query.from, end: query.to });
+    return new FloatingIpAvailability(ips, bookings, required, params.amount, query);
   }
 
   async reallocate(tx: Tx, reservation: ReservationRecord, window: Window, started: boolean): Promise<void> {
@@ -103,7 +111,7 @@ export class FloatingIpPlugin implements ResourcePlugin {
   }
 
   /** The required addresses as registered IPs of the network; an unknown one is a 400 naming it. */
-  private async requiredIps(tx: Tx, params: FloatingIpReservationParams): Promise<FreeFloatingIp[]> {
+  private async requiredIps(tx: Tx | undefined, params: FloatingIpReservationParams): Promise<FreeFloatingIp[]> {
     const out: FreeFloatingIp[] = [];
     for (const address of params.required_floatingips) {
       const ip = await this.repos.floatingIps.findByAddress(params.network_id, address, tx);

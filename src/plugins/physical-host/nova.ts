@@ -155,7 +155,9 @@ export class NovaHostRegistrar implements HostRegistrar {
 
   async describe(name: string): Promise<Partial<NewHost>> {
     const hypervisor = await this.find(name);
-    const busy = hypervisor.servers?.length ?? hypervisor.running_vms ?? 0;
+    // Asked with_servers: Nova (2.53-2.74) leaves `servers` out when there are none. Not running_vms: that is a
+    // statistic nova-compute writes, which lags behind (and stays stale while its resource update fails).
+    const busy = hypervisor.servers?.length ?? 0;
     if (busy > 0) {
       throw new Conflict('host_has_instances', `Host ${name} runs ${busy} instance(s); only a host without instances can be registered`);
     }

@@ -2,8 +2,9 @@ import { NotEnoughResources } from '../../common';
 import type { HostCondition, Repositories, ReservationRecord, Tx, Window } from '../../db';
 import { bookingWords, ConflictNamingLeases, type LeaseNamer } from '../conflicts';
 import { compileFilterSql, parseFilter, validateKeys } from '../filter';
-import type { HookArgs, ResourcePlugin } from '../types';
+import type { AvailabilityPlanner, AvailabilityQuery, HookArgs, ResourcePlugin } from '../types';
 import type { HostActions } from './actions';
+import { HostAvailability } from './availability';
 import { parseHostParams, updateHostParams, type HostReservationParams } from './params';
 
 export const PHYSICAL_HOST = 'physical:host';
@@ -77,6 +78,13 @@ export class PhysicalHostPlugin implements ResourcePlugin {
     await allocations.insert(tx, reservation.id, reservation.leaseId, extra, window);
   }
 
+  async planAvailability(tx: Tx | undefined, raw: Record<string, unknown>, query: AvailabilityQuery): Promise<AvailabilityPlanner> {
+    const params = raw as HostReservationParams;
+    const conditions = await this.conditions(tx, params);
+    const { hosts, bookings } = await this.repos.hostTimeline.read(tx, conditions, this.widen({ start: query.from, end: query.to }));
+    return new HostAvailability(hosts, bookings, params, query, minutes(this.options.cleaningTimeMinutes));
+  }
+
   async release(tx: Tx, reservation: ReservationRecord): Promise<void> {
     await this.repos.hostAllocations.removeReservation(tx, reservation.id);
   }
@@ -116,7 +124,7 @@ export class PhysicalHostPlugin implements ResourcePlugin {
   }
 
   /** Compiles both filters; an unknown `$key` is a 400 naming it. */
-  private async conditions(tx: Tx, params: HostReservationParams): Promise<HostCondition[]> {
+  private async conditions(tx: Tx | undefined, params: HostReservationParams): Promise<HostCondition[]> {
     const fields = ['hypervisor_properties', 'resource_properties'] as const;
     const exprs = fields.map((field) => parseFilter(params[field], field));
     // The known capability names are read only when a filter needs checking.

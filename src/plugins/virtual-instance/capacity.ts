@@ -3,7 +3,7 @@ import { compileFilterSql, parseFilter, validateKeys } from '../filter';
 import type { InstanceReservationParams } from './params';
 
 /** The host condition of a reservation's `resource_properties`; an unknown `$key` is a 400 naming it. */
-export async function instanceConditions(repos: Repositories, tx: Tx, params: Pick<InstanceReservationParams, 'resource_properties'>): Promise<HostCondition[]> {
+export async function instanceConditions(repos: Repositories, tx: Tx | undefined, params: Pick<InstanceReservationParams, 'resource_properties'>): Promise<HostCondition[]> {
   const expr = parseFilter(params.resource_properties, 'resource_properties');
   if (!expr) return [];
   validateKeys(expr, 'resource_properties', await repos.hosts.propertyNames(tx));

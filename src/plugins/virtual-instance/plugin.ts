@@ -2,8 +2,9 @@ import { NotEnoughResources, systemClock, type Clock } from '../../common';
 import type { HostCondition, HostSlots, InstanceAllocationRecord, Repositories, ReservationRecord, Tx, Window } from '../../db';
 import { bookingWords, ConflictNamingLeases } from '../conflicts';
 import { isFailedStatus } from '../physical-host';
-import type { HookArgs, ResourcePlugin } from '../types';
+import type { AvailabilityPlanner, AvailabilityQuery, HookArgs, ResourcePlugin } from '../types';
 import type { InstanceActions } from './actions';
+import { InstanceAvailability } from './availability';
 import { beyondHeld, instanceConditions, lockedPlan } from './capacity';
 import { parseInstanceParams, updateInstanceParams, type InstanceReservationParams } from './params';
 import { describeFree, planExtraSlots, planSlots, slotsByHost } from './slots';
@@ -75,6 +76,13 @@ export class VirtualInstancePlugin implements ResourcePlugin {
     const plan = await this.grow(tx, params, conditions, rest, reservation.id, mine, extra);
     await allocations.insert(tx, reservation.id, reservation.leaseId, params, plan, rest);
     return true;
+  }
+
+  async planAvailability(tx: Tx | undefined, raw: Record<string, unknown>, query: AvailabilityQuery): Promise<AvailabilityPlanner> {
+    const params = raw as InstanceReservationParams;
+    const conditions = await instanceConditions(this.repos, tx, params);
+    const { hosts, bookings } = await this.repos.hostTimeline.read(tx, conditions, { start: query.from, end: query.to });
+    return new InstanceAvailability(hosts, bookings, params, query);
   }
 
   async release(tx: Tx, reservation: ReservationRecord): Promise<void> {

@@ -1,8 +1,9 @@
 import { InvalidState, NotEnoughResources } from '../../common';
 import type { PoolFree, Repositories, ReservationRecord, Tx, Window } from '../../db';
 import { lifecycleActionsOf } from '../lifecycle-actions';
-import type { HookArgs, ResourcePlugin } from '../types';
+import type { AvailabilityPlanner, AvailabilityQuery, HookArgs, ResourcePlugin } from '../types';
 import type { VolumeActions, VolumeHookArgs } from './actions';
+import { VolumeAvailability } from './availability';
 import { parseVolumeParams, updateVolumeParams, type VolumeReservationParams } from './params';
 
 export const VIRTUAL_VOLUME = 'virtual:volume';
@@ -36,6 +37,12 @@ export class VirtualVolumePlugin implements ResourcePlugin {
     await this.repos.volumePools.insertAllocation(tx, {
       reservationId: reservation.id, leaseId: reservation.leaseId, poolId, amount: params.amount, sizeGb: params.size_gb,
     }, window);
+  }
+
+  async planAvailability(tx: Tx | undefined, raw: Record<string, unknown>, query: AvailabilityQuery): Promise<AvailabilityPlanner> {
+    const params = raw as VolumeReservationParams;
+    const { pools, bookings } = await this.repos.volumePools.timeline(tx, params.volume_type ?? undefined, { start: query.from, end: query.to });
+    return new VolumeAvailability(pools, bookings, params, query);
   }
 
   async reallocate(tx: Tx, reservation: ReservationRecord, window: Window, started: boolean): Promise<void> {

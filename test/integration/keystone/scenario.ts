@@ -198,8 +198,15 @@ export function keystoneScenario(provider: TokenProvider): void {
       expect((await api().delete(`/v1/os-hosts/${host.body.host.id}`).set(as('admin'))).status).toBe(204);
     });
 
-    it('a token that is itself scoped to a trust cannot delegate: lease create fails with a clear 403', async () => {
-      const trustToken = await login(keystone.url, 'climate', PASSWORD, { trustId: String(aliceLease.trust_id) });
+    it('a token scoped to a trust that allows no redelegation cannot delegate: lease create fails with a clear 403', async () => {
+      // Lease trusts allow redelegation (Heat builds on them); a trust alice made without it does not.
+      const made = await fetch(`${keystone.url}/OS-TRUST/trusts`, {
+        method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Auth-Token': tokens.alice.token },
+        body: JSON.stringify({ trust: { trustor_user_id: ids.alice, trustee_user_id: ids.climate, project_id: ids.alpha, impersonation: true, roles: [{ name: 'member' }] } }),
+      });
+      expect(made.status).toBe(201);
+      const plainTrust = ((await made.json()) as { trust: { id: string } }).trust.id;
+      const trustToken = await login(keystone.url, 'climate', PASSWORD, { trustId: plainTrust });
       const before = (await api().get('/v1/leases').set(as('alice'))).body.leases.length;
       const res = await api().post('/v1/leases').set('X-Auth-Token', trustToken.token).send(leaseBody('via-trust'));
       expect(res.status).toBe(403);

@@ -23,6 +23,8 @@ describe('stack calls act as the lease owner (Keystone trusts)', () => {
     await w.svc.services.runner.runDueOnce();
     expect((await w.svc.services.leases.get(ADMIN_CTX, lease.id)).status).toBe('ACTIVE');
     expect(w.heat.live()[0]).toMatchObject({ projectId: 'p1', status: 'CREATE_COMPLETE' });
+    // Heat made its own trust from the lease trust's token: a redelegation, which the lease trust allows.
+    expect([...keystone.trusts.values()].find((t) => t.trusteeUserId === 'heat')).toMatchObject({ trustorUserId: 'alice', redelegatedTrustId: trustId });
     await w.end();
     expect((await w.svc.services.leases.get(ADMIN_CTX, lease.id)).status).toBe('TERMINATED');
     expect(w.heat.live()).toEqual([]);

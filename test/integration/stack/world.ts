@@ -75,6 +75,17 @@ export async function stackWorld(options: StackWorldOptions = {}): Promise<Stack
     }
   }, { dialect: options.dialect });
   heat.nova = w.fake;
+  if (keystone) {
+    // Like Heat: a trust from the caller (a token of the lease's trust) to Heat's own user, before each create.
+    heat.deferredAuth = async (token) => {
+      const caller = token ? keystone.tokens.get(token) : undefined;
+      const res = await fetch(`${keystone.url}/OS-TRUST/trusts`, {
+        method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Auth-Token': token ?? '' },
+        body: JSON.stringify({ trust: { trustor_user_id: caller?.userId, trustee_user_id: 'heat', project_id: caller?.projectId, roles: (caller?.roles ?? []).map((name) => ({ name })), impersonation: true } }),
+      });
+      if (res.status !== 201) throw new Error(`${res.status} ${await res.text()}`);
+    };
+  }
   await w.register('compute-1', 'compute-2');
   return {
     ...w, heat, keystone,

@@ -58,6 +58,7 @@ describe('loadConfig', () => {
       host: '0.0.0.0',
       port: 8080,
       authStrategy: 'keystone',
+      availabilityMaxHorizonDays: 90,
       cleaningTimeMinutes: 15,
       debug: false,
       logFormat: 'text',
