@@ -115,10 +115,8 @@ describe('openstack reservation usage show', () => {
   });
 });
 
-// POST /v1/leases/availability (issue 14 item 1) is not merged yet: un-skip once it is (it then passes or
-// shows what the plugin gets wrong; against a service without the route the CLI exits 1 with Climate's 405).
 describe('openstack reservation slot find', () => {
-  it.skip('lists the earliest windows where the reservations fit, as the API answers them', async () => {
+  it('lists the earliest windows where the reservations fit, as the API answers them', async () => {
     const body = {
       reservations: [{ resource_type: 'physical:host', min: 2, max: 2, resource_properties: GPU }],
       duration: '2h', not_before: '2031-01-01 00:00', not_after: '2031-01-01 16:00', limit: 2,
@@ -133,6 +131,9 @@ describe('openstack reservation slot find', () => {
       ['2031-01-01T00:00:00.000000', '2031-01-01T02:00:00.000000'],
       ['2031-01-01T05:00:00.000000', '2031-01-01T07:00:00.000000'],
     ]);
-    expect(shown[0].reservations).toEqual([expect.objectContaining({ resource_type: 'physical:host', count: 2 })]);
+    // The noauth caller is the admin: the hosts are named.
+    expect(shown[0].reservations).toEqual([{ resource_type: 'physical:host', count: 2, hosts: expect.any(Array) }]);
+    const hosts = (shown[0].reservations as { hosts: { hypervisor_hostname: string }[] }[])[0].hosts;
+    expect(hosts.map((host) => host.hypervisor_hostname).sort()).toEqual(['gpu-1', 'gpu-2']);
   });
 });

@@ -67,10 +67,12 @@ class ReservationsColumnTest(unittest.TestCase):
                 {'id': '3', 'hypervisor_hostname': 'cpu-1', 'instances': 2},
                 {'id': '4', 'hypervisor_hostname': 'cpu-2', 'instances': 1}]},
             {'resource_type': 'virtual:floatingip', 'count': 1, 'floatingips': ['172.24.4.10']},
+            {'resource_type': 'virtual:volume', 'count': 1, 'pool': 'fast'},
         ])
         self.assertEqual(column.human_readable(),
                          'physical:host: 2 (gpu-1, gpu-2)\nvirtual:instance: 4\n'
-                         'virtual:instance: 3 (cpu-1: 2, cpu-2: 1)\nvirtual:floatingip: 1 (172.24.4.10)')
+                         'virtual:instance: 3 (cpu-1: 2, cpu-2: 1)\nvirtual:floatingip: 1 (172.24.4.10)\n'
+                         'virtual:volume: 1 (fast)')
         self.assertEqual(column.machine_readable()[1], {'resource_type': 'virtual:instance', 'count': 4})
 
 

@@ -22,6 +22,7 @@ def _describe(reservation):
     text = '%s: %s' % (reservation.get('resource_type'), reservation.get('count'))
     names = [_host(host) for host in reservation.get('hosts') or []]
     names += reservation.get('floatingips') or []
+    names += [reservation['pool']] if reservation.get('pool') else []
     return '%s (%s)' % (text, ', '.join(str(name) for name in names)) if names else text
 
 
