@@ -2,7 +2,8 @@
  * Climate's OpenStackClient plugin (src/osc_plugin) with Keystone credentials: the real `openstack reservation
  * usage show` / `capacity show` log in to a real Keystone with a password, find Climate in the catalog (type
  * "reservation", URL ending in /v1) as python-blazarclient does, and send the token they got; Climate scopes and
- * authorises the answer by it. A member sees their own project's usage only; the admin sees the host capacity.
+ * authorises the answer by it. A member sees their own project's usage only, and free slots as counts without
+ * host names; the admin sees the host capacity.
  */
 import request from 'supertest';
 import { startKeystone, KEYSTONE_INSTALL_TIMEOUT_MS, KEYSTONE_START_TIMEOUT_MS, type TestKeystone } from '../../support/keystone';
@@ -101,4 +102,15 @@ it('the admin\'s capacity show counts both leases\' hosts', async () => {
     ['2031-03-01T04:00:00.000000', 2, 0, 2],
   ]);
   expect(steps).toHaveLength(24);
+});
+
+it('a member\'s slot find gets the windows as counts, without host names', async () => {
+  const slots = await cliJson('alice', PASSWORD, 'alpha', ['slot', 'find', '--reservation', 'resource_type=physical:host,min=2,max=2',
+    '--duration', '1h', '--not-before', '2031-03-01 00:00', '--not-after', '2031-03-01 06:00', '--limit', '3']);
+  // Both hosts are free 00:00-01:00, then only from 04:00 (alpha 01:00-04:00, beta 02:00-03:00).
+  expect(slots).toEqual([
+    { start_date: '2031-03-01T00:00:00.000000', end_date: '2031-03-01T01:00:00.000000', reservations: [{ resource_type: 'physical:host', count: 2 }] },
+    { start_date: '2031-03-01T04:00:00.000000', end_date: '2031-03-01T05:00:00.000000', reservations: [{ resource_type: 'physical:host', count: 2 }] },
+    { start_date: '2031-03-01T05:00:00.000000', end_date: '2031-03-01T06:00:00.000000', reservations: [{ resource_type: 'physical:host', count: 2 }] },
+  ]);
 });
