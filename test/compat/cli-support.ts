@@ -41,3 +41,12 @@ export async function ensureOpenstackCli(): Promise<void> {
   const ensured = await run('bash', [ENSURE_CLI], { timeout: INSTALL_TIMEOUT_MS });
   if (ensured.code !== 0) throw new Error(`tools/ensure-openstack-cli.sh failed (${ensured.code}):\n${ensured.stderr}${ensured.stdout}`);
 }
+
+/** Installs Climate's OpenStackClient plugin (src/osc_plugin) as it is in the checkout, the CLI with it. */
+export const ENSURE_OSC_PLUGIN = path.resolve(__dirname, '../../tools/ensure-osc-plugin.sh');
+
+/** Installs (or reinstalls, when the source changed) Climate's plugin; fails with the script's output otherwise. */
+export async function ensureOscPlugin(): Promise<void> {
+  const ensured = await run('bash', [ENSURE_OSC_PLUGIN], { timeout: INSTALL_TIMEOUT_MS });
+  if (ensured.code !== 0) throw new Error(`tools/ensure-osc-plugin.sh failed (${ensured.code}):\n${ensured.stderr}${ensured.stdout}`);
+}

@@ -1,0 +1,1 @@
+"""OpenStackClient plugin for Climate's API extensions (free slots, host capacity over time, usage)."""

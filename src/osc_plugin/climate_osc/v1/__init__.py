@@ -1,0 +1,1 @@
+"""The `openstack reservation ...` commands of Climate's v1 API extensions."""
