@@ -29,3 +29,21 @@ export function blockedStarts(b: Pick<TimelineBooking, 'start' | 'end'>, duratio
   const to = ceilMinute(b.end + marginMs);
   return from < to ? [from, to] : null;
 }
+
+/**
+ * The starts in [lo, hi] at which the resource fits, by a sweep over `changes` (sorted by `at`): `lo` itself
+ * (after every change at or before it), then each instant where changes take effect. `apply` updates the
+ * caller's count of what is blocked; `fits` reads it.
+ */
+export function sweepStarts<C extends { at: number }>(changes: readonly C[], lo: number, hi: number,
+  apply: (change: C) => void, fits: () => boolean): number[] {
+  let i = 0;
+  while (i < changes.length && changes[i].at <= lo) apply(changes[i++]);
+  const found = fits() ? [lo] : [];
+  while (i < changes.length && changes[i].at <= hi) {
+    const at = changes[i].at;
+    while (i < changes.length && changes[i].at === at) apply(changes[i++]);
+    if (fits()) found.push(at);
+  }
+  return found;
+}

@@ -1,5 +1,5 @@
 import type { FreeFloatingIp } from '../../db';
-import { blockedStarts } from '../availability-sweep';
+import { blockedStarts, sweepStarts } from '../availability-sweep';
 import type { AvailabilityPlanner, AvailabilityQuery, SlotPlacement, TrialHolds } from '../types';
 
 /** An allocation of a floating IP, in ms. */
@@ -54,15 +54,7 @@ export class FloatingIpAvailability implements AvailabilityPlanner {
     };
     const others = this.ips.length - this.required.size;
     const fits = () => blocked.required === 0 && others - blocked.others >= this.amount - this.required.size;
-    let i = 0;
-    while (i < changes.length && changes[i].at <= lo) apply(changes[i++]);
-    const found = fits() ? [lo] : [];
-    while (i < changes.length && changes[i].at <= hi) {
-      const at = changes[i].at;
-      while (i < changes.length && changes[i].at === at) apply(changes[i++]);
-      if (fits()) found.push(at);
-    }
-    return found;
+    return sweepStarts(changes, lo, hi, apply, fits);
   }
 
   place(start: number, holds: TrialHolds): SlotPlacement | null {

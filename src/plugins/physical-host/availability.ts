@@ -1,5 +1,5 @@
 import type { TimelineBooking, TimelineHost } from '../../db';
-import { blockedStarts, bookingsByHost } from '../availability-sweep';
+import { blockedStarts, bookingsByHost, sweepStarts } from '../availability-sweep';
 import type { AvailabilityPlanner, AvailabilityQuery, SlotPlacement, TrialHolds } from '../types';
 import type { HostReservationParams } from './params';
 
@@ -45,15 +45,7 @@ export class HostAvailability implements AvailabilityPlanner {
       if (before === 1 && c.delta === -1) blockedHosts -= 1;
     };
     const fits = () => this.hosts.length - blockedHosts >= this.params.min;
-    let i = 0;
-    while (i < changes.length && changes[i].at <= lo) apply(changes[i++]);
-    const found = fits() ? [lo] : [];
-    while (i < changes.length && changes[i].at <= hi) {
-      const at = changes[i].at;
-      while (i < changes.length && changes[i].at === at) apply(changes[i++]);
-      if (fits()) found.push(at);
-    }
-    return found;
+    return sweepStarts(changes, lo, hi, apply, fits);
   }
 
   place(start: number, holds: TrialHolds): SlotPlacement | null {
