@@ -110,7 +110,7 @@ export class LeaseService {
       const { resource_type: type, ...params } = raw;
       const plugin = this.plugin(type);
       try {
-        return { plugin, params: await plugin.validate(params) };
+        return { plugin, params: await plugin.validate(params, { projectId }) };
       } catch (error) {
         if (error instanceof InvalidInput && rawReservations.length > 1) {
           throw new InvalidInput(`reservations[${index}]: ${error.message}`);

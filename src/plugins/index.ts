@@ -1,5 +1,5 @@
 /** Resource plugins: one folder per resource type, one interface for all. */
-export { PluginRegistry, type ResourcePlugin, type ReservationParams, type HookArgs } from './types';
+export { PluginRegistry, type ResourcePlugin, type ReservationParams, type HookArgs, type ValidateContext } from './types';
 export { ConflictNamingLeases, type LeaseMention, type LeaseNamer } from './conflicts';
 export {
   actsOn, lifecycleActionsOf, parseLifecycleActions, updateLifecycleActions, LIFECYCLE_FIELDS, type EndAction, type LifecycleActions,
