@@ -20,7 +20,7 @@ export class FlavorInstancePlugin implements ResourcePlugin {
 
   /** `flavors` is null without a compute service: every create is then refused (there is no flavor to read). */
   constructor(repos: Repositories, actions: InstanceActions, private readonly flavors: ProjectFlavorLookup | null, clock: Clock = systemClock) {
-    this.slots = new VirtualInstancePlugin(repos, actions, clock);
+    this.slots = new VirtualInstancePlugin(repos, actions, clock, FLAVOR_INSTANCE);
   }
 
   async validate(raw: Record<string, unknown>, context?: ValidateContext): Promise<FlavorInstanceParams> {

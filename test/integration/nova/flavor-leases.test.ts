@@ -119,7 +119,7 @@ describe.each(DIALECTS)('flavor:instance leases in Nova (%s)', (dialect) => {
     expect(full.reservations[0]).toMatchObject({ vcpus: 1, memory_mb: 1024, disk_gb: 50 });
     const before = await leaseCount();
     await expect(w.svc.services.leases.create(ADMIN_CTX, flavorLease('one more', { flavor_id: 'f-disk', amount: 1, affinity: null })))
-      .rejects.toThrow(/Not enough capacity.*1 instance\(s\) of 1 vCPU, 1024 MB RAM, 50 GB disk/);
+      .rejects.toThrow(/Not enough capacity for flavor:instance: asked for 1 instance\(s\) of 1 vCPU, 1024 MB RAM, 50 GB disk/);
     const tooMany = await api().post('/v1/leases').set(P1).send(flavorLease('too many', { flavor_id: 'f-disk', amount: 7, affinity: null },
       { start_date: '2030-01-01 14:00', end_date: '2030-01-01 15:00' }));
     expect(tooMany.status).toBe(409);
