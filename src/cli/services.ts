@@ -185,13 +185,14 @@ export async function buildServices(config: ClimateConfig, options: BuildOptions
     { freepoolName: config.nova.aggregateFreepoolName, repair: config.nova.reconcileRepair }, logger.child('reconciler')) : null;
   const managerJobs = reconciler && config.nova.reconcileIntervalMs > 0
     ? [new PeriodicJob('reconciler', config.nova.reconcileIntervalMs, () => reconciler.runOnce(), logger)] : [];
-  const healer = compute && (plugins.get(PHYSICAL_HOST) || plugins.get(VIRTUAL_INSTANCE)) ? new HostHealer({
+  const slotTypes = plugins.get(VIRTUAL_INSTANCE) || plugins.get(FLAVOR_INSTANCE);
+  const healer = compute && (plugins.get(PHYSICAL_HOST) || slotTypes) ? new HostHealer({
     db, repos, nova: compute.nova, notifier, plugins, clock, logger: logger.child('healing'),
     replacer: new HostReplacer(repos, { cleaningTimeMinutes: config.default.cleaningTimeMinutes }),
     aggregates: new ReservationAggregateSync(compute.nova, {
       freepoolName: config.nova.aggregateFreepoolName, instanceDeleteTimeoutMs: config.nova.instanceDeleteTimeoutMs,
     }, logger.child('healing')),
-    instances: plugins.get(VIRTUAL_INSTANCE) ? new InstanceSlotReplacer(repos) : null,
+    instances: slotTypes ? new InstanceSlotReplacer(repos) : null,
     // The runner is built below; healing runs only once everything is built.
     onEventsChanged: () => runner.wake(),
   }) : null;

@@ -159,6 +159,20 @@ describe.each(DIALECTS)('flavor:instance leases in Nova (%s)', (dialect) => {
     expect(p2.status).toBe(201);
   });
 
+  it('host healing moves an active reservation\'s slot off a failed host; Nova and Placement follow', async () => {
+    const lease = await w.svc.services.leases.create(ADMIN_CTX, flavorLease('healed', { amount: 2 }));
+    await w.svc.services.runner.runDueOnce();
+    const rid = (await get(lease.id)).reservations[0].id as string;
+    expect(placementSlots(w.fake, rid)).toEqual({ 'compute-1': 1, 'compute-2': 1 });
+    w.fake.hypervisors.find((h) => h.hypervisorHostname === 'compute-1')!.state = 'down';
+    const report = await w.svc.services.healer!.runOnce();
+    expect(report.replaced.map((r) => r.reservationId)).toEqual([rid]);
+    await w.runEvents(3);
+    expect(placementSlots(w.fake, rid)).toEqual({ 'compute-2': 1, 'compute-3': 1 });
+    expect(w.fake.aggregateNamed(`reservation-${rid}`)!.hosts.sort()).toEqual(['compute-2', 'compute-3']);
+    expect((await get(lease.id)).reservations[0]).toMatchObject({ missing_resources: false, resources_changed: true });
+  });
+
   // "Reply lost": the step was done but answered 500 (twice: the client's retry too).
   const lost = { status: 500, afterHandling: true, times: 2 };
   const startSteps: [string, { status: number; times: number; afterHandling?: boolean }][] = [
