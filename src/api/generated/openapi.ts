@@ -674,8 +674,8 @@ export interface components {
              * @example flavor:instance
              */
             resource_type: string;
-            /** @description flavor:instance - the id of the Nova flavor to reserve `amount` instances of (one the project can use), with optional `affinity` and `resource_properties` as for virtual:instance. */
-            flavor_id?: string | null;
+            /** @description flavor:instance - the id of the Nova flavor to reserve `amount` instances of (one the project can use), with optional `affinity` and `resource_properties` as for virtual:instance. A number (as the CLI sends an id such as 3) is taken as its text. */
+            flavor_id?: string | number | null;
         } & {
             [key: string]: unknown;
         };

@@ -48,7 +48,8 @@ export const sizeOf = (f: SourceFlavor) => ({ vcpus: f.vcpus, memory_mb: f.ram, 
  */
 export async function parseFlavorParams(raw: Record<string, unknown>, projectId: string, lookup: ProjectFlavorLookup | null): Promise<FlavorInstanceParams> {
   checkKnown(raw, false);
-  const ref = raw.flavor_id;
+  // The CLI sends a numeric id (Nova's m1.* flavors are "1" to "5") as a JSON number.
+  const ref = typeof raw.flavor_id === 'number' && Number.isInteger(raw.flavor_id) ? String(raw.flavor_id) : raw.flavor_id;
   if (ref === undefined || ref === null || ref === '') throw new InvalidInput('Missing parameter flavor_id');
   if (typeof ref !== 'string') throw new InvalidInput(`Invalid input for field/attribute flavor_id. Value: ${JSON.stringify(ref)}. Must be a string`);
   // amount, affinity and resource_properties are checked as virtual:instance checks them, before Nova is asked.
@@ -72,7 +73,7 @@ export async function parseFlavorParams(raw: Record<string, unknown>, projectId:
  */
 export function updateFlavorParams(current: FlavorInstanceParams, changes: Record<string, unknown>, started: boolean): FlavorInstanceParams {
   checkKnown(changes, true);
-  const ref = changes.flavor_id;
+  const ref = typeof changes.flavor_id === 'number' ? String(changes.flavor_id) : changes.flavor_id;
   if (ref !== undefined && ref !== null && ref !== current.source_flavor.id && ref !== current.flavor_id) {
     throw new InvalidInput(`Cannot change flavor_id of a flavor:instance reservation (from ${current.source_flavor.id} to ${JSON.stringify(ref)}): `
       + 'make a new reservation for another flavor');
