@@ -8,6 +8,7 @@ import request from 'supertest';
 import { reservationResourceClass } from '../../../src/plugins/virtual-instance';
 import type { FakeNovaPlacement } from '../../fakes/nova-placement';
 import { DIALECTS } from '../../support/database';
+import { FakeEnforcementService } from '../../support/enforcement-service';
 import { startTestService } from '../../support/service';
 import { expectNothingLeft, faultsOn, placementSlots } from './support';
 import { ADMIN_CTX, novaWorld, type NovaWorld } from './world';
@@ -211,6 +212,40 @@ describe.each(DIALECTS)('flavor:instance with [compute] driver = none (%s)', (di
       expect((await svc.services.leases.list({ userId: 'a', projectId: 'p1', roles: ['admin'], isAdmin: true, requestId: 'r' })).leases).toEqual([]);
     } finally {
       await svc.close();
+    }
+  });
+});
+
+describe.each(DIALECTS)('flavor:instance and the external enforcement service (%s)', (dialect) => {
+  it('check-create gets the reservation with the flavor and the slots it holds per host; a 403 writes nothing', async () => {
+    const service = new FakeEnforcementService();
+    await service.start();
+    let w: NovaWorld | undefined;
+    try {
+      w = await novaWorld({
+        manager: { plugins: ['flavor:instance'] },
+        enforcement: { enabledFilters: ['ExternalServiceFilter'], externalServiceEndpoint: service.url, externalServiceToken: 'operator-token' },
+      }, (fake) => {
+        fake.addHypervisor('compute-1');
+        addFlavors(fake);
+      }, { dialect });
+      await w.register('compute-1');
+      const created = await request(w.svc.app).post('/v1/leases').set({ 'X-Project-Id': 'p1' }).send(flavorLease('checked', { amount: 2, affinity: null }));
+      expect(created.status).toBe(201);
+      const [call] = service.callsTo('/check-create');
+      const body = call.body as { lease: { reservations: Record<string, unknown>[] } };
+      expect(body.lease.reservations[0]).toMatchObject({
+        resource_type: 'flavor:instance', amount: 2, vcpus: 2, source_flavor: { id: 'f-medium' },
+        allocations: [{ hypervisor_hostname: 'compute-1', slots: 2 }],
+      });
+      service.answer('/check-create', { status: 403, body: '{"message": "No service units for flavor f-medium"}' });
+      const refused = await request(w.svc.app).post('/v1/leases').set({ 'X-Project-Id': 'p1' }).send(flavorLease('refused', { amount: 1, affinity: null }));
+      expect(refused.status).toBe(403);
+      expect(refused.body.error_message).toBe('No service units for flavor f-medium');
+      expect((await w.svc.services.leases.list(ADMIN_CTX)).leases.map((l) => l.name)).toEqual(['checked']);
+    } finally {
+      await w?.close();
+      await service.stop();
     }
   });
 });
