@@ -1,5 +1,5 @@
 import { InvalidInput } from '../../common';
-import { parseInstanceParams, updateInstanceParams, type InstanceReservationParams } from '../virtual-instance';
+import { FLAVOR_RESERVATION_KEY, parseInstanceParams, updateInstanceParams, type InstanceReservationParams } from '../virtual-instance';
 
 /** The Nova flavor a reservation names, as Climate read it at create (copied onto the reservation's own flavor at start). */
 export interface SourceFlavor {
@@ -59,6 +59,13 @@ export async function parseFlavorParams(raw: Record<string, unknown>, projectId:
   }
   const flavor = await lookup(ref, projectId);
   if (!flavor) throw new InvalidInput(`Invalid input for field/attribute flavor_id. Value: ${JSON.stringify(ref)}. No such flavor visible to project ${projectId}`);
+  // A reservation's own flavor (shared with its project) pins instances to that reservation's slots: a copy
+  // would ask for both reservations' resource classes and never be scheduled.
+  const owner = flavor.extra_specs[FLAVOR_RESERVATION_KEY];
+  if (owner) {
+    throw new InvalidInput(`Invalid input for field/attribute flavor_id. Value: ${JSON.stringify(ref)}. It is the flavor of reservation `
+      + `${owner}; name the flavor it was made from`);
+  }
   const size = sizeOf(flavor);
   if (size.vcpus <= 0 && size.memory_mb <= 0 && size.disk_gb <= 0) {
     throw new InvalidInput(`Flavor ${flavor.id} asks for no vCPU, RAM or disk: its instances cannot be counted in slots`);

@@ -16,7 +16,7 @@ import { ADMIN_CTX, novaWorld, type NovaWorld } from './world';
 jest.setTimeout(60_000);
 
 /** Flavors of the cloud before any lease: public, shared with p1, shared with p2 only, and one sized by its disks. */
-const SOURCES = ['f-medium', 'f-shared', 'f-other', 'f-disk'];
+const SOURCES = ['f-medium', 'f-shared', 'f-other', 'f-disk', 'f-reserved'];
 function addFlavors(fake: FakeNovaPlacement): void {
   const add = (id: string, fields: Partial<Parameters<FakeNovaPlacement['flavors']['set']>[1]>) => fake.flavors.set(id, {
     id, name: id, vcpus: 2, ram: 4096, disk: 10, isPublic: true, extraSpecs: {}, access: [], ...fields,
@@ -27,6 +27,8 @@ function addFlavors(fake: FakeNovaPlacement): void {
   add('f-other', { isPublic: false, access: ['p2'] });
   // 20 GB root + 30 GB ephemeral: 2 slots on a fake host.
   add('f-disk', { vcpus: 1, ram: 1024, disk: 20, ephemeral: 30 });
+  // The flavor of another reservation, shared with p1.
+  add('f-reserved', { isPublic: false, access: ['p1'], extraSpecs: { 'climate:reservation': 'r-old', 'resources:CUSTOM_RESERVATION_R_OLD': '1' } });
 }
 
 const flavorLease = (name: string, extra: Record<string, unknown> = {}, lease: Record<string, unknown> = {}) => ({
@@ -142,6 +144,7 @@ describe.each(DIALECTS)('flavor:instance leases in Nova (%s)', (dialect) => {
       [{ flavor_id: 'nope' }, /flavor_id\. Value: "nope"\. No such flavor visible to project p1/],
       [{ flavor_id: 'f-other' }, /flavor_id\. Value: "f-other"\. No such flavor visible to project p1/],
       [{ flavor_id: undefined }, /Missing parameter flavor_id/],
+      [{ flavor_id: 'f-reserved' }, /"f-reserved"\. It is the flavor of reservation r-old; name the flavor it was made from/],
       [{ amount: 0 }, /amount\. Value: 0\. Must be an integer of at least 1/],
       [{ amount: 'three' }, /field\/attribute amount/],
       [{ vcpus: 4 }, /vcpus: the flavor gives it/],
