@@ -26,6 +26,7 @@ import {
 } from '../plugins/virtual-volume';
 import { buildNeutronClient } from '../openstack/neutron';
 import { buildHeatClient } from '../openstack/heat';
+import { FlavorInstancePlugin, FLAVOR_INSTANCE, novaFlavorLookup, type ProjectFlavorLookup } from '../plugins/flavor-instance';
 import { HeatStackActions, noStackActions, VirtualStackPlugin, VIRTUAL_STACK, type VirtualStackDeps } from '../plugins/virtual-stack';
 import { Reconciler } from '../manager/reconciler';
 import { buildEnforcement, OnEndSender, type UsageEnforcement } from '../enforcement';
@@ -105,7 +106,8 @@ function notificationDriver(config: ClimateConfig, logger: Logger): Notification
 /** The enabled resource plugins; throws for an unknown resource type in [manager] plugins. */
 export function buildPlugins(config: ClimateConfig, repos: Repositories, hostActions: HostActions, instanceActions: InstanceActions,
   floatingIpActions: FloatingIpActions = noFloatingIpActions, volumeActions: VolumeActions = noVolumeActions,
-  stack: Omit<VirtualStackDeps, 'instanceActions'> = { stackActions: noStackActions, flavors: null }): PluginRegistry {
+  stack: Omit<VirtualStackDeps, 'instanceActions'> = { stackActions: noStackActions, flavors: null },
+  projectFlavors: ProjectFlavorLookup | null = null): PluginRegistry {
   const registry = new PluginRegistry();
   for (const type of config.manager.plugins) {
     if (type === PHYSICAL_HOST) {
@@ -118,9 +120,11 @@ export function buildPlugins(config: ClimateConfig, repos: Repositories, hostAct
       registry.register(new VirtualVolumePlugin(repos, volumeActions));
     } else if (type === VIRTUAL_STACK) {
       registry.register(new VirtualStackPlugin(repos, { ...stack, instanceActions }));
+    } else if (type === FLAVOR_INSTANCE) {
+      registry.register(new FlavorInstancePlugin(repos, instanceActions, projectFlavors, stack.clock));
     } else {
       throw new Error(`[manager] plugins: unknown resource type "${type}" (available: ${PHYSICAL_HOST}, ${VIRTUAL_INSTANCE}, `
-        + `${VIRTUAL_FLOATINGIP}, ${VIRTUAL_VOLUME}, ${VIRTUAL_STACK})`);
+        + `${VIRTUAL_FLOATINGIP}, ${VIRTUAL_VOLUME}, ${VIRTUAL_STACK}, ${FLAVOR_INSTANCE})`);
     }
   }
   return registry.freeze();
@@ -175,18 +179,20 @@ export async function buildServices(config: ClimateConfig, options: BuildOptions
     return f && { vcpus: f.vcpus, memory_mb: f.ram, disk_gb: f.disk };
   } : null;
   const plugins = buildPlugins(config, repos, novaHosts ?? noHostActions, novaInstances ?? noInstanceActions,
-    neutronFloatingIps ?? noFloatingIpActions, cinderVolumes ?? noVolumeActions, { stackActions: heatStacks ?? noStackActions, flavors, clock });
+    neutronFloatingIps ?? noFloatingIpActions, cinderVolumes ?? noVolumeActions, { stackActions: heatStacks ?? noStackActions, flavors, clock },
+    compute ? novaFlavorLookup(compute.nova) : null);
   const reconciler = compute && novaHosts ? new Reconciler(compute.nova, repos, novaHosts,
     { freepoolName: config.nova.aggregateFreepoolName, repair: config.nova.reconcileRepair }, logger.child('reconciler')) : null;
   const managerJobs = reconciler && config.nova.reconcileIntervalMs > 0
     ? [new PeriodicJob('reconciler', config.nova.reconcileIntervalMs, () => reconciler.runOnce(), logger)] : [];
-  const healer = compute && (plugins.get(PHYSICAL_HOST) || plugins.get(VIRTUAL_INSTANCE)) ? new HostHealer({
+  const slotTypes = plugins.get(VIRTUAL_INSTANCE) || plugins.get(FLAVOR_INSTANCE);
+  const healer = compute && (plugins.get(PHYSICAL_HOST) || slotTypes) ? new HostHealer({
     db, repos, nova: compute.nova, notifier, plugins, clock, logger: logger.child('healing'),
     replacer: new HostReplacer(repos, { cleaningTimeMinutes: config.default.cleaningTimeMinutes }),
     aggregates: new ReservationAggregateSync(compute.nova, {
       freepoolName: config.nova.aggregateFreepoolName, instanceDeleteTimeoutMs: config.nova.instanceDeleteTimeoutMs,
     }, logger.child('healing')),
-    instances: plugins.get(VIRTUAL_INSTANCE) ? new InstanceSlotReplacer(repos) : null,
+    instances: slotTypes ? new InstanceSlotReplacer(repos) : null,
     // The runner is built below; healing runs only once everything is built.
     onEventsChanged: () => runner.wake(),
   }) : null;

@@ -144,7 +144,7 @@ export const SCHEMA = {
     ),
   },
   manager: {
-    plugins: list(['physical:host'], 'Resource types that can be reserved: physical:host, virtual:instance, virtual:floatingip, virtual:volume, virtual:stack.'),
+    plugins: list(['physical:host'], 'Resource types that can be reserved: physical:host, virtual:instance, virtual:floatingip, virtual:volume, virtual:stack, flavor:instance.'),
     minutes_before_end_lease: int(
       60,
       'Minutes before a lease ends that its before_end_lease event (the "lease ends soon" notification) happens. ' +

@@ -21,7 +21,8 @@ async function allocationsOf(repos: Repositories, tx: Tx, r: ReservationRecord):
       }));
     }
     case 'virtual:instance':
-    case 'virtual:stack': {
+    case 'virtual:stack':
+    case 'flavor:instance': {
       const held = await repos.instanceAllocations.list({ reservationId: r.id }, tx);
       const slots = new Map<number, number>();
       for (const a of held) slots.set(a.hostId, (slots.get(a.hostId) ?? 0) + a.slots);

@@ -2,7 +2,9 @@ import type { RequestContext } from '../auth/context';
 import { InvalidInput } from '../common';
 import type { Tx } from '../db';
 import { ceilMinute } from '../plugins/availability-sweep';
-import type { AvailabilityPlanner, AvailabilityQuery, ReservationParams, ResourcePlugin, SlotPlacement, TrialHolds } from '../plugins';
+import type {
+  AvailabilityPlanner, AvailabilityQuery, ReservationParams, ResourcePlugin, SlotPlacement, TrialHolds, ValidateContext,
+} from '../plugins';
 import { parseLeaseDate, renderLeaseDate } from './dates';
 import { messageDate } from './lease-rules';
 import type { LeaseDomainDeps } from './deps';
@@ -122,7 +124,8 @@ async function plannerOf(tx: Tx | undefined, r: ValidatedReservation, query: Ava
 }
 
 /** Validates the reservations of a body with their plugins; errors name the reservation when there are several. */
-export async function validateReservations(deps: Pick<LeaseDomainDeps, 'plugins'>, raw: unknown): Promise<ValidatedReservation[]> {
+export async function validateReservations(deps: Pick<LeaseDomainDeps, 'plugins'>, raw: unknown,
+  context?: ValidateContext): Promise<ValidatedReservation[]> {
   const list = Array.isArray(raw) ? (raw as Record<string, unknown>[]) : [];
   return Promise.all(list.map(async (item, index) => {
     const { resource_type: type, ...params } = item;
@@ -131,7 +134,7 @@ export async function validateReservations(deps: Pick<LeaseDomainDeps, 'plugins'
       throw new InvalidInput(`Invalid resource_type ${JSON.stringify(type)}; enabled types: ${deps.plugins.types().join(', ')}`);
     }
     try {
-      return { plugin, params: await plugin.validate(params) };
+      return { plugin, params: await plugin.validate(params, context) };
     } catch (error) {
       if (error instanceof InvalidInput && list.length > 1) throw new InvalidInput(`reservations[${index}]: ${error.message}`);
       throw error;
@@ -165,7 +168,7 @@ export class AvailabilityService {
     const showHosts = this.deps.policy ? this.deps.policy.check(ctx, 'climate:leases:availability:hosts', target) : ctx.isAdmin;
     const query = parseSearchRange(body, this.deps.clock.now(), this.options.maxHorizonDays);
     const limit = Math.min(typeof body.limit === 'number' ? body.limit : this.options.defaultLimit, this.options.maxLimit);
-    const reservations = await validateReservations(this.deps, body.reservations);
+    const reservations = await validateReservations(this.deps, body.reservations, ctx.projectId ? { projectId: ctx.projectId } : undefined);
     const slots = await findSlots(undefined, reservations, query, limit);
     return { slots: slots.map((s) => renderSlot(s, showHosts)) };
   }

@@ -131,7 +131,7 @@ export class LeaseService {
     const projectId = ctx.projectId;
     if (!projectId) throw new InvalidInput('A lease needs a project: the request has no project scope');
 
-    const validated = await validateReservations(this.deps, body.reservations);
+    const validated = await validateReservations(this.deps, body.reservations, { projectId });
     const userEvents = this.userEvents(body.events, now);
 
     const lease: LeaseRecord = {

@@ -8,6 +8,7 @@ import {
   FAILED_HOST_STATUSES, isFailedStatus, PHYSICAL_HOST, serviceHostOf, type HostFailure, type HostReplacer,
   type Replacement, type ReservationAggregateSync,
 } from '../plugins/physical-host';
+import { FLAVOR_INSTANCE } from '../plugins/flavor-instance';
 import { VIRTUAL_INSTANCE, type InstanceSlotReplacer } from '../plugins/virtual-instance';
 
 /** What Nova says is wrong with a registered host, or null when its compute service is up and enabled. */
@@ -167,7 +168,8 @@ export class HostHealer {
     const { repos } = this.deps;
     return {
       // virtual:stack reservations hold slots too, but their stack is Heat's: they are not moved here.
-      targets: (now) => repos.instanceAllocations.reservationsToHeal(now, FAILED_HOST_STATUSES, [VIRTUAL_INSTANCE]),
+      // flavor:instance reservations are instance slots of a flavor read at create: moved alike.
+      targets: (now) => repos.instanceAllocations.reservationsToHeal(now, FAILED_HOST_STATUSES, [VIRTUAL_INSTANCE, FLAVOR_INSTANCE]),
       allocations: (tx, reservationId) => repos.instanceAllocations.list({ reservationId }, tx),
       replace: (tx, reservation, failed, window) => instances.replace(tx, reservation, failed, window),
       scheduleUpdate: true,

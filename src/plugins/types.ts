@@ -3,6 +3,11 @@ import type { LeaseRecord, ReservationRecord, Tx, Window } from '../db';
 /** Reservation parameters as a plugin stores them (JSON-serialisable). */
 export type ReservationParams = Record<string, unknown>;
 
+/** What a new reservation's check may need besides its parameters: the project of its lease. */
+export interface ValidateContext {
+  projectId: string;
+}
+
 /** What an event hook gets: the lease and the one reservation of this plugin's type. */
 export interface HookArgs {
   lease: LeaseRecord;
@@ -20,8 +25,11 @@ export interface HookArgs {
 export interface ResourcePlugin {
   readonly resourceType: string;
 
-  /** Checks and normalises the parameters of a new reservation. Throws InvalidInput naming the field. */
-  validate(raw: Record<string, unknown>): Promise<ReservationParams>;
+  /**
+   * Checks and normalises the parameters of a new reservation. Throws InvalidInput naming the field. `context`
+   * gives the lease's project (flavor:instance checks the project may use the flavor it names).
+   */
+  validate(raw: Record<string, unknown>, context?: ValidateContext): Promise<ReservationParams>;
 
   /**
    * Applies the changes of a PUT to stored parameters and checks the result. `started` tells whether the

@@ -67,6 +67,8 @@ export interface FakeFlavor {
   isPublic: boolean;
   extraSpecs: Record<string, string>;
   access: string[];
+  /** Ephemeral disk (GB); 0 when absent. */
+  ephemeral?: number;
 }
 
 export interface FakeServerGroup {
@@ -398,7 +400,7 @@ export class FakeNovaPlacement extends FakeService {
       if (this.flavors.has(id)) throw new HttpError(409, `Flavor with ID ${id} already exists.`);
       const flavor: FakeFlavor = {
         id, name: f.name, vcpus: f.vcpus as number, ram: f.ram as number, disk: f.disk as number,
-        isPublic: f['os-flavor-access:is_public'] !== false, extraSpecs: {}, access: [],
+        isPublic: f['os-flavor-access:is_public'] !== false, extraSpecs: {}, access: [], ephemeral: Number(f['OS-FLV-EXT-DATA:ephemeral'] ?? 0),
       };
       this.flavors.set(id, flavor);
       return { status: 200, body: { flavor: this.showFlavor(flavor) } };
@@ -408,6 +410,11 @@ export class FakeNovaPlacement extends FakeService {
       this.flavor(seg[1]);
       this.flavors.delete(seg[1]);
       return { status: 202 };
+    }
+    if (is('GET', '/flavors/*/os-flavor-access')) {
+      const f = this.flavor(seg[1]);
+      if (f.isPublic) throw new HttpError(404, 'Access list not available for public flavors.');
+      return { status: 200, body: { flavor_access: f.access.map((t) => ({ flavor_id: f.id, tenant_id: t })) } };
     }
     if (is('POST', '/flavors/*/os-extra_specs')) {
       const f = this.flavor(seg[1]);
@@ -501,7 +508,8 @@ export class FakeNovaPlacement extends FakeService {
   }
 
   private showFlavor(f: FakeFlavor): Json {
-    return { id: f.id, name: f.name, vcpus: f.vcpus, ram: f.ram, disk: f.disk, 'os-flavor-access:is_public': f.isPublic, extra_specs: { ...f.extraSpecs } };
+    return { id: f.id, name: f.name, vcpus: f.vcpus, ram: f.ram, disk: f.disk, 'os-flavor-access:is_public': f.isPublic, 'OS-FLV-EXT-DATA:ephemeral': f.ephemeral ?? 0,
+      extra_specs: { ...f.extraSpecs } };
   }
 
   private showGroup(g: FakeServerGroup): Json {

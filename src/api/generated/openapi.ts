@@ -568,8 +568,20 @@ export interface components {
             disk_gb?: number;
             /** @description virtual:instance, virtual:stack - true affinity, false anti-affinity, null neither. */
             affinity?: boolean | null;
-            /** @description virtual:instance, virtual:stack - the flavor created for the reservation (passed to a stack's template as its `reservation_flavor` parameter). */
+            /** @description virtual:instance, virtual:stack - the flavor created for the reservation (passed to a stack's template as its `reservation_flavor` parameter). flavor:instance - the same once started; in a request, the Nova flavor to reserve instances of. */
             flavor_id?: string | null;
+            /** @description flavor:instance - the flavor asked for as read from Nova at create (its size gives vcpus, memory_mb and disk_gb = disk + ephemeral). */
+            source_flavor?: {
+                id?: string;
+                name?: string;
+                vcpus?: number;
+                ram?: number;
+                disk?: number;
+                ephemeral?: number;
+                extra_specs?: {
+                    [key: string]: string;
+                };
+            };
             /** @description virtual:instance, virtual:stack - the server group created for the reservation. */
             server_group_id?: string | null;
             /** @description virtual:instance, virtual:stack - the Nova aggregate holding the reserved hosts. */
@@ -728,8 +740,11 @@ export interface components {
              * @example physical:host
              * @example virtual:instance
              * @example virtual:floatingip
+             * @example flavor:instance
              */
             resource_type: string;
+            /** @description flavor:instance - the id of the Nova flavor to reserve `amount` instances of (one the project can use), with optional `affinity` and `resource_properties` as for virtual:instance. A number (as the CLI sends an id such as 3) is taken as its text. */
+            flavor_id?: string | number | null;
         } & {
             [key: string]: unknown;
         };

@@ -59,6 +59,9 @@ export interface NovaFlavor {
   ram: number;
   disk: number;
   'os-flavor-access:is_public'?: boolean;
+  'OS-FLV-EXT-DATA:ephemeral'?: number;
+  /** Shown from microversion 2.61. */
+  extra_specs?: Record<string, string>;
 }
 
 export interface NovaServerGroup {
@@ -75,6 +78,8 @@ export interface NewFlavor {
   disk: number;
   id?: string;
   isPublic: boolean;
+  /** Ephemeral disk in GB; 0 when absent. */
+  ephemeral?: number;
 }
 
 /**
@@ -231,11 +236,18 @@ export class NovaClient {
   async createFlavor(f: NewFlavor): Promise<NovaFlavor> {
     const flavor: Record<string, unknown> = { name: f.name, vcpus: f.vcpus, ram: f.ram, disk: f.disk, 'os-flavor-access:is_public': f.isPublic };
     if (f.id) flavor.id = f.id;
+    if (f.ephemeral) flavor['OS-FLV-EXT-DATA:ephemeral'] = f.ephemeral;
     return (await this.http.post<{ flavor: NovaFlavor }>('/flavors', { flavor })).body.flavor;
   }
 
   async setFlavorExtraSpecs(id: string, specs: Record<string, string>): Promise<void> {
     await this.http.post(`/flavors/${encodeURIComponent(id)}/os-extra_specs`, { extra_specs: specs }, { idempotent: true });
+  }
+
+  /** The projects given access to a private flavor (Nova refuses the list for a public one: 409/400). */
+  async flavorAccess(id: string): Promise<string[]> {
+    const res = await this.http.get<{ flavor_access: { tenant_id: string }[] }>(`/flavors/${encodeURIComponent(id)}/os-flavor-access`);
+    return res.body.flavor_access.map((a) => a.tenant_id);
   }
 
   /** Gives a project access to a private flavor; already having it is fine. */

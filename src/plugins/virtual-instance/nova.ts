@@ -42,6 +42,10 @@ export interface NovaInstanceOptions {
   instanceDeletePollMs?: number;
 }
 
+/** The Nova flavor a flavor:instance reservation copies (its parameters hold it); undefined for virtual:instance. */
+interface CopiedFlavor { vcpus: number; ram: number; disk: number; ephemeral: number; extra_specs: Record<string, string> }
+const sourceOf = (params: InstanceReservationParams) => params.source_flavor as CopiedFlavor | undefined;
+
 type Args = HookArgs & { allocations: InstanceAllocationRecord[] };
 interface HeldHost { host: HostRecord; slots: number }
 
@@ -71,6 +75,8 @@ export class NovaInstanceActions implements InstanceActions {
 
     const flavorId = await this.ensureFlavor(reservation.id, params);
     await this.nova.setFlavorExtraSpecs(flavorId, {
+      // A flavor:instance reservation's flavor is a copy of the one asked for, its extra specs (traits, CPU policy...) too.
+      ...sourceOf(params)?.extra_specs,
       [FLAVOR_RESERVATION_KEY]: reservation.id, [FLAVOR_AGGREGATE_KEY]: reservation.id, [`resources:${rc}`]: '1',
     });
     await this.nova.ensureFlavorAccess(flavorId, lease.projectId);
@@ -204,7 +210,10 @@ export class NovaInstanceActions implements InstanceActions {
     const id = instanceFlavorId(reservationId);
     if (await this.nova.getFlavor(id)) return id;
     try {
-      await this.nova.createFlavor({ id, name: id, vcpus: params.vcpus, ram: params.memory_mb, disk: params.disk_gb, isPublic: false });
+      const source = sourceOf(params);
+      await this.nova.createFlavor(source
+        ? { id, name: id, vcpus: source.vcpus, ram: source.ram, disk: source.disk, ephemeral: source.ephemeral, isPublic: false }
+        : { id, name: id, vcpus: params.vcpus, ram: params.memory_mb, disk: params.disk_gb, isPublic: false });
     } catch (error) {
       // Made by an attempt whose answer was lost: use it.
       if (!isStatus(error, 409) || !(await this.nova.getFlavor(id))) throw error;

@@ -23,7 +23,9 @@ const total = (slots: readonly HostSlots[]) => slots.reduce((n, s) => n + s.slot
 export class VirtualInstancePlugin implements ResourcePlugin {
   readonly resourceType = VIRTUAL_INSTANCE;
 
-  constructor(private readonly repos: Repositories, private readonly actions: InstanceActions, private readonly clock: Clock = systemClock) {}
+  /** `typeName` names the type in refusals: flavor:instance reuses this plugin under its own name. */
+  constructor(private readonly repos: Repositories, private readonly actions: InstanceActions, private readonly clock: Clock = systemClock,
+    private readonly typeName: string = VIRTUAL_INSTANCE) {}
 
   async validate(raw: Record<string, unknown>): Promise<InstanceReservationParams> {
     return parseInstanceParams(raw);
@@ -135,7 +137,7 @@ export class VirtualInstancePlugin implements ResourcePlugin {
     const oldEnd = new Date(Math.max(...held.map((a) => a.endDate.getTime())));
     const what = rest.end > oldEnd ? `extend the lease to ${rest.end.toISOString()}` : `move the lease to ${rest.start.toISOString()} - ${rest.end.toISOString()}`;
     return new ConflictNamingLeases('slots_taken', (name) => `Cannot ${what}: ${why.map((w) => w(name)).join('; ')}. `
-      + 'A started virtual:instance reservation keeps the instance slots it holds');
+      + `A started ${this.typeName} reservation keeps the instance slots it holds`);
   }
 
   /**
@@ -168,7 +170,7 @@ export class VirtualInstancePlugin implements ResourcePlugin {
     // What the message counts follows the rule: the held host for affinity, the others for anti-affinity.
     const usable = params.affinity === null ? candidates : candidates.filter((c) => holds(c.hostId) === (params.affinity === true));
     throw new NotEnoughResources(
-      `Not enough capacity to raise virtual:instance reservation ${reservationId} from ${total(held)} to ${params.amount} instance(s) `
+      `Not enough capacity to raise ${this.typeName} reservation ${reservationId} from ${total(held)} to ${params.amount} instance(s) `
       + `of ${params.vcpus} vCPU, ${params.memory_mb} MB RAM, ${params.disk_gb} GB disk: ${extra} more needed${spread} from `
       + `${window.start.toISOString()} to ${window.end.toISOString()}; ${describeFree(usable, params.affinity)} beyond what it holds`);
   }
@@ -179,7 +181,7 @@ export class VirtualInstancePlugin implements ResourcePlugin {
     const spread = params.affinity === true ? ' on one host' : params.affinity === false ? ' on distinct hosts' : '';
     const filter = params.resource_properties ? ` matching ${params.resource_properties}` : '';
     return new NotEnoughResources(
-      `Not enough capacity for virtual:instance: asked for ${params.amount} instance(s) of ${params.vcpus} vCPU, `
+      `Not enough capacity for ${this.typeName}: asked for ${params.amount} instance(s) of ${params.vcpus} vCPU, `
       + `${params.memory_mb} MB RAM, ${params.disk_gb} GB disk${spread} from ${window.start.toISOString()} to ${window.end.toISOString()}; `
       + `${matching} reservable host(s)${filter}, ${describeFree(candidates, params.affinity)} then`);
   }

@@ -30,6 +30,8 @@ export interface NovaWorldOptions {
   dialect?: TestDialect;
   /** Silent by default; pass one to look at what Climate logs. */
   logger?: Logger;
+  /** Listen on 127.0.0.1 (for the openstack CLI); off by default. */
+  listen?: boolean;
 }
 
 /** Climate with [compute] driver = nova against the fake Nova/Placement (no Keystone: endpoint overrides, no token). */
@@ -40,7 +42,7 @@ export async function novaWorld(config: DeepPartial<ClimateConfig> = {}, setup?:
   setup?.(fake);
   const clock = new ManualClock(new Date('2030-01-01T12:00:00Z'));
   const svc = await startTestService({
-    clock, dialect: options.dialect, logger: options.logger,
+    clock, dialect: options.dialect, logger: options.logger, listen: options.listen,
     config: {
       ...config,
       compute: { driver: 'nova' },
