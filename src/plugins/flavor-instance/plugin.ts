@@ -1,6 +1,6 @@
 import { InvalidInput, systemClock, type Clock } from '../../common';
 import type { Repositories, ReservationRecord, Tx, Window } from '../../db';
-import type { HookArgs, ReservationParams, ResourcePlugin, ValidateContext } from '../types';
+import type { AvailabilityPlanner, AvailabilityQuery, HookArgs, ReservationParams, ResourcePlugin, ValidateContext } from '../types';
 import { VirtualInstancePlugin, type InstanceActions } from '../virtual-instance';
 import { parseFlavorParams, updateFlavorParams, type FlavorInstanceParams, type ProjectFlavorLookup } from './params';
 
@@ -42,6 +42,11 @@ export class FlavorInstancePlugin implements ResourcePlugin {
 
   release(tx: Tx, reservation: ReservationRecord): Promise<void> {
     return this.slots.release(tx, reservation);
+  }
+
+  /** The same question as for instance slots of the flavor's size: the parameters are stored in that shape. */
+  planAvailability(tx: Tx | undefined, params: ReservationParams, query: AvailabilityQuery): Promise<AvailabilityPlanner> {
+    return this.slots.planAvailability(tx, params, query);
   }
 
   describe(reservation: ReservationRecord): Record<string, unknown> {

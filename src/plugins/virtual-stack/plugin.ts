@@ -2,7 +2,7 @@ import { InvalidState, NotEnoughResources, type Clock } from '../../common';
 import type { Repositories, ReservationRecord, Tx, Window } from '../../db';
 import { ConflictNamingLeases } from '../conflicts';
 import { lifecycleActionsOf } from '../lifecycle-actions';
-import type { HookArgs, ResourcePlugin } from '../types';
+import type { AvailabilityPlanner, AvailabilityQuery, HookArgs, ReservationParams, ResourcePlugin } from '../types';
 import { VirtualInstancePlugin, type InstanceActions } from '../virtual-instance';
 import type { StackActions } from './actions';
 import { parseStackParams, updateStackParams, type StackReservationParams } from './params';
@@ -72,6 +72,11 @@ export class VirtualStackPlugin implements ResourcePlugin {
 
   async release(tx: Tx, reservation: ReservationRecord): Promise<void> {
     await this.slots.release(tx, reservation);
+  }
+
+  /** The stack's servers as instance slots (its parameters hold the sizing the template gave), as allocation does. */
+  planAvailability(tx: Tx | undefined, params: ReservationParams, query: AvailabilityQuery): Promise<AvailabilityPlanner> {
+    return this.slots.planAvailability(tx, params, query);
   }
 
   describe(reservation: ReservationRecord): Record<string, unknown> {

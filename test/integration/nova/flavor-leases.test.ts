@@ -139,6 +139,24 @@ describe.each(DIALECTS)('flavor:instance leases in Nova (%s)', (dialect) => {
     expect(w.fake.flavors.get(rid)).toMatchObject({ vcpus: 1, ram: 1024, disk: 20, ephemeral: 30 });
   });
 
+  it('finds windows in the flavor\'s slots, after what other leases hold; a lease at the window found is made', async () => {
+    // f-disk: 2 slots per host, all 6 held until 13:00.
+    await w.svc.services.leases.create(ADMIN_CTX, flavorLease('full', { flavor_id: 'f-disk', amount: 6, affinity: null }));
+    const ask = { resource_type: 'flavor:instance', flavor_id: 'f-disk', amount: 4, affinity: null };
+    const member = { ...P1, 'X-Roles': 'member' };
+    const res = await api().post('/v1/leases/availability').set(member).send({ duration: '1h', limit: 1, reservations: [ask] });
+    expect(res.status).toBe(200);
+    expect(res.body.slots).toEqual([{
+      start_date: '2030-01-01T13:00:00.000000', end_date: '2030-01-01T14:00:00.000000',
+      reservations: [{ resource_type: 'flavor:instance', count: 4 }],
+    }]);
+    const made = await api().post('/v1/leases').set(member).send({ name: 'at-slot', start_date: '2030-01-01 13:00', end_date: '2030-01-01 14:00', reservations: [ask] });
+    expect(made.status).toBe(201);
+    // A flavor the project cannot see is refused as in a create.
+    const hidden = await api().post('/v1/leases/availability').set(member).send({ duration: '1h', reservations: [{ ...ask, flavor_id: 'f-other' }] });
+    expect(hidden.status).toBe(400);
+  });
+
   it('refuses an unknown or invisible flavor, a bad amount and sizes with 400, writing nothing', async () => {
     const cases: [Record<string, unknown>, RegExp][] = [
       [{ flavor_id: 'nope' }, /flavor_id\. Value: "nope"\. No such flavor visible to project p1/],
