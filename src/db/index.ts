@@ -18,7 +18,6 @@ export { EnforcementCallRepository, type EnforcementCallRecord } from './reposit
 export { OpsRepository, type EventBacklog, type EventCompletion, type HostCount, type HostsAllocated, type OutboxBacklog } from './repositories/ops';
 export { Repositories } from './repositories';
 export { UsageRepository, type UsageSummary } from './repositories/usage';
-export { HostCapacityRepository, type HostHold, type CapacityRead } from './repositories/host-capacity';
 export { HostTimelineRepository, type TimelineBooking, type TimelineHost } from './repositories/host-timeline';
 export {
   VolumePoolRepository, type VolumePoolRecord, type VolumeAllocationRecord, type FreePoolQuery, type PoolFree,

@@ -1,12 +1,13 @@
 import type { Database, Tx } from '../database';
 import type { Window } from '../records';
-import { fromSqlDate, sqlDate } from '../sql-values';
+import { fromSqlBool, fromSqlDate, sqlDate } from '../sql-values';
 import type { HostCondition } from './host-allocations';
 
-/** A reservable host that meets a reservation's filters, with what instance slots are cut from. */
+/** A host that meets a reservation's filters, with what instance slots are cut from. */
 export interface TimelineHost {
   id: number;
   name: string;
+  reservable: boolean;
   vcpus: number;
   memory_mb: number;
   disk_gb: number;
@@ -25,17 +26,19 @@ export interface TimelineBooking {
 }
 
 /**
- * What availability searches read: the candidate hosts, and every booking of theirs that touches a horizon. Two
- * queries whatever the number of hosts or windows tried; the search itself sweeps over these rows in memory.
+ * What availability searches and capacity over time read: the hosts meeting the filters (reservable ones only,
+ * unless asked), and every booking of theirs that touches a horizon. Two queries whatever the number of hosts,
+ * windows or steps; the caller sweeps over these rows in memory.
  */
 export class HostTimelineRepository {
   constructor(private readonly db: Database) {}
 
-  async read(tx: Tx | undefined, conditions: readonly HostCondition[], horizon: Window): Promise<{ hosts: TimelineHost[]; bookings: TimelineBooking[] }> {
-    const where = ['h.reservable = 1', ...conditions.map((c) => `(${c.sql})`)].join(' AND ');
+  async read(tx: Tx | undefined, conditions: readonly HostCondition[], horizon: Window,
+    options: { includeUnreservable?: boolean } = {}): Promise<{ hosts: TimelineHost[]; bookings: TimelineBooking[] }> {
+    const where = [options.includeUnreservable ? '1 = 1' : 'h.reservable = 1', ...conditions.map((c) => `(${c.sql})`)].join(' AND ');
     const params = conditions.flatMap((c) => c.params);
     const hostRows = await this.db.selectMany<Record<string, unknown>>(
-      `SELECT h.id, h.hypervisor_hostname, h.vcpus, h.memory_mb, h.local_gb FROM hosts h WHERE ${where} ORDER BY h.id`, params, tx);
+      `SELECT h.id, h.hypervisor_hostname, h.reservable, h.vcpus, h.memory_mb, h.local_gb FROM hosts h WHERE ${where} ORDER BY h.id`, params, tx);
     if (!hostRows.length) return { hosts: [], bookings: [] };
     const range = [sqlDate(horizon.end), sqlDate(horizon.start)];
     const bookingRows = await this.db.selectMany<Record<string, unknown>>(
@@ -50,7 +53,7 @@ export class HostTimelineRepository {
       [...params, ...range, ...params, ...range], tx);
     return {
       hosts: hostRows.map((r) => ({
-        id: Number(r.id), name: String(r.hypervisor_hostname), vcpus: Number(r.vcpus), memory_mb: Number(r.memory_mb), disk_gb: Number(r.local_gb),
+        id: Number(r.id), name: String(r.hypervisor_hostname), reservable: fromSqlBool(r.reservable), vcpus: Number(r.vcpus), memory_mb: Number(r.memory_mb), disk_gb: Number(r.local_gb),
       })),
       bookings: bookingRows.map((r) => ({
         hostId: Number(r.host_id), kind: r.kind === 'instance' ? 'instance' : 'host',

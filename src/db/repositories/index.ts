@@ -11,7 +11,6 @@ import { LeaseRepository } from './leases';
 import { OutboxRepository } from './outbox';
 import { ReservationRepository } from './reservations';
 import { UsageRepository } from './usage';
-import { HostCapacityRepository } from './host-capacity';
 import { VolumePoolRepository } from './volume-pools';
 
 /** Every repository over one database. */
@@ -28,7 +27,6 @@ export class Repositories {
   readonly volumePools: VolumePoolRepository;
   /** The usage ledger: what leases held, kept after they are deleted or purged. */
   readonly usage: UsageRepository;
-  readonly hostCapacity: HostCapacityRepository;
   readonly enforcementCalls: EnforcementCallRepository;
   readonly hostTimeline: HostTimelineRepository;
 
@@ -44,7 +42,6 @@ export class Repositories {
     this.outbox = new OutboxRepository(db);
     this.volumePools = new VolumePoolRepository(db);
     this.usage = new UsageRepository(db);
-    this.hostCapacity = new HostCapacityRepository(db);
     this.enforcementCalls = new EnforcementCallRepository(db);
     this.hostTimeline = new HostTimelineRepository(db);
   }

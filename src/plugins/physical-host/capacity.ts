@@ -1,5 +1,5 @@
 import { type Clock } from '../../common';
-import type { HostCondition, HostHold, Repositories } from '../../db';
+import type { HostCondition, Repositories } from '../../db';
 import { compileFilterSql, parseFilter, validateKeys } from '../filter';
 
 export interface CapacityQuery {
@@ -80,8 +80,8 @@ export class HostCapacity {
     const start = q.start.getTime();
     const end = q.end.getTime();
     const stepMs = q.stepSeconds * 1000;
-    const { hosts, holds } = await this.repos.hostCapacity.read(conditions,
-      { start: new Date(start - cleaning), end: new Date(end + cleaning) });
+    const { hosts, bookings } = await this.repos.hostTimeline.read(undefined, conditions,
+      { start: new Date(start - cleaning), end: new Date(end + cleaning) }, { includeUnreservable: true });
     const reservable = new Set(hosts.filter((h) => h.reservable).map((h) => h.id));
 
     const span = (from: number, to: number): Span | null => {
@@ -99,11 +99,9 @@ export class HostCapacity {
     const withInstances = new Map<number, Span[]>();
     // A step is free on a host when no allocation comes within the cleaning time of it, as a create checks.
     const blocked = new Map<number, Span[]>();
-    for (const hold of holds as HostHold[]) {
-      const from = hold.startDate.getTime();
-      const to = hold.endDate.getTime();
-      add(hold.kind === 'host' ? allocated : withInstances, hold.hostId, span(from, to));
-      if (reservable.has(hold.hostId)) add(blocked, hold.hostId, span(from - cleaning, to + cleaning));
+    for (const { hostId, kind, start: from, end: to } of bookings) {
+      add(kind === 'host' ? allocated : withInstances, hostId, span(from, to));
+      if (reservable.has(hostId)) add(blocked, hostId, span(from - cleaning, to + cleaning));
     }
     const [allocatedCounts, instanceCounts, blockedCounts] = [allocated, withInstances, blocked].map((m) => sweep(m, stepCount));
     return Array.from({ length: stepCount }, (_, i) => ({

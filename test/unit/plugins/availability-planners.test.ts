@@ -14,7 +14,7 @@ import { FloatingIpAvailability } from '../../../src/plugins/floatingip/availabi
 const H = 3_600_000;
 const T0 = Date.UTC(2030, 0, 1);
 const at = (hours: number) => T0 + hours * H;
-const host = (id: number, vcpus = 8): TimelineHost => ({ id, name: `h${id}`, vcpus, memory_mb: 8192, disk_gb: 100 });
+const host = (id: number, vcpus = 8): TimelineHost => ({ id, name: `h${id}`, reservable: true, vcpus, memory_mb: 8192, disk_gb: 100 });
 const whole = (hostId: number, from: number, to: number): TimelineBooking => ({
   hostId, kind: 'host', start: at(from), end: at(to), vcpus: 0, memory_mb: 0, disk_gb: 0,
 });
