@@ -8,15 +8,26 @@ import { InvalidInput } from './errors';
 /** Steps one capacity answer may have at most: 30 days at 5-minute steps is 8,640. */
 export const MAX_STEPS = 10_000;
 
-const UNITS: Record<string, number> = { s: 1, m: 60, h: 3_600, d: 86_400 };
+const UNITS: Record<string, number> = { s: 1, m: 60, h: 3_600, d: 86_400, w: 604_800 };
 
-/** A step in seconds: `3600`, or a number with a unit as in Blazar's `prolong_for` (`90m`, `3h`, `2d`; `s` too). */
-export function parseStepSeconds(value: string, name = 'step'): number {
-  const m = /^\s*(\d{1,9})\s*([smhd]?)\s*$/i.exec(value);
+/**
+ * Seconds of a duration as Blazar's `prolong_for` writes them: a number of seconds, or a number followed by s,
+ * m, h, d or w (`90m`, `3h`, `2d`). Null when the text is not one or not positive. Shared by the request fields
+ * and query parameters that take a duration, each refusing it in its own words.
+ */
+export function durationSeconds(value: unknown): number | null {
+  const text = typeof value === 'number' ? String(value) : typeof value === 'string' ? value.trim() : '';
+  const m = /^(-?\d+(?:\.\d+)?)\s*([smhdw]?)$/i.exec(text);
   const seconds = m ? Number(m[1]) * UNITS[(m[2] || 's').toLowerCase()] : NaN;
-  if (!Number.isSafeInteger(seconds) || seconds < 1) {
+  return Number.isFinite(seconds) && seconds > 0 ? seconds : null;
+}
+
+/** A step in seconds: `3600`, or a whole number with a unit (`90m`, `3h`, `2d`). */
+export function parseStepSeconds(value: string, name = 'step'): number {
+  const seconds = /^\s*\d{1,9}\s*[smhdw]?\s*$/i.test(value) ? durationSeconds(value) : null;
+  if (seconds === null) {
     throw new InvalidInput(`Invalid query parameter ${name}: ${JSON.stringify(value)} is not a duration `
-      + '(seconds, or a number followed by s, m, h or d: 3600, 90m, 3h, 2d)');
+      + '(seconds, or a number followed by s, m, h, d or w: 3600, 90m, 3h, 2d)');
   }
   return seconds;
 }

@@ -1,5 +1,5 @@
 import type { RequestContext } from '../auth/context';
-import { InvalidInput } from '../common';
+import { durationSeconds, InvalidInput } from '../common';
 import type { Tx } from '../db';
 import { ceilMinute } from '../plugins/availability-sweep';
 import type {
@@ -22,16 +22,13 @@ export interface FoundSlot {
   placements: { resourceType: string; placement: SlotPlacement }[];
 }
 
-const UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 };
 const DAY_MS = 86_400_000;
 
-/** A duration in seconds (a number, or a numeric string) or as Blazar's `prolong_for`: "90m", "3h", "2d". */
+/** A request's `duration` in milliseconds; a 400 naming the field when it is missing or not a positive duration. */
 export function parseDuration(value: unknown): number {
   if (value === undefined || value === null) throw new InvalidInput('Missing parameter duration');
-  const text = typeof value === 'number' ? String(value) : typeof value === 'string' ? value.trim() : '';
-  const m = /^(-?\d+(?:\.\d+)?)([smhdw]?)$/.exec(text);
-  const seconds = m ? Number(m[1]) * UNITS[m[2] || 's'] : NaN;
-  if (!Number.isFinite(seconds) || seconds <= 0) {
+  const seconds = durationSeconds(value);
+  if (seconds === null) {
     throw new InvalidInput(`Invalid input for field/attribute duration. Value: ${JSON.stringify(value)}. `
       + 'Must be a positive number of seconds, or a number followed by s, m, h, d or w (e.g. "90m", "3h", "2d")');
   }
