@@ -21,6 +21,8 @@ describe('a database that cannot be reached', () => {
       expect((error as DatabaseUnavailable).status).toBe(503);
       expect(String(error)).toMatch(/^DatabaseUnavailable: .*ECONNREFUSED/);
       await expect(db.transaction((tx) => db.execute('UPDATE leases SET name = name', [], tx))).rejects.toBeInstanceOf(DatabaseUnavailable);
+      // The read of many rows (availability, capacity) too.
+      await expect(db.selectMany('SELECT 1')).rejects.toBeInstanceOf(DatabaseUnavailable);
     } finally {
       await db.close();
     }
