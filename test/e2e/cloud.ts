@@ -159,11 +159,15 @@ export class Nova {
     return (res.server as Json | undefined) ?? null;
   }
 
-  /** Boots a server without network on the cloud's image, of the given flavor (the cloud's by default); returns its id. */
-  async boot(name: string, hints: Record<string, string> = {}, flavorId?: string): Promise<string> {
+  /**
+   * Boots a server without network on the cloud's image, of the given flavor (the cloud's by default); returns its
+   * id. An admin may name the host with `availabilityZone` "nova:HOST" (Nova then skips the scheduler's filters).
+   */
+  async boot(name: string, hints: Record<string, string> = {}, flavorId?: string, availabilityZone?: string): Promise<string> {
     const flavor = flavorId ?? ((await this.call('GET', '/flavors')).flavors as Json[]).find((f) => f.name === this.cloud.flavor)!.id;
     const images = await http('GET', `${this.cloud.endpoints.image}/v2/images?name=${this.cloud.image}`, this.session.token);
     const body: Json = { server: { name, imageRef: images.json.images[0].id, flavorRef: flavor, networks: 'none' } };
+    if (availabilityZone) body.server.availability_zone = availabilityZone;
     if (Object.keys(hints).length) body['os:scheduler_hints'] = hints;
     return ((await this.call('POST', '/servers', body)).server as Json).id as string;
   }
@@ -250,10 +254,16 @@ export class Placement {
     return out;
   }
 
-  /** Removes what Climate's instance reservations put in Placement (their child providers and classes). */
+  /**
+   * Removes what Climate's instance reservations put in Placement: their classes and the inventories of them on
+   * the slots providers, which stay (as Climate leaves them: nova-compute caches them).
+   */
   async reset(): Promise<void> {
     for (const provider of await this.providers()) {
-      if ((provider.name as string).startsWith('reservation-')) await this.call('DELETE', `/resource_providers/${provider.uuid}`, undefined, [204, 404]);
+      if (!(provider.name as string).startsWith('climate-slots-')) continue;
+      for (const rc of Object.keys(await this.inventories(provider.uuid as string))) {
+        await this.call('DELETE', `/resource_providers/${provider.uuid}/inventories/${rc}`, undefined, [204, 404]);
+      }
     }
     for (const rc of (await this.call('GET', '/resource_classes')).resource_classes as Json[]) {
       if ((rc.name as string).startsWith('CUSTOM_RESERVATION_')) await this.call('DELETE', `/resource_classes/${rc.name}`, undefined, [204, 404]);

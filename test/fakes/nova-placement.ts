@@ -128,6 +128,13 @@ export class FakeNovaPlacement extends FakeService {
   serverDeleteDelayMs = 0;
   private nextAggregateId = 1;
   private racesLeft = 0;
+  /**
+   * nova-compute's cache of its provider tree (children included), by service host: the uuids it held at its
+   * last build. Real nova-compute refreshes it only every [compute] resource_provider_association_refresh
+   * (300 s); until then it asks Placement for the allocations of each cached provider on every build, and one
+   * deleted meanwhile fails the build (see addServer).
+   */
+  private readonly cachedTrees = new Map<string, Set<string>>();
 
   get novaUrl(): string {
     return `${this.url}/compute/v2.1`;
@@ -172,10 +179,17 @@ export class FakeNovaPlacement extends FakeService {
   /**
    * A server (instance) on a host. When its flavor asks for custom resources (`resources:CUSTOM_...` extra specs),
    * they are allocated in Placement from a provider of the host's tree, as the scheduler would; with no such
-   * provider having room this throws, as the boot would fail (NoValidHost).
+   * provider having room this throws, as the boot would fail (NoValidHost). It throws too when a provider of
+   * the host's tree that nova-compute cached at an earlier build was deleted since, as the real build fails.
    */
   addServer(host: string, fields: Partial<FakeServer> = {}): FakeServer {
     const s: FakeServer = { id: randomUUID(), name: `vm-${this.servers.size + 1}`, host, flavorId: '1', tenantId: 'demo', status: 'ACTIVE', ...fields };
+    const node = this.hypervisors.find((h) => h.serviceHost === host)?.providerUuid;
+    if (node) {
+      const gone = [...this.cachedTrees.get(host) ?? []].find((uuid) => !this.providers.has(uuid));
+      if (gone) throw new Error(`Build failed on ${host}: Failed to retrieve allocations for resource provider ${gone}: 404`);
+      this.cachedTrees.set(host, new Set([...this.providers.keys()].filter((uuid) => this.rootOf(uuid) === node)));
+    }
     const specs = this.flavors.get(s.flavorId)?.extraSpecs ?? {};
     const wanted = Object.entries(specs).filter(([k]) => /^resources:CUSTOM_/.test(k)).map(([k, v]) => [k.slice('resources:'.length), Number(v)] as const);
     if (wanted.length) {

@@ -5,6 +5,6 @@ export { parseInstanceParams, updateInstanceParams, parseAffinity, type Instance
 export { planSlots, planExtraSlots, slotsByHost, slotsFor, describeFree } from './slots';
 export { InstanceSlotReplacer, planMoves } from './healing';
 export {
-  NovaInstanceActions, reservationResourceClass, reservationProviderName, instanceFlavorId, instanceGroupName, instanceAggregateName,
+  NovaInstanceActions, reservationResourceClass, slotsProviderName, instanceFlavorId, instanceGroupName, instanceAggregateName,
   FLAVOR_RESERVATION_KEY, FLAVOR_AGGREGATE_KEY, type NovaInstanceOptions,
 } from './nova';

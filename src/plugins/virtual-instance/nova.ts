@@ -28,13 +28,18 @@ export const instanceAggregateName = (reservationId: string) => `reservation-${r
 const MISSING: HostFailure = 'missing';
 
 /**
- * The Placement provider holding a reservation's slots on one host: a child of the compute node's provider. A
- * child, not the node's own provider, because nova-compute rewrites the inventory of its node's provider
- * (update_provider_tree) and would drop a class it does not know; a child it did not make is left alone.
+ * The Placement provider holding the slots of Climate's instance reservations on one host: a child of the compute
+ * node's provider, with one inventory per reservation (of the reservation's class). A child, not the node's own
+ * provider, because nova-compute rewrites the inventory of its node's provider (update_provider_tree) and would
+ * drop a class it does not know; a child it did not make is left alone. Made on the first reservation on the
+ * host and never deleted: nova-compute caches its provider tree, children included, for
+ * [compute] resource_provider_association_refresh (300 s), and a child deleted meanwhile fails every build and
+ * resource update on the host with "Failed to retrieve allocations for resource provider ...: 404".
  */
-export const reservationProviderName = (reservationId: string, hypervisorHostname: string) =>
-  `reservation-${reservationId}-${hypervisorHostname}`;
-const providerPrefix = (reservationId: string) => `reservation-${reservationId}-`;
+const SLOTS_PROVIDER_PREFIX = 'climate-slots-';
+export const slotsProviderName = (hypervisorHostname: string) => `${SLOTS_PROVIDER_PREFIX}${hypervisorHostname}`;
+/** The per-reservation child providers of earlier versions (deleted when such a reservation ends or moves). */
+const legacyProviderPrefix = (reservationId: string) => `reservation-${reservationId}-`;
 
 export interface NovaInstanceOptions {
   /** How long onEnd waits for the instances it deleted to be gone. */
@@ -50,16 +55,16 @@ type Args = HookArgs & { allocations: InstanceAllocationRecord[] };
 interface HeldHost { host: HostRecord; slots: number }
 
 /**
- * Instance reservations in Nova and Placement. At start: a custom resource class, and on each reserved host a
- * child resource provider of the compute node's provider (named `reservation-<id>-<hostname>`) with inventory
- * of the class equal to the host's slots; a private flavor (extra specs pinning it to the reservation,
+ * Instance reservations in Nova and Placement. At start: a custom resource class, and on each reserved host
+ * inventory of the class equal to the host's slots on the host's slots provider (a child of the compute node's
+ * provider named `climate-slots-<hostname>`, shared by every reservation on the host and kept); a private flavor (extra specs pinning it to the reservation,
  * consuming one unit of the class, which Placement finds in the node's tree) shared with the project; a server
  * group for affinity or anti-affinity; and an aggregate holding the hosts (which stay in the freepool) with
  * the scheduler filter's metadata. When the slots change while the lease is active (a raised amount, healing):
- * new hosts join the aggregate and get their child provider, inventories follow the slots, and on a host the
- * reservation left its instances are deleted, then the host leaves the aggregate and its provider is deleted.
- * At end: the instances of the flavor are deleted (bounded wait), then the flavor, group, aggregate, providers
- * and class. Every step checks what is already done, so a retried event completes an interrupted one.
+ * new hosts join the aggregate and get inventory of the class, inventories follow the slots, and on a host the
+ * reservation left its instances are deleted, then the host leaves the aggregate and its inventory goes.
+ * At end: the instances of the flavor are deleted (bounded wait), then the flavor, group, aggregate, the
+ * inventories of the class and the class; the slots providers stay. Every step checks what is already done, so a retried event completes an interrupted one.
  */
 export class NovaInstanceActions implements InstanceActions {
   constructor(private readonly nova: NovaClient, private readonly placement: PlacementClient, private readonly repos: Repositories,
@@ -105,7 +110,7 @@ export class NovaInstanceActions implements InstanceActions {
     for (const { host } of hosts) await this.nova.ensureHostIn(aggregate, serviceHostOf(host));
 
     // Then the hosts it no longer holds (healing moved their slots): as at lease end, its instances there are
-    // deleted while the host is still in the aggregate, then the host leaves it and the host's provider goes.
+    // deleted while the host is still in the aggregate, then the host leaves it and its inventory of the class goes.
     const kept = new Set(held.map(({ host }) => serviceHostOf(host)));
     const left = aggregate.hosts.filter((name) => !kept.has(name));
     if (left.length) {
@@ -114,7 +119,7 @@ export class NovaInstanceActions implements InstanceActions {
         this.options.instanceDeletePollMs ?? 500, `host(s) ${left.join(', ')} of reservation ${reservation.id}`);
       for (const name of left) await this.leaveAggregate(aggregate, name, reservation.id);
     }
-    await this.dropProviders(reservation.id, held.map(({ host }) => host));
+    await this.dropInventories(reservation.id, rc, held.map(({ host }) => host));
     if (params.aggregate_id !== aggregate.id) await this.record(reservation.leaseId, reservation.id, { aggregate_id: aggregate.id });
     this.logger.info(`reservation ${reservation.id}: ${hosts.reduce((n, h) => n + h.slots, 0)} slot(s) on ${hosts.length} host(s)`
       + `${left.length ? `; left ${left.join(', ')}` : ''}`, { lease_id: lease.id });
@@ -142,8 +147,8 @@ export class NovaInstanceActions implements InstanceActions {
       }
     }
 
-    // Every provider named after the reservation, also on hosts it left: the inventory goes with its provider.
-    await this.dropProviders(reservation.id, []);
+    // Its inventory on every slots provider, also on hosts it left.
+    await this.dropInventories(reservation.id, rc, []);
     // Reservations started before the inventory moved to child providers have it on the compute node's provider.
     for (const { host } of await this.hosts(allocations)) {
       const provider = await this.placement.providerByName(host.hypervisorHostname);
@@ -177,22 +182,28 @@ export class NovaInstanceActions implements InstanceActions {
     return held.filter(({ host }) => host.status !== MISSING);
   }
 
-  /** On each host, the reservation's child provider with inventory of its class equal to the host's slots. */
+  /** On each host, inventory of the reservation's class equal to the host's slots on the host's slots provider. */
   private async ensureCapacity(reservationId: string, rc: string, hosts: HeldHost[]): Promise<void> {
     for (const { host, slots } of hosts) {
       const node = await this.placement.providerByName(host.hypervisorHostname);
       if (!node) throw new Error(`Placement has no resource provider named ${host.hypervisorHostname}`);
-      const child = await this.placement.ensureChildProvider(reservationProviderName(reservationId, host.hypervisorHostname), node.uuid);
+      // A reservation started by an earlier version keeps its own provider on the host (deleted at its end).
+      const child = await this.placement.providerByName(`${legacyProviderPrefix(reservationId)}${host.hypervisorHostname}`)
+        ?? await this.placement.ensureChildProvider(slotsProviderName(host.hypervisorHostname), node.uuid);
       await this.placement.setInventory(child.uuid, rc, { total: slots, max_unit: slots });
     }
   }
 
-  /** Deletes the reservation's child providers, but those of the hosts in `keep`. */
-  private async dropProviders(reservationId: string, keep: HostRecord[]): Promise<void> {
-    const kept = new Set(keep.map((h) => reservationProviderName(reservationId, h.hypervisorHostname)));
-    const prefix = providerPrefix(reservationId);
+  /**
+   * Removes the reservation's inventory from the slots providers but those of the hosts in `keep` (the providers
+   * stay). The per-reservation providers of earlier versions are deleted: nothing else uses them.
+   */
+  private async dropInventories(reservationId: string, rc: string, keep: HostRecord[]): Promise<void> {
+    const kept = new Set(keep.map((h) => slotsProviderName(h.hypervisorHostname)));
+    const legacyKept = new Set(keep.map((h) => `${legacyProviderPrefix(reservationId)}${h.hypervisorHostname}`));
     for (const p of await this.placement.listProviders()) {
-      if (p.name.startsWith(prefix) && !kept.has(p.name)) await this.placement.deleteProvider(p.uuid);
+      if (p.name.startsWith(SLOTS_PROVIDER_PREFIX) && !kept.has(p.name)) await this.placement.deleteInventory(p.uuid, rc);
+      else if (p.name.startsWith(legacyProviderPrefix(reservationId)) && !legacyKept.has(p.name)) await this.placement.deleteProvider(p.uuid);
     }
   }
 

@@ -4,7 +4,7 @@
  * provider per host with the inventory), what end removes, and faults on one start step and one end step
  * retried to completion with nothing orphaned.
  */
-import { reservationProviderName, reservationResourceClass } from '../../../src/plugins/virtual-instance';
+import { reservationResourceClass, slotsProviderName } from '../../../src/plugins/virtual-instance';
 import { DIALECTS } from '../../support/database';
 import { expectNothingLeft, faultsOn, instanceLease, placementSlots } from './support';
 import { ADMIN_CTX, novaWorld, type NovaWorld } from './world';
@@ -74,6 +74,9 @@ describe.each(DIALECTS)('instance leases in Nova (%s)', (dialect) => {
     expect(ended.reservations[0]).toMatchObject({ flavor_id: rid, aggregate_id: aggregate.id, server_group_id: group.id });
     expect([...w.fake.servers.keys()]).toEqual([bystander.id]);
     expectClean(w, rid);
+    // nova-compute on compute-1 cached the slots provider when it built the reservation's server: it is still
+    // there, so a server of another flavor builds on that host at once.
+    expect(w.fake.addServer('compute-1', { flavorId: '1' }).host).toBe('compute-1');
   });
 
   it('affinity true puts every slot on one host with an affinity group; null makes no group', async () => {
@@ -90,12 +93,12 @@ describe.each(DIALECTS)('instance leases in Nova (%s)', (dialect) => {
     expect(placementSlots(w.fake, t.id as string)).toEqual({ 'compute-1': 4 });
   });
 
-  it('a start finds the child provider an earlier attempt made; a provider of that name elsewhere fails it', async () => {
+  it('a start finds the slots provider made before; a provider of that name elsewhere fails it', async () => {
     const lease = await w.svc.services.leases.create(ADMIN_CTX, instanceLease('found', { amount: 1 }));
     const rid = lease.reservations[0].id as string;
     const node = w.fake.hypervisors[0].providerUuid;
     w.fake.providers.set('11111111-1111-4111-8111-111111111111', {
-      uuid: '11111111-1111-4111-8111-111111111111', name: reservationProviderName(rid, 'compute-1'), generation: 0, parentUuid: node, inventories: {},
+      uuid: '11111111-1111-4111-8111-111111111111', name: slotsProviderName('compute-1'), generation: 0, parentUuid: node, inventories: {},
     });
     w.fake.raceInventoryWrites(2); // nova-compute writing its node meanwhile: the generation is read again
     await w.svc.services.runner.runDueOnce();
@@ -104,10 +107,12 @@ describe.each(DIALECTS)('instance leases in Nova (%s)', (dialect) => {
     expect(placementSlots(w.fake, rid)).toEqual({ 'compute-1': 1 });
 
     const other = await w.svc.services.leases.create(ADMIN_CTX, instanceLease('clash', { amount: 1, affinity: 'True' }, { end_date: '2030-01-01 12:30' }));
-    const orid = other.reservations[0].id as string;
-    w.fake.providers.set('22222222-2222-4222-8222-222222222222', {
-      uuid: '22222222-2222-4222-8222-222222222222', name: reservationProviderName(orid, 'compute-1'), generation: 0, parentUuid: null, inventories: {},
-    });
+    // Whichever host it gets, a provider with its slots provider's name is not a child of the host's node.
+    w.fake.providers.get('11111111-1111-4111-8111-111111111111')!.parentUuid = null;
+    for (const [i, host] of ['compute-2', 'compute-3'].entries()) {
+      const uuid = `2222222${i}-2222-4222-8222-222222222222`;
+      w.fake.providers.set(uuid, { uuid, name: slotsProviderName(host), generation: 0, parentUuid: null, inventories: {} });
+    }
     await w.svc.services.runner.runDueOnce();
     const clash = await get(other.id);
     expect(clash.status).toBe('STARTING');
@@ -153,7 +158,7 @@ describe.each(DIALECTS)('instance leases in Nova (%s)', (dialect) => {
   });
 
   const endSteps = ['GET /servers/detail', 'DELETE /flavors/{id}', 'DELETE /os-server-groups/{id}', 'POST /os-aggregates/{id}/action:remove_host',
-    'GET /resource_providers', 'DELETE /resource_providers/{id}', 'DELETE /resource_classes/{id}'];
+    'GET /resource_providers', 'DELETE /resource_providers/{id}/inventories/{id}', 'DELETE /resource_classes/{id}'];
   it.each(faultsOn(dialect, endSteps))('an end whose "%s" fails is retried to completion, nothing orphaned', async (route) => {
     const lease = await w.svc.services.leases.create(ADMIN_CTX, instanceLease(`e-${route}`));
     await w.svc.services.runner.runDueOnce();
@@ -169,19 +174,19 @@ describe.each(DIALECTS)('instance leases in Nova (%s)', (dialect) => {
     expectClean(w, r.id as string);
   });
 
-  it('an end waits for Placement to drop the allocations on a child provider before deleting it (409 until then)', async () => {
+  it('an end waits for Placement to drop the allocations of its class before deleting the inventory (409 until then)', async () => {
     const lease = await w.svc.services.leases.create(ADMIN_CTX, instanceLease('held'));
     await w.svc.services.runner.runDueOnce();
     const rid = (await get(lease.id)).reservations[0].id as string;
     const rc = reservationResourceClass(rid);
-    const child = [...w.fake.providers.values()].find((p) => p.name === reservationProviderName(rid, 'compute-3'))!;
+    const child = [...w.fake.providers.values()].find((p) => p.name === slotsProviderName('compute-3'))!;
     // An instance Nova no longer lists whose allocation Placement still has (Nova removes it a moment later).
     w.fake.allocations.set('a1b2c3d4-0000-4000-8000-000000000000', { [child.uuid]: { [rc]: 1 } });
     w.clock.set(new Date('2030-01-01T13:00:00Z'));
     await w.svc.services.runner.runDueOnce();
     expect((await get(lease.id)).status).toBe('TERMINATING');
-    expect(w.fake.calls('DELETE /resource_providers/{id}').length).toBeGreaterThan(0);
-    expect(w.fake.providers.has(child.uuid)).toBe(true);
+    expect(w.fake.calls('DELETE /resource_providers/{id}/inventories/{id}').length).toBeGreaterThan(0);
+    expect(w.fake.providers.get(child.uuid)!.inventories[rc]).toBeDefined();
     w.fake.allocations.clear();
     await w.runEvents(3);
     expect((await get(lease.id)).status).toBe('TERMINATED');

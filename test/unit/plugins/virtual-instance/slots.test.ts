@@ -1,5 +1,5 @@
 import {
-  describeFree, planExtraSlots, planMoves, planSlots, reservationProviderName, reservationResourceClass, slotsByHost, slotsFor,
+  describeFree, planExtraSlots, planMoves, planSlots, reservationResourceClass, slotsProviderName, slotsByHost, slotsFor,
 } from '../../../../src/plugins/virtual-instance';
 
 const host = (hostId: number, slots: number) => ({ hostId, slots });
@@ -45,10 +45,9 @@ describe('placing instances on hosts', () => {
     expect(describeFree(free, false)).toBe('3 host(s) have a free slot (8 free slot(s) in all)');
   });
 
-  it('names the resource class and the child provider after the reservation id', () => {
+  it('names the resource class after the reservation id and the slots provider after the host', () => {
     expect(reservationResourceClass('1b4e28ba-2fa1-11d2-883f-0016d3cca427')).toBe('CUSTOM_RESERVATION_1B4E28BA_2FA1_11D2_883F_0016D3CCA427');
-    expect(reservationProviderName('1b4e28ba-2fa1-11d2-883f-0016d3cca427', 'compute-1.example.org'))
-      .toBe('reservation-1b4e28ba-2fa1-11d2-883f-0016d3cca427-compute-1.example.org');
+    expect(slotsProviderName('compute-1.example.org')).toBe('climate-slots-compute-1.example.org');
   });
 });
 
