@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Makes sure a small real OpenStack runs on this machine for Climate's end-to-end tests: Keystone, Placement,
 # Glance (file store), Nova (API, conductor, scheduler with Climate's filter from src/nova_filter/, and three
-# computes with the fake virt driver), Heat (API, engine) and a read-only stand-in for Neutron, all from
-# Debian's python3-* packages (installed when missing), each a background process recorded in the pid file.
+# computes with the fake virt driver), Heat (API, engine), Neutron (API only: ML2 with the logger mechanism
+# driver, no agents) and Cinder (API, scheduler, volume with the fake logging driver), all from Debian's
+# python3-* packages (installed when missing), each a background process recorded in the pid file.
 #
 # Idempotent: when everything it started is alive, answering and was set up completely, it exits at once.
 # Otherwise it stops what is left (tools/stop-openstack.sh), recreates its own databases (climate_os_*) and
@@ -21,9 +22,9 @@ source "$TOOLS/lib/apt-install.sh"
 source "$TOOLS/openstack/common.sh"
 
 readonly HELPERS=$TOOLS/openstack
-readonly PACKAGES=(python3-keystone python3-placement python3-glance python3-nova python3-heat python3-pymysql
-  python3-openstacksdk python3-keystoneclient)
-readonly MODULES='keystone, placement, glance, nova, heat, pymysql, openstack, keystoneclient'
+readonly PACKAGES=(python3-keystone python3-placement python3-glance python3-nova python3-heat python3-neutron
+  python3-cinder python3-pymysql python3-openstacksdk python3-keystoneclient)
+readonly MODULES='keystone, placement, glance, nova, heat, neutron, cinder, pymysql, openstack, keystoneclient'
 readonly STARTED_AT=$SECONDS
 
 reservation_url=''
@@ -40,7 +41,8 @@ fail() { echo "ensure-openstack: $*" >&2; exit 1; }
 answering() { curl -s -o /dev/null --max-time 5 "$1"; }
 
 readonly APIS=("$OS_KEYSTONE" "http://127.0.0.1:$OS_PORT_PLACEMENT" "http://127.0.0.1:$OS_PORT_COMPUTE"
-  "http://127.0.0.1:$OS_PORT_IMAGE" "http://127.0.0.1:$OS_PORT_ORCHESTRATION" "http://127.0.0.1:$OS_PORT_NETWORK")
+  "http://127.0.0.1:$OS_PORT_IMAGE" "http://127.0.0.1:$OS_PORT_ORCHESTRATION" "http://127.0.0.1:$OS_PORT_NETWORK"
+  "http://127.0.0.1:$OS_PORT_VOLUME")
 
 # What the cloud was set up from: a cloud set up from other files (an older checkout) is set up again.
 fingerprint() {
@@ -86,7 +88,8 @@ trap 'echo "ensure-openstack: failed (line $LINENO); logs in $OS_STATE/log; tool
 
 bash "$TOOLS/stop-openstack.sh"
 rm -rf "$OS_STATE"
-mkdir -p "$OS_STATE"/{etc,log,keystone,nova/lock,heat/lock} "$OS_STATE"/glance/{images,tasks,staging,lock}
+mkdir -p "$OS_STATE"/{etc,log,keystone,nova/lock,heat/lock,neutron/lock} "$OS_STATE"/glance/{images,tasks,staging,lock} \
+  "$OS_STATE"/cinder/{lock,volumes}
 : > "$OS_PIDS"
 
 # ---- configuration: the templates with this cloud's values --------------------------------------------------
@@ -94,7 +97,7 @@ render() {
   sed -e "s#@STATE@#$OS_STATE#g" -e "s#@DB@#$OS_DB_URL#g" -e "s#@RABBIT@#$OS_RABBIT_URL#g" \
     -e "s#@KEYSTONE@#$OS_KEYSTONE#g" -e "s#@KEYSTONE_ROOT@#$OS_KEYSTONE_ROOT#g" -e "s#@REGION@#$OS_REGION#g" \
     -e "s#@SERVICE_PASSWORD@#$OS_SERVICE_PASSWORD#g" -e "s#@PORT_IMAGE@#$OS_PORT_IMAGE#g" \
-    -e "s#@PORT_ORCHESTRATION@#$OS_PORT_ORCHESTRATION#g" "$@"
+    -e "s#@PORT_ORCHESTRATION@#$OS_PORT_ORCHESTRATION#g" -e "s#@PORT_VOLUME@#$OS_PORT_VOLUME#g" "$@"
 }
 for template in "$HELPERS"/etc/*; do
   render "$template" > "$OS_STATE/etc/$(basename "$template")"
@@ -202,10 +205,27 @@ nova() {
   PYTHONPATH=$OS_REPO/src/nova_filter start_program nova-scheduler nova.cmd.scheduler "${NOVA_CONTROLLER[@]}" \
     --config-file "$ETC/nova-scheduler.conf"
 }
+neutron() {
+  program neutron-db-manage neutron.db.migration.cli "${NEUTRON_CONFIG[@]}" upgrade heads
+  # neutron-api's application in one process (neutron-server would fork RPC workers no one needs here).
+  OS_NEUTRON_CONFIG_DIR=$ETC OS_NEUTRON_CONFIG_FILES="neutron.conf;ml2_conf.ini" \
+    start neutron-api "$OS_PYTHON" "$HELPERS/wsgi_serve.py" "$OS_PORT_NETWORK" neutron.cmd.eventlet.server:main_api_eventlet
+}
+cinder() {
+  program cinder-manage cinder.cmd.manage --config-file "$ETC/cinder.conf" db sync
+  wait_vhost
+  start_program cinder-scheduler cinder.cmd.scheduler --config-file "$ETC/cinder.conf"
+  start_program cinder-volume cinder.cmd.volume --config-file "$ETC/cinder.conf"
+  start cinder-api "$OS_PYTHON" "$HELPERS/wsgi_serve.py" "$OS_PORT_VOLUME" cinder.wsgi.wsgi:initialize_application \
+    --config-file "$ETC/cinder.conf"
+}
+readonly NEUTRON_CONFIG=(--config-file "$ETC/neutron.conf" --config-file "$ETC/ml2_conf.ini")
 step placement placement
 step glance glance
 step heat heat
 step nova nova
+step neutron neutron
+step cinder cinder
 
 # ---- meanwhile Keystone -----------------------------------------------------------------------------------
 keystone_manage() { program keystone-manage keystone.cmd.manage --config-file "$ETC/keystone.conf" "$@"; }
@@ -227,7 +247,6 @@ step keystone-manage keystone_db
 wait_step keystone-manage
 OS_KEYSTONE_CONFIG_DIR=$ETC OS_KEYSTONE_CONFIG_FILES=keystone.conf \
   start keystone "$OS_PYTHON" "$HELPERS/wsgi_serve.py" "$OS_PORT_IDENTITY" keystone.server.wsgi:initialize_public_application
-start network-stub "$OS_PYTHON" "$HELPERS/network_stub.py" "$OS_PORT_NETWORK"
 wait_http "$OS_KEYSTONE"
 say "Keystone up"
 reservation_args=()
@@ -239,6 +258,8 @@ reservation_args=()
   --endpoint "image=glance=http://127.0.0.1:$OS_PORT_IMAGE" \
   --endpoint "orchestration=heat=http://127.0.0.1:$OS_PORT_ORCHESTRATION/v1/%(tenant_id)s" \
   --endpoint "network=neutron=http://127.0.0.1:$OS_PORT_NETWORK" \
+  --endpoint "volumev3=cinderv3=http://127.0.0.1:$OS_PORT_VOLUME/v3/%(project_id)s" \
+  --endpoint "block-storage=cinder=http://127.0.0.1:$OS_PORT_VOLUME/v3/%(project_id)s" \
   "${reservation_args[@]}" > "$OS_STATE/log/keystone-setup.log" 2>&1 \
   || fail "Keystone users and catalog failed; see $OS_STATE/log/keystone-setup.log"
 say "Keystone users and catalog ready"
@@ -252,6 +273,8 @@ for i in $(seq 1 "$OS_COMPUTES"); do
 done
 wait_step glance
 wait_step heat
+wait_step neutron
+wait_step cinder
 for url in "${APIS[@]}"; do
   wait_http "$url"
 done
@@ -266,7 +289,7 @@ done
 say "computes registered"
 
 "$OS_PYTHON" "$HELPERS/seed.py" "$OS_KEYSTONE" "$OS_REGION" "$OS_ADMIN_PASSWORD" > "$OS_STATE/log/seed.log" 2>&1 \
-  || fail "seeding the image, flavor and freepool failed; see $OS_STATE/log/seed.log"
+  || fail "seeding the image, flavor, freepool and external network failed; see $OS_STATE/log/seed.log"
 
 computes=$(seq -f '"compute-%g"' -s , 1 "$OS_COMPUTES")
 cat > "$OS_CLOUD_JSON" <<JSON
@@ -283,12 +306,15 @@ cat > "$OS_CLOUD_JSON" <<JSON
     "compute": "http://127.0.0.1:$OS_PORT_COMPUTE/v2.1",
     "image": "http://127.0.0.1:$OS_PORT_IMAGE",
     "orchestration": "http://127.0.0.1:$OS_PORT_ORCHESTRATION/v1",
-    "network": "http://127.0.0.1:$OS_PORT_NETWORK"
+    "network": "http://127.0.0.1:$OS_PORT_NETWORK",
+    "volume": "http://127.0.0.1:$OS_PORT_VOLUME/v3"
   },
   "computes": [$computes],
   "image": "fake-image",
   "flavor": "m1.tiny",
   "freepool": "freepool",
+  "external_network": "public",
+  "volume_pool": "controller@fake#fake",
   "logs": "$OS_STATE/log"
 }
 JSON

@@ -166,7 +166,7 @@ export async function buildServices(config: ClimateConfig, options: BuildOptions
   // trust-scoped token (keystone mode), so that Cinder puts them in the owner's project.
   const cinderVolumes = compute && config.manager.plugins.includes(VIRTUAL_VOLUME)
     ? new CinderVolumeActions(buildCinderClient(config, { keystone, logger }), repos,
-      { volumeTimeoutMs: config.nova.instanceDeleteTimeoutMs }, logger.child('cinder'), keystone?.trusts ?? null, notifier) : null;
+      { volumeTimeoutMs: config.nova.instanceDeleteTimeoutMs }, logger.child('cinder'), keystone?.trusts ?? null, notifier, compute.nova) : null;
   // Heat likewise, for stack reservations; stacks are made with the lease owner's trust-scoped token (keystone
   // mode). Their status changes are announced in the outbox with the change.
   const heatStacks = compute && config.manager.plugins.includes(VIRTUAL_STACK)

@@ -12,6 +12,7 @@ import { cleanEnv } from '../support/keystone';
 
 const REPO = path.resolve(__dirname, '../..');
 const ENSURE = path.join(REPO, 'tools', 'ensure-openstack.sh');
+const COMPUTE = path.join(REPO, 'tools', 'openstack', 'compute.sh');
 const STATE = process.env.CLIMATE_OS_STATE || path.join(REPO, 'var', 'openstack');
 
 /** Packages (once, a few minutes) plus a cold start (1.5-3 minutes on a loaded 2-core machine), with room. */
@@ -28,11 +29,16 @@ export interface Cloud {
   climate: Credentials;
   demo: Credentials;
   alt_demo: Credentials;
-  endpoints: Record<'identity' | 'placement' | 'compute' | 'image' | 'orchestration' | 'network', string>;
+  /** volume: Cinder's v3 API without the project (…/v3/{project_id}/… follows). */
+  endpoints: Record<'identity' | 'placement' | 'compute' | 'image' | 'orchestration' | 'network' | 'volume', string>;
   computes: string[];
   image: string;
   flavor: string;
   freepool: string;
+  /** Name of the external network (flat, 172.24.4.0/24, floating IPs from .10 to .250). */
+  external_network: string;
+  /** Cinder's one pool (host@backend#pool). */
+  volume_pool: string;
   logs: string;
 }
 
@@ -98,6 +104,16 @@ export async function ensureCloud(reservationUrl?: string): Promise<Cloud> {
     });
   });
   return JSON.parse(fs.readFileSync(path.join(STATE, 'cloud.json'), 'utf8')) as Cloud;
+}
+
+/** Stops or starts the nova-compute process of one host (tools/openstack/compute.sh). */
+export async function computeProcess(action: 'stop' | 'start', host: string): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    execFile('bash', [COMPUTE, action, host], { env: cleanEnv, timeout: 120_000 }, (error, _stdout, stderr) => {
+      if (error) reject(new Error(`tools/openstack/compute.sh ${action} ${host} failed: ${error.message}\n${stderr}`));
+      else resolve();
+    });
+  });
 }
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any

@@ -74,6 +74,15 @@ export class FakeCinder extends FakeService {
     return [...this.volumes.values()];
   }
 
+  /** Nova's detach of a volume from a server (see FakeNovaPlacement.detachVolume); false when it was not attached there. */
+  detach(serverId: string, volumeId: string): boolean {
+    const v = this.volumes.get(volumeId);
+    if (!v || v.attachedTo !== serverId) return false;
+    v.attachedTo = null;
+    v.status = 'available';
+    return true;
+  }
+
   /** Marks a volume attached to a server (status in-use). */
   attach(id: string, serverId: string): void {
     const v = this.volumes.get(id);
@@ -205,6 +214,9 @@ export class FakeCinder extends FakeService {
       const action = Object.keys((body ?? {}) as Json)[0];
       if (action === 'os-force_detach') {
         if (caller && !caller.admin) throw new HttpError(403, 'Policy doesn\'t allow volume_extension:volume_admin_actions:force_detach to be performed.');
+        // Since CVE-2023-2088 Cinder removes an attachment a server uses only when Nova asks (with its service
+        // token); an admin's force-detach is refused (a real Cinder did).
+        if (v.attachedTo) throw new HttpError(409, `Detach volume from instance ${v.attachedTo} using the Compute API`);
         v.attachedTo = null;
         if (v.status === 'in-use') v.status = 'available';
         return { status: 202 };

@@ -126,6 +126,11 @@ export class FakeNovaPlacement extends FakeService {
   token: string | null = null;
   /** How long a deleted server takes to go away. */
   serverDeleteDelayMs = 0;
+  /**
+   * Nova's side of a volume detach (DELETE /servers/{id}/os-volume_attachments/{volume}): the fake Cinder's
+   * `detach` when a test links them; false when the volume is not attached to the server (404).
+   */
+  detachVolume: ((serverId: string, volumeId: string) => boolean) | null = null;
   private nextAggregateId = 1;
   private racesLeft = 0;
   /**
@@ -392,6 +397,11 @@ export class FakeNovaPlacement extends FakeService {
       const s = this.servers.get(seg[1]);
       if (!s) throw new HttpError(404, 'Instance could not be found.');
       return { status: 200, body: { server: this.showServer(s) } };
+    }
+    if (is('DELETE', '/servers/*/os-volume_attachments/*')) {
+      if (!this.servers.has(seg[1])) throw new HttpError(404, `Instance ${seg[1]} could not be found.`);
+      if (!this.detachVolume?.(seg[1], seg[3])) throw new HttpError(404, `volume_id not found: ${seg[3]}`);
+      return { status: 202 };
     }
     if (is('DELETE', '/servers/*')) {
       const s = this.servers.get(seg[1]);

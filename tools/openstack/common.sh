@@ -11,6 +11,8 @@ OS_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 readonly OS_REPO
 readonly OS_STATE=${CLIMATE_OS_STATE:-$OS_REPO/var/openstack}
 readonly OS_PIDS=$OS_STATE/pids
+# Climate's own processes when `npm run cloud` (tools/cloud.sh) started them.
+readonly OS_CLIMATE_PIDS=$OS_STATE/climate-pids
 # Written last by a successful start: the cloud is complete (processes alone are not).
 readonly OS_READY=$OS_STATE/ready
 readonly OS_CLOUD_JSON=$OS_STATE/cloud.json
@@ -22,7 +24,7 @@ readonly OS_REGION=RegionOne
 readonly OS_ADMIN_PASSWORD=admin
 readonly OS_SERVICE_PASSWORD=secret
 readonly OS_DB_PREFIX=climate_os_
-readonly OS_DATABASES=(keystone placement glance nova_api nova nova_cell0 heat)
+readonly OS_DATABASES=(keystone placement glance nova_api nova nova_cell0 heat neutron cinder)
 readonly OS_VHOST=climate_os
 readonly OS_MYSQL=(mysql --protocol=tcp -h127.0.0.1 -P3306 -uroot)
 readonly OS_DB_URL=mysql+pymysql://root@127.0.0.1:3306/$OS_DB_PREFIX
@@ -34,6 +36,7 @@ readonly OS_PORT_COMPUTE=38774
 readonly OS_PORT_IMAGE=39292
 readonly OS_PORT_ORCHESTRATION=38004
 readonly OS_PORT_NETWORK=39696
+readonly OS_PORT_VOLUME=38776
 readonly OS_KEYSTONE_ROOT=http://127.0.0.1:$OS_PORT_IDENTITY
 readonly OS_KEYSTONE=$OS_KEYSTONE_ROOT/v3
 
@@ -51,4 +54,32 @@ os_starttime() {
 # os_ours PID STARTTIME: the process recorded in the pid file is still alive.
 os_ours() {
   [[ -n "$2" && "$(os_starttime "$1")" == "$2" ]]
+}
+
+# os_stop_recorded FILE: stops the processes a pid file lists ("PID NAME STARTTIME" lines, each the leader of its
+# own session, so the group is signalled): SIGTERM, then SIGKILL after 20 s; a PID now used by another process is
+# left alone. Empties the file.
+os_stop_recorded() {
+  local file=$1 pid name started
+  [[ -s "$file" ]] || return 0
+  while read -r pid name started; do
+    os_ours "$pid" "$started" && { kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true; }
+  done < "$file"
+  # The services exit within their graceful_shutdown_timeout (5 s).
+  local _
+  for _ in $(seq 1 100); do
+    local alive=false
+    while read -r pid name started; do
+      os_ours "$pid" "$started" && alive=true
+    done < "$file"
+    [[ "$alive" == true ]] || break
+    sleep 0.2
+  done
+  while read -r pid name started; do
+    if os_ours "$pid" "$started"; then
+      echo "stop-openstack: $name ($pid) did not stop in time: SIGKILL" >&2
+      kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+    fi
+  done < "$file"
+  : > "$file"
 }

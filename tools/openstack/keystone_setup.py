@@ -20,7 +20,7 @@ from keystoneauth1 import session
 from keystoneauth1.identity import v3
 from keystoneclient.v3 import client
 
-SERVICE_USERS = ('nova', 'placement', 'glance', 'heat', 'climate')
+SERVICE_USERS = ('nova', 'placement', 'glance', 'heat', 'neutron', 'cinder', 'climate')
 INTERFACES = ('public', 'internal', 'admin')
 
 
@@ -84,6 +84,9 @@ def main():
     service = setup.project('service')
     for name in SERVICE_USERS:
         ks.roles.grant(admin, user=setup.user(name, args.service_password, service), project=service)
+    # Nova sends a service token with its calls to Cinder: since CVE-2023-2088 Cinder lets only a service
+    # (role "service") delete a volume attachment, so a detach needs it.
+    ks.roles.grant(setup.role('service'), user=setup.user('nova', args.service_password, service), project=service)
     for spec in args.endpoint:
         stype, name, url = spec.split('=', 2)
         setup.service(stype, name, url)

@@ -189,6 +189,18 @@ export class NovaClient {
     return (await this.http.get<{ servers: NovaServer[] }>('/servers/detail', { query: { all_tenants: 1, flavor: flavorId } })).body.servers;
   }
 
+  /**
+   * Asks Nova to detach a volume from a server (Nova then removes the attachment in Cinder with its service
+   * token, the only way Cinder allows for a volume a server uses); a server or attachment already gone is fine.
+   */
+  async detachVolume(serverId: string, volumeId: string): Promise<void> {
+    try {
+      await this.http.delete(`/servers/${encodeURIComponent(serverId)}/os-volume_attachments/${encodeURIComponent(volumeId)}`);
+    } catch (error) {
+      if (!isStatus(error, 404)) throw error;
+    }
+  }
+
   /** Asks Nova to delete the server; a server already gone is fine. */
   async deleteServer(id: string): Promise<void> {
     try {

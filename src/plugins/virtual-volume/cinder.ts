@@ -23,6 +23,11 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** Cinder reported a volume failing (status error or error_deleting, gone, or not ready in time): not a transient error. */
 class VolumeFailure extends Error {}
 
+/** What detaches a volume from a server: Nova (NovaClient). */
+export interface VolumeDetacher {
+  detachVolume(serverId: string, volumeId: string): Promise<void>;
+}
+
 /** Tokens acting as a lease's owner through its Keystone trust (LeaseTrusts in keystone mode). */
 export interface OwnerTokens {
   tokenFor(trustId: string, options?: { fresh?: boolean }): Promise<{ token: string }>;
@@ -33,14 +38,16 @@ export interface OwnerTokens {
  * `reservation-<id>-<n>` with the reservation id in their metadata; those an earlier attempt made are found
  * by that metadata and reused, and one that ended in `error` is deleted and made again. Start waits (bounded)
  * until every volume is `available`; a volume turning `error` fails the event (its retry re-makes it). The ids
- * are recorded in the reservation's parameters. At end every volume of the reservation is force-detached if
- * attached, deleted with its snapshots, and waited for (bounded) until gone.
+ * are recorded in the reservation's parameters. At end every volume of the reservation still attached is
+ * detached (through Nova for a server's attachment: since CVE-2023-2088 Cinder refuses to remove an attachment a
+ * server uses unless Nova asks, with its service token; Cinder's admin force-detach otherwise), waited for
+ * (bounded) until detached, then deleted with its snapshots and waited for (bounded) until gone.
  *
  * Cinder (v3) takes the project of a new volume from the token, not from the path. So when the lease has a
  * Keystone trust (keystone mode), the calls that list, create, show and delete its volumes carry a token
  * scoped to that trust: they act as the owner, in the owner's project, within the owner's quota, and the
- * volumes are theirs. Only the force-detach at end, an admin action the owner may not take, carries the
- * service user's token. A lease without a trust (noauth mode, where no user token exists to delegate) is
+ * volumes are theirs. Only the detach at end (Nova's, or Cinder's admin force-detach), which the owner may not
+ * take for every attachment, carries the service user's token. A lease without a trust (noauth mode, where no user token exists to delegate) is
  * served with the service user's token and the owner's project in the path: a Cinder without Keystone
  * (noauth) honours the path, a real one puts such volumes in the service user's project.
  *
@@ -51,7 +58,8 @@ export interface OwnerTokens {
  */
 export class CinderVolumeActions implements VolumeActions {
   constructor(private readonly cinder: CinderClient, private readonly repos: Repositories, private readonly options: CinderVolumeOptions,
-    private readonly logger: Logger, private readonly owner: OwnerTokens | null = null, private readonly notifier: Notifier | null = null) {}
+    private readonly logger: Logger, private readonly owner: OwnerTokens | null = null, private readonly notifier: Notifier | null = null,
+    private readonly detacher: VolumeDetacher | null = null) {}
 
   async onStart(args: VolumeHookArgs): Promise<void> {
     const { lease, reservation } = args;
@@ -146,11 +154,11 @@ export class CinderVolumeActions implements VolumeActions {
   }
 
   private async deleteAndWait(project: CinderScope, volumes: CinderVolume[]): Promise<void> {
+    const attached = volumes.filter((v) => v.status !== 'deleting' && (v.status === 'in-use' || v.attachments?.length));
+    for (const v of attached) await this.detach(project, v);
+    if (attached.length) await this.waitDetached(project, attached.map((v) => v.id));
     for (const v of volumes) {
-      if (v.status === 'deleting') continue;
-      // An admin action: the service user's token, whoever the other calls act as.
-      if (v.status === 'in-use' || v.attachments?.length) await this.cinder.forceDetach(project.projectId, v.id);
-      await this.cinder.deleteVolume(project, v.id);
+      if (v.status !== 'deleting') await this.cinder.deleteVolume(project, v.id);
     }
     const deadline = Date.now() + this.options.volumeTimeoutMs;
     let left = volumes.map((v) => v.id);
@@ -167,6 +175,34 @@ export class CinderVolumeActions implements VolumeActions {
       if (Date.now() >= deadline) {
         throw new VolumeFailure(`volume(s) ${left.join(', ')} still not deleted after ${this.options.volumeTimeoutMs / 1000} s`);
       }
+      await sleep(this.pollMs());
+    }
+  }
+
+  /**
+   * Detaches a volume: through Nova from each server holding it (Nova's calls go with the service user's token),
+   * else with Cinder's admin force-detach (the service user's token too, whoever the other calls act as).
+   */
+  private async detach(project: CinderScope, v: CinderVolume): Promise<void> {
+    const servers = (v.attachments ?? []).map((a) => a.server_id).filter((id): id is string => !!id);
+    if (!servers.length || !this.detacher) {
+      await this.cinder.forceDetach(project.projectId, v.id);
+      return;
+    }
+    for (const server of servers) await this.detacher.detachVolume(server, v.id);
+  }
+
+  /** Waits (bounded) until the volumes are neither attached nor detaching (gone is fine). */
+  private async waitDetached(project: CinderScope, ids: string[]): Promise<void> {
+    const deadline = Date.now() + this.options.volumeTimeoutMs;
+    for (;;) {
+      const busy: string[] = [];
+      for (const id of ids) {
+        const v = await this.cinder.getVolume(project, id);
+        if (v && (['in-use', 'detaching', 'attaching'].includes(v.status) || v.attachments?.length)) busy.push(`${id} (${v.status})`);
+      }
+      if (!busy.length) return;
+      if (Date.now() >= deadline) throw new VolumeFailure(`volume(s) ${busy.join(', ')} still attached after ${this.options.volumeTimeoutMs / 1000} s`);
       await sleep(this.pollMs());
     }
   }

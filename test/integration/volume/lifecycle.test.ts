@@ -55,13 +55,17 @@ describe('volume leases in Cinder', () => {
     expect(cinder.live()).toEqual([]);
   });
 
-  it('end force-detaches a volume still attached, then deletes it', async () => {
+  it('end has Nova detach a volume a server still holds (Cinder refuses its force-detach), then deletes it', async () => {
     const lease = await w.svc.services.leases.create(ADMIN_CTX, volumeLease('attached', { amount: 1 }));
     await w.svc.services.runner.runDueOnce();
-    cinder.attach(cinder.live()[0].id, 'server-1');
+    const server = w.fake.addServer('compute-1');
+    w.fake.detachVolume = (serverId, volumeId) => cinder.detach(serverId, volumeId);
+    const [volume] = cinder.live();
+    cinder.attach(volume.id, server.id);
     await end();
     expect((await get(lease.id)).status).toBe('TERMINATED');
-    expect(cinder.calls('POST /volumes/{id}/action:os-force_detach')).toHaveLength(1);
+    expect(w.fake.calls('DELETE /servers/{id}/os-volume_attachments/{id}').map((r) => r.path)).toEqual([`/servers/${server.id}/os-volume_attachments/${volume.id}`]);
+    expect(cinder.calls('POST /volumes/{id}/action:os-force_detach')).toHaveLength(0);
     expect(cinder.live()).toEqual([]);
   });
 

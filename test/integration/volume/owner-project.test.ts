@@ -1,7 +1,7 @@
 /**
  * virtual:volume in keystone mode: the volumes are made with the lease owner's trust-scoped token, so that a
  * Cinder behind Keystone (the fake, given the fake Keystone's tokens) puts them in the owner's project; the
- * admin-only force-detach goes with the service token; a trust token Cinder refuses is replaced once without
+ * detach at the end (Nova's) goes with the service token; a trust token Cinder refuses is replaced once without
  * touching the service token. A lease without a trust is served with the service token.
  */
 import request from 'supertest';
@@ -92,15 +92,18 @@ describe('virtual:volume in the owner\'s project (keystone mode)', () => {
     expect(cinder.requests.map((r) => trustOf(r.headers['x-auth-token']))).toEqual(cinder.requests.map(() => trustId));
     expect(cinder.calls('GET /volumes/detail').map((r) => r.path)).toEqual([expect.not.stringMatching(/all_tenants|project_id/)]);
 
-    // At the end one volume is attached: the force-detach is the service user's (admin) call, the rest alice's.
-    cinder.attach(volumes[0].id, 'server-1');
+    // At the end one volume is attached to a server: Nova detaches it, asked with the service user's token; the
+    // Cinder calls are alice's.
+    const server = nova.addServer('compute-1', { tenantId: 'alpha' });
+    nova.detachVolume = (serverId, volumeId) => cinder.detach(serverId, volumeId);
+    cinder.attach(volumes[0].id, server.id);
     const seen = cinder.requests.length;
     await end();
     expect((await svc.services.leases.get(ADMIN_CTX, created.body.lease.id)).status).toBe('TERMINATED');
     expect(cinder.live()).toEqual([]);
-    const detach = cinder.calls('POST /volumes/{id}/action:os-force_detach');
+    const detach = nova.calls('DELETE /servers/{id}/os-volume_attachments/{id}');
     expect(detach.map((r) => r.headers['x-auth-token'])).toEqual([await serviceToken()]);
-    const others = cinder.requests.slice(seen).filter((r) => !detach.includes(r));
+    const others = cinder.requests.slice(seen);
     expect(others.map((r) => r.route)).toEqual(expect.arrayContaining(['GET /volumes/detail', 'DELETE /volumes/{id}']));
     expect(others.map((r) => trustOf(r.headers['x-auth-token']))).toEqual(others.map(() => trustId));
     // The trust is withdrawn once the lease has ended.
