@@ -35,7 +35,7 @@ echo "== tests"
 npx jest --maxWorkers=2 --json --outputFile=var/jest-results.json "$@" || status=$?
 
 if ((e2e)); then
-  echo "== end-to-end tests (real Keystone, Placement, Glance, Nova, Heat)"
+  echo "== end-to-end tests (real Keystone, Placement, Glance, Nova, Heat, Neutron, Cinder)"
   if wait "$cloud_pid"; then
     npx jest --runInBand --testMatch '<rootDir>/test/e2e/**/*.e2e.ts' --json --outputFile=var/jest-e2e-results.json || status=$?
   else
