@@ -215,8 +215,8 @@ export class FakeCinder extends FakeService {
       if (action === 'os-force_detach') {
         if (caller && !caller.admin) throw new HttpError(403, 'Policy doesn\'t allow volume_extension:volume_admin_actions:force_detach to be performed.');
         // Since CVE-2023-2088 Cinder removes an attachment a server uses only when Nova asks (with its service
-        // token); an admin's force-detach is refused (a real Cinder did).
-        if (v.attachedTo) throw new HttpError(409, `Detach volume from instance ${v.attachedTo} using the Compute API`);
+        // token); an admin's force-detach is refused (Cinder 21.3.1 answered 400, the volume staying in-use).
+        if (v.attachedTo) throw new HttpError(400, `Invalid volume: detach volume from instance ${v.attachedTo} using the Compute API`);
         v.attachedTo = null;
         if (v.status === 'in-use') v.status = 'available';
         return { status: 202 };
