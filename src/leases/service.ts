@@ -3,6 +3,7 @@ import type { RequestContext } from '../auth/context';
 import type { LeaseTrusts } from '../auth/trusts';
 import { Conflict, InvalidInput, InvalidState, NotEnoughResources, NotFound } from '../common';
 import type { UsageEnforcement } from '../enforcement';
+import type { QuotaCheck } from '../quotas';
 import { isUniqueViolation, type EventRecord, type LeaseRecord, type LeaseStatus, type Repositories, type ReservationRecord, type Tx } from '../db';
 import { actsOn, ConflictNamingLeases, type AvailabilityQuery, type ResourcePlugin } from '../plugins';
 import { findSlots, parseSearchRange, validateReservations } from './availability';
@@ -44,6 +45,8 @@ export interface LeaseServiceDeps extends LeaseDomainDeps {
   trusts?: LeaseTrusts;
   /** [enforcement] filters: checked in a create's or update's transaction, before it commits. */
   enforcement?: UsageEnforcement;
+  /** Per-project quotas: checked in a create's or update's transaction, after its allocations. */
+  quotas?: QuotaCheck;
 }
 
 export interface LeaseListOptions {
@@ -172,6 +175,8 @@ export class LeaseService {
       }
       // The usage ledger records the allocations with them (GET /v1/usage outlives the lease).
       await this.repos.usage.recordLease(tx, lease.id, now, { fresh: true });
+      // Counted from the ledger just written, under the project's lock; a refusal rolls everything back.
+      await this.deps.quotas?.checkCreate(tx, lease, now);
       // After allocation, so the filters see the resources; a refusal rolls everything back.
       await this.deps.enforcement?.checkCreate(tx, lease, reservations, now);
       await this.repos.events.insertMany(tx, events);
@@ -221,6 +226,7 @@ export class LeaseService {
       const started = lease.status === 'ACTIVE' || events.some((e) => e.eventType === START_LEASE && e.status === 'DONE');
       // The lease as it is, for the filters' check-update (read before the reservations change).
       const before = this.deps.enforcement?.enabled ? await this.deps.enforcement.subject(tx, lease, reservations) : null;
+      const quotaBefore = await this.deps.quotas?.before(tx, lease, now);
 
       const next: LeaseRecord = { ...lease, updatedAt: now };
       if (body.name !== undefined) next.name = checkName(body.name);
@@ -257,6 +263,7 @@ export class LeaseService {
       }
       // What it held until now stays in the usage ledger; from now on, what it holds after the change.
       if (windowChanged || changes.size) await this.repos.usage.recordLease(tx, id, now);
+      if (quotaBefore && (windowChanged || changes.size > 0)) await this.deps.quotas!.checkUpdate(tx, quotaBefore, next, now);
       // As Blazar, a rename alone is not checked; anything else is, by the same filters as a create.
       if (before && (windowChanged || changes.size > 0)) {
         await this.deps.enforcement!.checkUpdate(tx, before, next, updatedReservations, now);
