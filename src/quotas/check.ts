@@ -96,8 +96,10 @@ export class QuotaCheck {
       rolling ? new Date(from.getTime() - periodMs) : from, rolling ? new Date(to.getTime() + periodMs) : to);
     const hosts: Holding[] = spans.filter((s) => s.kind === 'host');
     const slots: Holding[] = spans.filter((s) => s.kind === 'instance');
+    // The lease itself as it will be: an update writes the lease row's new dates only after this check.
     const leases = limits.leases >= 0
-      ? (await this.repos.quotas.leaseWindows(tx, lease.projectId, from, to)).map((w) => ({ ...w, amount: 1 }))
+      ? [...(await this.repos.quotas.leaseWindows(tx, lease.projectId, from, to)).filter((w) => w.leaseId !== lease.id),
+        { leaseId: lease.id, start: lease.startDate, end: lease.endDate }].map((w) => ({ ...w, amount: 1 }))
       : [];
     return {
       hosts: peakAtOnce(hosts, lease.id, from, to),
