@@ -93,7 +93,7 @@ export class QuotaCheck {
     const periodMs = this.config.hostHoursPeriodSeconds * 1000;
     const rolling = limits.host_hours >= 0;
     const spans = await this.repos.quotas.heldSpans(tx, lease.projectId,
-      rolling ? new Date(from.getTime() - periodMs) : from, rolling ? new Date(to.getTime() + periodMs) : to);
+      rolling ? new Date(from.getTime() - periodMs) : from, rolling ? new Date(to.getTime() + periodMs) : to, lease.id);
     const hosts: Holding[] = spans.filter((s) => s.kind === 'host');
     const slots: Holding[] = spans.filter((s) => s.kind === 'instance');
     // The lease itself as it will be: an update writes the lease row's new dates only after this check.

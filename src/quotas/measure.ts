@@ -51,30 +51,63 @@ export function peakAtOnce(holdings: readonly Holding[], leaseId: string, from: 
 
 /**
  * The most held within any window [t - period, t) that overlaps [from, to), in amount x hours (host-hours).
- * The held amount is piecewise linear in t, so its maximum is at a span boundary b, at b + period, or at an end
- * of the range of t: only those are evaluated.
+ * The held amount H(t) = C(t) - C(t - period), where C(x) is everything held before x, is piecewise linear in
+ * t, so its maximum is at a span boundary b, at b + period, or at an end of the range of t: only those are
+ * evaluated, each by a binary search in C's breakpoints (O(n log n) for n spans, not O(n^2)).
  */
 export function peakOverPeriod(holdings: readonly Holding[], leaseId: string, periodMs: number, from: Date, to: Date): Peak {
   const lo = from.getTime();
   const hi = to.getTime() + periodMs;
-  const candidates = new Set<number>([lo, hi]);
+  const cumulative = cumulativeHeld(holdings);
+  const candidates = [lo, hi];
   for (const h of holdings) {
     for (const b of [h.start.getTime(), h.end.getTime()]) {
-      for (const t of [b, b + periodMs]) if (t > lo && t < hi) candidates.add(t);
+      for (const t of [b, b + periodMs]) if (t > lo && t < hi) candidates.push(t);
     }
   }
-  const peak: Peak = { total: 0, own: 0, at: new Date(hi) };
-  for (const t of [...candidates].sort((a, b) => a - b)) {
-    let total = 0;
-    let own = 0;
-    for (const h of holdings) {
-      const ms = Math.min(h.end.getTime(), t) - Math.max(h.start.getTime(), t - periodMs);
-      if (ms <= 0) continue;
-      total += h.amount * ms;
-      if (h.leaseId === leaseId) own += h.amount * ms;
-    }
-    if (total > peak.total) Object.assign(peak, { total, own, at: new Date(t) });
+  let best = { total: 0, at: hi };
+  for (const t of candidates.sort((a, b) => a - b)) {
+    const total = cumulative(t) - cumulative(t - periodMs);
+    if (total > best.total) best = { total, at: t };
+  }
+  // The admitted lease's part, in the worst window only.
+  let own = 0;
+  for (const h of holdings) {
+    if (h.leaseId !== leaseId) continue;
+    own += h.amount * Math.max(0, Math.min(h.end.getTime(), best.at) - Math.max(h.start.getTime(), best.at - periodMs));
   }
   const hours = (ms: number) => Math.round(ms / 3_600) / 1000;
-  return { total: hours(peak.total), own: hours(peak.own), at: peak.at };
+  return { total: hours(best.total), own: hours(own), at: new Date(best.at) };
+}
+
+/** C(x): amount x milliseconds held before x, from the sorted breakpoints of the holdings. */
+function cumulativeHeld(holdings: readonly Holding[]): (x: number) => number {
+  const deltas = new Map<number, number>();
+  for (const h of holdings) {
+    if (h.amount <= 0 || h.end <= h.start) continue;
+    deltas.set(h.start.getTime(), (deltas.get(h.start.getTime()) ?? 0) + h.amount);
+    deltas.set(h.end.getTime(), (deltas.get(h.end.getTime()) ?? 0) - h.amount);
+  }
+  const times = [...deltas.keys()].sort((a, b) => a - b);
+  // At times[k]: C there, and the amount held from there to times[k + 1].
+  const atTime: number[] = [];
+  const rate: number[] = [];
+  let c = 0;
+  let held = 0;
+  for (const [k, t] of times.entries()) {
+    if (k > 0) c += held * (t - times[k - 1]);
+    held += deltas.get(t)!;
+    atTime.push(c);
+    rate.push(held);
+  }
+  return (x) => {
+    let low = 0;
+    let high = times.length - 1;
+    if (high < 0 || x <= times[0]) return 0;
+    while (low < high) {
+      const mid = (low + high + 1) >> 1;
+      if (times[mid] <= x) low = mid; else high = mid - 1;
+    }
+    return atTime[low] + rate[low] * (x - times[low]);
+  };
 }

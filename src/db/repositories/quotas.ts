@@ -14,8 +14,9 @@ export interface ProjectQuotaRecord {
   updatedAt: Date | null;
 }
 
-/** One span of the usage ledger: `amount` hosts or instance slots a lease holds over [start, end). */
+/** Spans of the usage ledger with the same dates: `amount` hosts or instance slots held over [start, end). */
 export interface HeldSpan {
+  /** The lease asked about, or '' for the project's other leases. */
   leaseId: string;
   kind: 'host' | 'instance';
   amount: number;
@@ -95,15 +96,18 @@ export class QuotaRepository {
 
   /**
    * The project's spans of the usage ledger overlapping [from, to): what its leases hold (and held) as hosts and
-   * instance slots. One indexed read (usage_ledger_project).
+   * instance slots. Spans of other leases with the same dates are summed into one (leases of a project often
+   * share their windows), those of `leaseId` kept apart (its own part is reported). One indexed read
+   * (usage_ledger_project), through the text protocol: it can be thousands of rows.
    */
-  async heldSpans(tx: Tx, projectId: string, from: Date, to: Date): Promise<HeldSpan[]> {
-    const rows = await this.db.select<Record<string, unknown>>(
-      `SELECT lease_id, kind, amount, start_date, end_date FROM usage_ledger
-       WHERE project_id = ? AND end_date > ? AND start_date < ? AND kind IN ('host', 'instance')`,
-      [projectId, sqlDate(from), sqlDate(to)], tx);
+  async heldSpans(tx: Tx, projectId: string, from: Date, to: Date, leaseId: string): Promise<HeldSpan[]> {
+    const rows = await this.db.selectMany<Record<string, unknown>>(
+      `SELECT CASE WHEN lease_id = ? THEN 1 ELSE 0 END AS own, kind, SUM(amount) AS amount, start_date, end_date
+       FROM usage_ledger WHERE project_id = ? AND end_date > ? AND start_date < ? AND kind IN ('host', 'instance')
+       GROUP BY CASE WHEN lease_id = ? THEN 1 ELSE 0 END, kind, start_date, end_date`,
+      [leaseId, projectId, sqlDate(from), sqlDate(to), leaseId], tx);
     return rows.map((r) => ({
-      leaseId: String(r.lease_id), kind: String(r.kind) as HeldSpan['kind'], amount: Number(r.amount),
+      leaseId: Number(r.own) === 1 ? leaseId : '', kind: String(r.kind) as HeldSpan['kind'], amount: Number(r.amount),
       start: fromSqlDate(r.start_date), end: fromSqlDate(r.end_date),
     }));
   }

@@ -88,11 +88,15 @@ describe.each(DIALECTS)('QuotaRepository on %s', (dialect) => {
     await span(a.id, 'p1', 'instance', 4, '2030-01-02 00:00:00.000', '2030-01-02 12:00:00.000');
     await span(done.id, 'p1', 'host', 1, '2029-12-01 00:00:00.000', '2029-12-02 00:00:00.000');
     await span('x', 'p2', 'host', 9, '2030-01-02 00:00:00.000', '2030-01-03 00:00:00.000');
-    const spans = await t.db.transaction((tx) => t.repos.quotas.heldSpans(tx, 'p1', at('2030-01-02T06:00:00Z'), at('2030-01-04T00:00:00Z')));
-    expect(spans.map((s) => [s.kind, s.amount, s.start.toISOString(), s.end.toISOString()]).sort()).toEqual([
-      ['host', 2, '2030-01-02T00:00:00.000Z', '2030-01-03T00:00:00.000Z'],
-      ['instance', 4, '2030-01-02T00:00:00.000Z', '2030-01-02T12:00:00.000Z'],
-    ]);
+    // Another lease of p1 with the same dates is summed with the others, the lease asked about kept apart.
+    await span('b', 'p1', 'host', 3, '2030-01-02 00:00:00.000', '2030-01-03 00:00:00.000');
+    await span('c', 'p1', 'host', 1, '2030-01-02 00:00:00.000', '2030-01-03 00:00:00.000');
+    const spans = await t.db.transaction((tx) => t.repos.quotas.heldSpans(tx, 'p1', at('2030-01-02T06:00:00Z'), at('2030-01-04T00:00:00Z'), a.id));
+    expect(spans.map((s) => [s.leaseId, s.kind, s.amount, s.start.toISOString(), s.end.toISOString()]).sort()).toEqual([
+      ['', 'host', 4, '2030-01-02T00:00:00.000Z', '2030-01-03T00:00:00.000Z'],
+      [a.id, 'host', 2, '2030-01-02T00:00:00.000Z', '2030-01-03T00:00:00.000Z'],
+      [a.id, 'instance', 4, '2030-01-02T00:00:00.000Z', '2030-01-02T12:00:00.000Z'],
+    ].sort());
     const windows = await t.db.transaction((tx) => t.repos.quotas.leaseWindows(tx, 'p1', at('2030-01-01T00:00:00Z'), at('2030-01-05T00:00:00Z')));
     expect(windows).toEqual([{ leaseId: a.id, start: a.startDate, end: a.endDate }]);
   });
