@@ -1,5 +1,5 @@
 import { DataTypes, QueryInterface } from 'sequelize';
-import { createTableOnce, dropTableIfPresent } from './steps';
+import { addIndexOnce, createTableOnce, dropTableIfPresent, removeIndexIfPresent } from './steps';
 
 /**
  * Per-project quotas (issue 16, part 2). One row per project that has limits of its own or has had a lease
@@ -24,8 +24,12 @@ export async function up({ context: qi }: { context: QueryInterface }): Promise<
     admissions: { type: DataTypes.BIGINT, allowNull: false, defaultValue: 0 },
     updated_at: { type: DataTypes.DATE(3), allowNull: true },
   });
+  // "Leases at the same time" reads one project's leases overlapping a window: from the window on, not all of
+  // the project's leases since it began.
+  await addIndexOnce(qi, 'leases', ['project_id', 'end_date', 'start_date'], { name: 'leases_project_window' });
 }
 
 export async function down({ context: qi }: { context: QueryInterface }): Promise<void> {
+  await removeIndexIfPresent(qi, 'leases', 'leases_project_window');
   await dropTableIfPresent(qi, 'project_quotas');
 }
