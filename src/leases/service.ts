@@ -175,10 +175,11 @@ export class LeaseService {
       }
       // The usage ledger records the allocations with them (GET /v1/usage outlives the lease).
       await this.repos.usage.recordLease(tx, lease.id, now, { fresh: true });
-      // Counted from the ledger just written, under the project's lock; a refusal rolls everything back.
-      await this.deps.quotas?.checkCreate(tx, lease, now);
       // After allocation, so the filters see the resources; a refusal rolls everything back.
       await this.deps.enforcement?.checkCreate(tx, lease, reservations, now);
+      // Counted from the ledger just written, under the project's lock (taken after the external service's answer,
+      // so a project's creates do not queue behind it); a refusal rolls everything back.
+      await this.deps.quotas?.checkCreate(tx, lease, now);
       await this.repos.events.insertMany(tx, events);
       const rendered = renderLease(lease, reservations, events, this.deps.plugins);
       await this.deps.notifier.emit(tx, 'lease.create', rendered, { leaseId: lease.id });
@@ -263,11 +264,11 @@ export class LeaseService {
       }
       // What it held until now stays in the usage ledger; from now on, what it holds after the change.
       if (windowChanged || changes.size) await this.repos.usage.recordLease(tx, id, now);
-      if (quotaBefore && (windowChanged || changes.size > 0)) await this.deps.quotas!.checkUpdate(tx, quotaBefore, next, now);
       // As Blazar, a rename alone is not checked; anything else is, by the same filters as a create.
       if (before && (windowChanged || changes.size > 0)) {
         await this.deps.enforcement!.checkUpdate(tx, before, next, updatedReservations, now);
       }
+      if (quotaBefore && (windowChanged || changes.size > 0)) await this.deps.quotas!.checkUpdate(tx, quotaBefore, next, now);
       if (lease.status === 'ERROR') {
         // A PUT repairs a lease in ERROR: the events that failed run again, from the state before the failure.
         next.status = started ? 'ACTIVE' : 'PENDING';
