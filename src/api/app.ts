@@ -6,6 +6,7 @@ import type { FloatingIpInventory } from '../plugins/floatingip';
 import type { MetricsRegistry } from '../metrics';
 import type { HostCapacity, HostInventory } from '../plugins/physical-host';
 import type { VolumePoolInventory } from '../plugins/virtual-volume';
+import type { QuotaService } from '../quotas';
 import { accessLogMiddleware } from './middleware/access-log';
 import { noauthMiddleware, requestIdMiddleware } from './middleware/context';
 import { errorHandler, notFoundHandler } from './middleware/errors';
@@ -18,6 +19,7 @@ import { DatabaseHealth, healthcheckRouter, type DatabaseProbe, type Healthcheck
 import { hostsRouter } from './routers/hosts';
 import { leasesRouter } from './routers/leases';
 import { metricsRouter } from './routers/metrics';
+import { quotasRouter } from './routers/quotas';
 import { usageRouter } from './routers/usage';
 import { versionsRouter } from './routers/versions';
 import { volumePoolsRouter } from './routers/volume-pools';
@@ -35,6 +37,8 @@ export interface ApiDeps {
   usage?: UsageReport;
   /** Served at /v1/volume-pools; absent: not mounted. */
   volumePools?: VolumePoolInventory;
+  /** Served at /v1/quotas; absent: not mounted. */
+  quotas?: QuotaService;
   policy: Policy;
   validator: RequestValidator;
   logger: Logger;
@@ -82,6 +86,7 @@ export function createApp(deps: ApiDeps, options: ApiOptions): Express {
   app.use('/v1/os-hosts', hostsRouter(deps.hosts, deps.policy, deps.validator, deps.hostCapacity));
   if (deps.usage) app.use('/v1/usage', usageRouter(deps.usage, deps.validator));
   app.use('/v1/floatingips', floatingIpsRouter(deps.floatingIps, deps.policy, deps.validator));
+  if (deps.quotas) app.use('/v1/quotas', quotasRouter(deps.quotas, deps.validator));
   if (deps.volumePools) app.use('/v1/volume-pools', volumePoolsRouter(deps.volumePools, deps.policy, deps.validator));
   app.use(notFoundHandler((path) => [...(findRoute(routes, path)?.methods ?? [])]));
   app.use(errorHandler(deps.logger, options.debug));

@@ -22,6 +22,8 @@ export const API_ROUTES: readonly RouteSpec[] = [
   { pattern: /^\/v1\/os-hosts\/[^/]+\/?$/, methods: ['GET', 'PUT', 'DELETE'], template: '/v1/os-hosts/{host_id}' },
   { pattern: /^\/v1\/os-hosts\/[^/]+\/allocation\/?$/, methods: ['GET'], template: '/v1/os-hosts/{host_id}/allocation' },
   { pattern: /^\/v1\/usage\/?$/, methods: ['GET'], template: '/v1/usage' },
+  { pattern: /^\/v1\/quotas\/?$/, methods: ['GET'], template: '/v1/quotas' },
+  { pattern: /^\/v1\/quotas\/[^/]+\/?$/, methods: ['GET', 'PUT', 'PATCH', 'DELETE'], template: '/v1/quotas/{project_id}' },
   { pattern: /^\/v1\/floatingips\/?$/, methods: ['GET', 'POST'], template: '/v1/floatingips' },
   { pattern: /^\/v1\/floatingips\/[^/]+\/?$/, methods: ['GET', 'DELETE'], template: '/v1/floatingips/{floatingip_id}' },
   { pattern: /^\/v1\/volume-pools\/?$/, methods: ['GET', 'POST'], template: '/v1/volume-pools' },

@@ -30,6 +30,7 @@ import { FlavorInstancePlugin, FLAVOR_INSTANCE, novaFlavorLookup, type ProjectFl
 import { HeatStackActions, noStackActions, VirtualStackPlugin, VIRTUAL_STACK, type VirtualStackDeps } from '../plugins/virtual-stack';
 import { Reconciler } from '../manager/reconciler';
 import { buildEnforcement, OnEndSender, type UsageEnforcement } from '../enforcement';
+import { QuotaCheck, QuotaService } from '../quotas';
 
 /** Longest wait for a periodic job to stop (a database or broker that stops answering must not hold the stop forever). */
 const CLOSE_STEP_MS = 15_000;
@@ -222,7 +223,7 @@ export async function buildServices(config: ClimateConfig, options: BuildOptions
   });
   const leases = new LeaseService(
     { db, repos, plugins, notifier, clock, logger: logger.child('leases'), onEventsChanged: () => { runner.wake(); dispatchJob.wake(); },
-      policy, trusts: keystone?.trusts, enforcement },
+      policy, trusts: keystone?.trusts, enforcement, quotas: new QuotaCheck(repos, config.quotas) },
     { minutesBeforeEndLease: config.manager.minutesBeforeEndLease, minutesBeforeStartLease: config.manager.minutesBeforeStartLease,
       availabilityMaxHorizonDays: config.default.availabilityMaxHorizonDays },
   );
@@ -233,6 +234,7 @@ export async function buildServices(config: ClimateConfig, options: BuildOptions
     compute ? new NovaHostRegistrar(compute.nova, config.nova.aggregateFreepoolName) : null);
   const hostCapacity = new HostCapacity(repos, clock, { cleaningTimeMinutes: config.default.cleaningTimeMinutes });
   const usage = new UsageReport({ repos, clock, policy });
+  const quotas = new QuotaService({ db, repos, clock, config: config.quotas, policy });
   const floatingIps = new FloatingIpInventory(db, repos, clock);
   const volumePools = new VolumePoolInventory(db, repos, clock);
   const validator = createValidator(loadOpenApiDocument());
@@ -240,7 +242,7 @@ export async function buildServices(config: ClimateConfig, options: BuildOptions
     config, logger, clock, db, repos, plugins, leases, lifecycle, hosts, floatingIps, volumePools, policy, keystone, validator, runner, dispatcher, dispatchJob,
     compute, reconciler, healer, managerJobs, metrics, enforcement, onEndSender: sendsOnEnd ? onEndSender : null,
     app: () => createApp({
-      leases, availability, hosts, floatingIps, volumePools, hostCapacity, usage, policy, validator, logger: logger.child('api'),
+      leases, availability, hosts, floatingIps, volumePools, hostCapacity, usage, quotas, policy, validator, logger: logger.child('api'),
       database: { unappliedMigrations: () => unappliedMigrations(db) },
       metrics: config.default.metricsEnabled ? metrics : null,
     }, {

@@ -106,6 +106,13 @@ export function toClimateConfig(v: OptionValues): ClimateConfig {
       externalServiceToken: v.enforcement.external_service_token,
       externalServiceTimeoutMs: secondsToMs(v.enforcement.external_service_timeout),
     },
+    quotas: {
+      defaults: {
+        hosts: v.quotas.hosts, host_hours: v.quotas.host_hours, instance_slots: v.quotas.instance_slots, leases: v.quotas.leases,
+        max_lease_duration: v.quotas.max_lease_duration, max_extension: v.quotas.max_extension,
+      },
+      hostHoursPeriodSeconds: v.quotas.host_hours_period,
+    },
   };
 }
 

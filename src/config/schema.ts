@@ -378,6 +378,49 @@ export const SCHEMA = {
       { min: 0.01 },
     ),
   },
+  quotas: {
+    hosts: int(
+      -1,
+      'Default limit of whole hosts (physical:host) a project\'s leases may hold at the same time. Projects get their own ' +
+        'limits through PUT /v1/quotas/{project_id}. -1: no limit.',
+      { min: -1 },
+    ),
+    host_hours: int(
+      -1,
+      'Default limit of host-hours a project\'s leases may hold within any period of host_hours_period (past, ' +
+        'running and planned leases together, as GET /v1/usage counts them). -1: no limit.',
+      { min: -1 },
+    ),
+    host_hours_period: int(
+      30 * 86_400,
+      'Length, in seconds, of the rolling period host_hours limits (default 30 days): no window of this length may ' +
+        'hold more host-hours than the limit.',
+      { min: 3600 },
+    ),
+    instance_slots: int(
+      -1,
+      'Default limit of instance slots (virtual:instance, virtual:stack, flavor:instance) a project\'s leases may ' +
+        'hold at the same time. -1: no limit.',
+      { min: -1 },
+    ),
+    leases: int(
+      -1,
+      'Default limit of leases a project may have at the same time (leases whose windows overlap, not finished). ' +
+        '-1: no limit.',
+      { min: -1 },
+    ),
+    max_lease_duration: int(
+      -1,
+      'Default longest lease, in seconds from its start to its end. Unlike [enforcement] max_lease_duration, it can be ' +
+        'set per project. -1: no limit.',
+      { min: -1 },
+    ),
+    max_extension: int(
+      -1,
+      'Default longest extension, in seconds, one update may move a lease\'s end by. -1: no limit.',
+      { min: -1 },
+    ),
+  },
 } as const;
 
 /** The type of SCHEMA. */

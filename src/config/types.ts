@@ -118,6 +118,23 @@ export interface ClimateConfig {
   readonly neutron: EndpointConfig;
   /** [enforcement]: Blazar's usage enforcement filters. */
   readonly enforcement: EnforcementConfig;
+  /** [quotas]: default per-project limits. */
+  readonly quotas: QuotasConfig;
+}
+
+/** [quotas] */
+export interface QuotasConfig {
+  /** Limits by their API name (hosts, host_hours, ...): counts, host-hours or seconds; -1: none. */
+  readonly defaults: {
+    readonly hosts: number;
+    readonly host_hours: number;
+    readonly instance_slots: number;
+    readonly leases: number;
+    readonly max_lease_duration: number;
+    readonly max_extension: number;
+  };
+  /** The rolling period host_hours is counted over, in seconds. */
+  readonly hostHoursPeriodSeconds: number;
 }
 
 /** [enforcement] */

@@ -18,6 +18,9 @@ export { EnforcementCallRepository, type EnforcementCallRecord } from './reposit
 export { OpsRepository, type EventBacklog, type EventCompletion, type HostCount, type HostsAllocated, type OutboxBacklog } from './repositories/ops';
 export { Repositories } from './repositories';
 export { UsageRepository, type UsageSummary } from './repositories/usage';
+export {
+  QuotaRepository, QUOTA_LIMITS, type QuotaLimitName, type QuotaOverrides, type ProjectQuotaRecord, type HeldSpan, type LeaseWindow,
+} from './repositories/quotas';
 export { HostTimelineRepository, type TimelineBooking, type TimelineHost } from './repositories/host-timeline';
 export {
   VolumePoolRepository, type VolumePoolRecord, type VolumeAllocationRecord, type FreePoolQuery, type PoolFree,

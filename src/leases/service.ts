@@ -3,6 +3,7 @@ import type { RequestContext } from '../auth/context';
 import type { LeaseTrusts } from '../auth/trusts';
 import { Conflict, InvalidInput, InvalidState, NotEnoughResources, NotFound } from '../common';
 import type { UsageEnforcement } from '../enforcement';
+import type { QuotaCheck } from '../quotas';
 import { isUniqueViolation, type EventRecord, type LeaseRecord, type LeaseStatus, type Repositories, type ReservationRecord, type Tx } from '../db';
 import { actsOn, ConflictNamingLeases, type AvailabilityQuery, type ResourcePlugin } from '../plugins';
 import { findSlots, parseSearchRange, validateReservations } from './availability';
@@ -44,6 +45,8 @@ export interface LeaseServiceDeps extends LeaseDomainDeps {
   trusts?: LeaseTrusts;
   /** [enforcement] filters: checked in a create's or update's transaction, before it commits. */
   enforcement?: UsageEnforcement;
+  /** Per-project quotas: checked in a create's or update's transaction, after its allocations. */
+  quotas?: QuotaCheck;
 }
 
 export interface LeaseListOptions {
@@ -174,6 +177,9 @@ export class LeaseService {
       await this.repos.usage.recordLease(tx, lease.id, now, { fresh: true });
       // After allocation, so the filters see the resources; a refusal rolls everything back.
       await this.deps.enforcement?.checkCreate(tx, lease, reservations, now);
+      // Counted from the ledger just written, under the project's lock (taken after the external service's answer,
+      // so a project's creates do not queue behind it); a refusal rolls everything back.
+      await this.deps.quotas?.checkCreate(tx, lease, now);
       await this.repos.events.insertMany(tx, events);
       const rendered = renderLease(lease, reservations, events, this.deps.plugins);
       await this.deps.notifier.emit(tx, 'lease.create', rendered, { leaseId: lease.id });
@@ -221,6 +227,7 @@ export class LeaseService {
       const started = lease.status === 'ACTIVE' || events.some((e) => e.eventType === START_LEASE && e.status === 'DONE');
       // The lease as it is, for the filters' check-update (read before the reservations change).
       const before = this.deps.enforcement?.enabled ? await this.deps.enforcement.subject(tx, lease, reservations) : null;
+      const quotaBefore = await this.deps.quotas?.before(tx, lease, now);
 
       const next: LeaseRecord = { ...lease, updatedAt: now };
       if (body.name !== undefined) next.name = checkName(body.name);
@@ -261,6 +268,7 @@ export class LeaseService {
       if (before && (windowChanged || changes.size > 0)) {
         await this.deps.enforcement!.checkUpdate(tx, before, next, updatedReservations, now);
       }
+      if (quotaBefore && (windowChanged || changes.size > 0)) await this.deps.quotas!.checkUpdate(tx, quotaBefore, next, now);
       if (lease.status === 'ERROR') {
         // A PUT repairs a lease in ERROR: the events that failed run again, from the state before the failure.
         next.status = started ? 'ACTIVE' : 'PENDING';

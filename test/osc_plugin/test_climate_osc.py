@@ -5,6 +5,7 @@ The commands themselves run through the real ``openstack`` CLI in test/compat/os
 From the repository root: ``/usr/bin/python3 -m unittest discover -s test/osc_plugin -v``
 """
 
+import argparse
 import os
 import sys
 import unittest
@@ -14,6 +15,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', '..', 'src', 'o
 from osc_lib import exceptions  # noqa: E402
 
 from climate_osc.reservations import parse_reservation  # noqa: E402
+from climate_osc.v1.quota import limit_value, quota_row  # noqa: E402
 from climate_osc.v1.slots import ReservationsColumn  # noqa: E402
 
 
@@ -74,6 +76,21 @@ class ReservationsColumnTest(unittest.TestCase):
                          'virtual:instance: 3 (cpu-1: 2, cpu-2: 1)\nvirtual:floatingip: 1 (172.24.4.10)\n'
                          'virtual:volume: 1 (fast)')
         self.assertEqual(column.machine_readable()[1], {'resource_type': 'virtual:instance', 'count': 4})
+
+
+class QuotaTest(unittest.TestCase):
+    def test_limit_values(self):
+        self.assertEqual([limit_value('0'), limit_value('-1'), limit_value('3600'), limit_value('default')], [0, -1, 3600, None])
+        for text in ('-2', '1.5', 'lots', ''):
+            with self.subTest(text=text), self.assertRaises(argparse.ArgumentTypeError):
+                limit_value(text)
+
+    def test_row_names_the_project_limits(self):
+        columns, values = quota_row({
+            'project_id': 'p1', 'hosts': 2, 'host_hours': -1, 'instance_slots': -1, 'leases': 4, 'max_lease_duration': -1,
+            'max_extension': -1, 'host_hours_period': 2592000, 'project_limits': ['hosts', 'leases']})
+        self.assertEqual(dict(zip(columns, values))['project_limits'], 'hosts, leases')
+        self.assertEqual(columns[0], 'project_id')
 
 
 if __name__ == '__main__':

@@ -342,6 +342,67 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/quotas": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Microversion request, `reservation X.Y` or `reservation latest`. Absent means the minimum version. A badly formed value is a 400, a version outside the supported range a 406. */
+                "OpenStack-API-Version"?: components["parameters"]["OpenStackApiVersion"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Default quotas and projects with their own (Climate extension)
+         * @description Admins only.
+         */
+        get: operations["listQuotas"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/quotas/{project_id}": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Microversion request, `reservation X.Y` or `reservation latest`. Absent means the minimum version. A badly formed value is a 400, a version outside the supported range a 406. */
+                "OpenStack-API-Version"?: components["parameters"]["OpenStackApiVersion"];
+            };
+            path: {
+                /** @description Keystone project id. */
+                project_id: components["parameters"]["QuotaProjectId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Show a project's quotas (Climate extension)
+         * @description The limits in effect for the project: its own where an admin set them, the `[quotas]` defaults elsewhere; -1 means no limit. Admins, and the users of that project.
+         */
+        get: operations["showQuota"];
+        /**
+         * Set a project's quotas
+         * @description Admins only. Sets the limits given and keeps the others; `null` puts one back to the `[quotas]` default. Leases already granted are kept; the new limits apply to the next create or update.
+         */
+        put: operations["updateQuota"];
+        post?: never;
+        /**
+         * Put a project's quotas back to the defaults
+         * @description Admins only.
+         */
+        delete: operations["deleteQuota"];
+        options?: never;
+        head?: never;
+        /**
+         * Set some of a project's quotas (as PUT)
+         * @description Admins only. Sets the limits given and keeps the others; `null` puts one back to the `[quotas]` default. Leases already granted are kept; the new limits apply to the next create or update.
+         */
+        patch: operations["patchQuota"];
+        trace?: never;
+    };
     "/v1/floatingips": {
         parameters: {
             query?: never;
@@ -953,6 +1014,48 @@ export interface components {
             capacity_gb: number;
             volume_type?: string | null;
         };
+        /** @description The limits in effect for a project (or the defaults, with project_id null). */
+        Quota: {
+            project_id: string | null;
+            /** @description Whole hosts (physical:host) held at the same time; -1 no limit. */
+            hosts: number;
+            /** @description Host-hours held within any window of host_hours_period; -1 no limit. */
+            host_hours: number;
+            /** @description Instance slots (virtual:instance, virtual:stack, flavor:instance) held at the same time; -1 no limit. */
+            instance_slots: number;
+            /** @description Leases at the same time (overlapping windows, not finished); -1 no limit. */
+            leases: number;
+            /** @description Longest lease in seconds; -1 no limit. */
+            max_lease_duration: number;
+            /** @description Longest move of a lease end by one update, in seconds; -1 no limit. */
+            max_extension: number;
+            /** @description Seconds of the rolling period host_hours counts over (`[quotas] host_hours_period`). */
+            host_hours_period: number;
+            /** @description The limits set for this project; the others are the defaults. */
+            project_limits: string[];
+        };
+        QuotaEnvelope: {
+            quota: components["schemas"]["Quota"];
+        };
+        QuotaList: {
+            defaults: components["schemas"]["Quota"];
+            quotas: components["schemas"]["Quota"][];
+        };
+        /** @description Body of PUT or PATCH /v1/quotas/{project_id}; at least one limit. */
+        QuotaUpdate: {
+            /** @description Whole hosts (physical:host) held at the same time; -1 no limit. null for the default. */
+            hosts?: number | null;
+            /** @description Host-hours held within any window of host_hours_period; -1 no limit. null for the default. */
+            host_hours?: number | null;
+            /** @description Instance slots (virtual:instance, virtual:stack, flavor:instance) held at the same time; -1 no limit. null for the default. */
+            instance_slots?: number | null;
+            /** @description Leases at the same time (overlapping windows, not finished); -1 no limit. null for the default. */
+            leases?: number | null;
+            /** @description Longest lease in seconds; -1 no limit. null for the default. */
+            max_lease_duration?: number | null;
+            /** @description Longest move of a lease end by one update, in seconds; -1 no limit. null for the default. */
+            max_extension?: number | null;
+        };
         /** @description Body of PUT /v1/volume-pools/{pool_id}; only the capacity changes. */
         VolumePoolUpdate: {
             capacity_gb: number;
@@ -1072,6 +1175,8 @@ export interface components {
         HostId: string;
         /** @description Floating IP id (a UUID). */
         FloatingIPId: string;
+        /** @description Keystone project id. */
+        QuotaProjectId: string;
         /** @description Volume pool id (a UUID). */
         VolumePoolId: string;
         /** @description Name of the extra capability. */
@@ -1733,6 +1838,167 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             406: components["responses"]["NotAcceptable"];
+        };
+    };
+    listQuotas: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Microversion request, `reservation X.Y` or `reservation latest`. Absent means the minimum version. A badly formed value is a 400, a version outside the supported range a 406. */
+                "OpenStack-API-Version"?: components["parameters"]["OpenStackApiVersion"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The defaults from `[quotas]`, and every project with a limit of its own. */
+            200: {
+                headers: {
+                    "x-openstack-request-id": components["headers"]["RequestId"];
+                    "OpenStack-API-Version": components["headers"]["ApiVersion"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QuotaList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            406: components["responses"]["NotAcceptable"];
+        };
+    };
+    showQuota: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Microversion request, `reservation X.Y` or `reservation latest`. Absent means the minimum version. A badly formed value is a 400, a version outside the supported range a 406. */
+                "OpenStack-API-Version"?: components["parameters"]["OpenStackApiVersion"];
+            };
+            path: {
+                /** @description Keystone project id. */
+                project_id: components["parameters"]["QuotaProjectId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The project's quotas. */
+            200: {
+                headers: {
+                    "x-openstack-request-id": components["headers"]["RequestId"];
+                    "OpenStack-API-Version": components["headers"]["ApiVersion"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QuotaEnvelope"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            406: components["responses"]["NotAcceptable"];
+        };
+    };
+    updateQuota: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Microversion request, `reservation X.Y` or `reservation latest`. Absent means the minimum version. A badly formed value is a 400, a version outside the supported range a 406. */
+                "OpenStack-API-Version"?: components["parameters"]["OpenStackApiVersion"];
+            };
+            path: {
+                /** @description Keystone project id. */
+                project_id: components["parameters"]["QuotaProjectId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["QuotaUpdate"];
+            };
+        };
+        responses: {
+            /** @description The quotas in effect for the project. */
+            200: {
+                headers: {
+                    "x-openstack-request-id": components["headers"]["RequestId"];
+                    "OpenStack-API-Version": components["headers"]["ApiVersion"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QuotaEnvelope"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            406: components["responses"]["NotAcceptable"];
+            413: components["responses"]["PayloadTooLarge"];
+        };
+    };
+    deleteQuota: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Microversion request, `reservation X.Y` or `reservation latest`. Absent means the minimum version. A badly formed value is a 400, a version outside the supported range a 406. */
+                "OpenStack-API-Version"?: components["parameters"]["OpenStackApiVersion"];
+            };
+            path: {
+                /** @description Keystone project id. */
+                project_id: components["parameters"]["QuotaProjectId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: components["responses"]["Deleted"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            406: components["responses"]["NotAcceptable"];
+        };
+    };
+    patchQuota: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Microversion request, `reservation X.Y` or `reservation latest`. Absent means the minimum version. A badly formed value is a 400, a version outside the supported range a 406. */
+                "OpenStack-API-Version"?: components["parameters"]["OpenStackApiVersion"];
+            };
+            path: {
+                /** @description Keystone project id. */
+                project_id: components["parameters"]["QuotaProjectId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["QuotaUpdate"];
+            };
+        };
+        responses: {
+            /** @description The quotas in effect for the project. */
+            200: {
+                headers: {
+                    "x-openstack-request-id": components["headers"]["RequestId"];
+                    "OpenStack-API-Version": components["headers"]["ApiVersion"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QuotaEnvelope"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            406: components["responses"]["NotAcceptable"];
+            413: components["responses"]["PayloadTooLarge"];
         };
     };
     listFloatingIPs: {

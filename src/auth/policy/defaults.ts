@@ -123,6 +123,30 @@ export const DEFAULT_RULES: readonly RuleDefault[] = [
     operations: [{ method: 'GET', path: '/v1/usage' }],
   },
   {
+    name: 'climate:quotas:list',
+    check: ADMIN,
+    description: 'Show the default quotas and every project that has quotas of its own.',
+    operations: [{ method: 'GET', path: '/v1/quotas' }],
+  },
+  {
+    name: 'climate:quotas:get',
+    check: READER,
+    description: 'Show the quotas in effect for a project (its users see their own project\'s).',
+    operations: [{ method: 'GET', path: '/v1/quotas/{project_id}' }],
+  },
+  {
+    name: 'climate:quotas:update',
+    check: ADMIN,
+    description: 'Set quotas of a project.',
+    operations: [{ method: 'PUT', path: '/v1/quotas/{project_id}' }, { method: 'PATCH', path: '/v1/quotas/{project_id}' }],
+  },
+  {
+    name: 'climate:quotas:delete',
+    check: ADMIN,
+    description: 'Put every quota of a project back to the configured defaults.',
+    operations: [{ method: 'DELETE', path: '/v1/quotas/{project_id}' }],
+  },
+  {
     name: 'climate:floatingips:get',
     check: ADMIN,
     description: 'List the floating IPs that can be reserved, or show one.',

@@ -9,6 +9,7 @@ import { HostTimelineRepository } from './host-timeline';
 import { InstanceAllocationRepository } from './instance-allocations';
 import { LeaseRepository } from './leases';
 import { OutboxRepository } from './outbox';
+import { QuotaRepository } from './quotas';
 import { ReservationRepository } from './reservations';
 import { UsageRepository } from './usage';
 import { VolumePoolRepository } from './volume-pools';
@@ -29,6 +30,8 @@ export class Repositories {
   readonly usage: UsageRepository;
   readonly enforcementCalls: EnforcementCallRepository;
   readonly hostTimeline: HostTimelineRepository;
+  /** Per-project limits, and the per-project row lease admissions lock. */
+  readonly quotas: QuotaRepository;
 
   constructor(readonly db: Database) {
     this.leases = new LeaseRepository(db);
@@ -44,5 +47,6 @@ export class Repositories {
     this.usage = new UsageRepository(db);
     this.enforcementCalls = new EnforcementCallRepository(db);
     this.hostTimeline = new HostTimelineRepository(db);
+    this.quotas = new QuotaRepository(db);
   }
 }

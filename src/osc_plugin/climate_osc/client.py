@@ -1,5 +1,7 @@
 """HTTP calls to Climate's v1 extensions over a keystoneauth1 session."""
 
+from urllib import parse
+
 from keystoneauth1 import adapter
 from osc_lib import exceptions
 
@@ -36,6 +38,18 @@ class ReservationClient:
     def usage(self, params):
         """``GET /usage``: the usage report (``usage`` lists one entry per project and resource type)."""
         return self._request('GET', '/usage', params=params)
+
+    def quotas(self):
+        """``GET /quotas``: the ``defaults`` and the ``quotas`` of projects with limits of their own."""
+        return self._request('GET', '/quotas')
+
+    def quota(self, project_id):
+        """``GET /quotas/{project_id}``: the ``quota`` in effect for the project."""
+        return self._request('GET', '/quotas/%s' % parse.quote(project_id, safe=''))['quota']
+
+    def set_quota(self, project_id, limits):
+        """``PUT /quotas/{project_id}``: sets the limits given (None: back to the default); the new ``quota``."""
+        return self._request('PUT', '/quotas/%s' % parse.quote(project_id, safe=''), json=limits)['quota']
 
     def _request(self, method, path, params=None, json=None):
         query = {key: value for key, value in (params or {}).items() if value is not None}

@@ -23,15 +23,20 @@ const ids: Record<string, string> = {};
 
 /** `openstack reservation <args> -f json` as a Keystone user (password login, catalog look-up by the CLI). */
 async function cliJson(user: string, password: string, project: string, args: string[]): Promise<Json[]> {
-  const result: RunResult = await run(OPENSTACK, [
+  const result = await cliAs(user, password, project, [...args, '-f', 'json']);
+  if (result.code !== 0) throw new Error(`openstack reservation ${args.join(' ')} exited with ${result.code}\nstdout: ${result.stdout}\nstderr: ${result.stderr}`);
+  return JSON.parse(result.stdout) as Json[];
+}
+
+/** `openstack reservation <args>` as a Keystone user, whatever its exit code. */
+function cliAs(user: string, password: string, project: string, args: string[]): Promise<RunResult> {
+  return run(OPENSTACK, [
     '--os-auth-type', 'password', '--os-auth-url', keystone.url, '--os-identity-api-version', '3',
     '--os-username', user, '--os-password', password, '--os-project-name', project,
     '--os-user-domain-name', 'Default', '--os-project-domain-name', 'Default',
     '--os-region-name', keystone.region, '--os-interface', 'public',
-    'reservation', ...args, '-f', 'json',
+    'reservation', ...args,
   ], { timeout: 2 * 60_000 });
-  if (result.code !== 0) throw new Error(`openstack reservation ${args.join(' ')} exited with ${result.code}\nstdout: ${result.stdout}\nstderr: ${result.stderr}`);
-  return JSON.parse(result.stdout) as Json[];
 }
 
 /** Creates a one-host lease of 2031-03-01 `from`:00 to `to`:00 with the user's token. */
@@ -113,4 +118,12 @@ it('a member\'s slot find gets the windows as counts, without host names', async
     { start_date: '2031-03-01T04:00:00.000000', end_date: '2031-03-01T05:00:00.000000', reservations: [{ resource_type: 'physical:host', count: 2 }] },
     { start_date: '2031-03-01T05:00:00.000000', end_date: '2031-03-01T06:00:00.000000', reservations: [{ resource_type: 'physical:host', count: 2 }] },
   ]);
+});
+
+it('a member\'s quota show, without a project, shows their own project\'s; quota set is refused', async () => {
+  const quota = await cliJson('alice', PASSWORD, 'alpha', ['quota', 'show']) as unknown as Json;
+  expect(quota).toMatchObject({ project_id: ids.alpha, hosts: -1, leases: -1, project_limits: '' });
+  const refused = await cliAs('alice', PASSWORD, 'alpha', ['quota', 'set', ids.alpha, '--hosts', '100']);
+  expect(refused.code).toBe(1);
+  expect(refused.stderr).toContain('Climate answered 403');
 });

@@ -25,7 +25,7 @@ describe('exported API types', () => {
       assertType<Equal<RequestQuery<'listHosts'>, Record<string, never>>>(true),
       assertType<
         Equal<BodyOperationId, 'createLease' | 'updateLease' | 'createHost' | 'updateHost' | 'updateHostProperty' | 'createFloatingIP'
-          | 'createVolumePool' | 'updateVolumePool' | 'findLeaseSlots'>
+          | 'createVolumePool' | 'updateVolumePool' | 'findLeaseSlots' | 'updateQuota' | 'patchQuota'>
       >(true),
       // Validated bodies carry their defaults, so handlers need no `?? []`.
       assertType<Equal<LeaseCreateBody['reservations'], Array<LeaseCreateBody['reservations'][number]>>>(true),

@@ -5,9 +5,9 @@ import { addHost, addLease, at, openDb, type Db } from './helpers';
 
 const TABLES = ['leases', 'reservations', 'events', 'hosts', 'resource_properties', 'host_extra_capabilities',
   'computehost_allocations', 'floatingips', 'notifications', 'instance_allocations',
-  'volume_pools', 'volume_allocations', 'floatingip_allocations', 'usage_ledger', 'enforcement_calls'];
+  'volume_pools', 'volume_allocations', 'floatingip_allocations', 'usage_ledger', 'enforcement_calls', 'project_quotas'];
 const ALL = ['001-initial-schema', '002-instance-allocations', '003-floatingip-allocations', '004-volume-pools', '005-allocation-end-index',
-  '006-usage-ledger', '007-enforcement-calls'];
+  '006-usage-ledger', '007-enforcement-calls', '008-quotas'];
 
 describe.each(DIALECTS)('migrations on %s', (dialect) => {
   let t: Db;
