@@ -41,7 +41,10 @@ export interface LeaseServiceDeps extends LeaseDomainDeps {
   onEventsChanged?: () => void;
   /** Policy rules climate:leases:*, checked against the lease's own project; without it, ownership only. */
   policy?: { enforce(ctx: RequestContext, rule: string, target?: Readonly<Record<string, unknown>>): void };
-  /** Keystone trusts: created before a lease's transaction, deleted with the lease (keystone mode). */
+  /**
+   * Keystone trusts (keystone mode): created for a lease that acts as its owner (see owner-trust.ts) while its
+   * create is validated, deleted with the lease or when it ends.
+   */
   trusts?: LeaseTrusts;
   /** [enforcement] filters: checked in a create's or update's transaction, before it commits. */
   enforcement?: UsageEnforcement;
