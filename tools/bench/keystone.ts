@@ -5,7 +5,7 @@
  * hosts), GET /v1/leases returning 1,000 leases, a volume-lease create (which takes a Keystone trust), and the
  * first request with a new token (online validation) against a warm one.
  * Options: --dialect sqlite|mariadb, --hosts N (one size only), --leases N, --creates N (per client count),
- * --out FILE.
+ * --out FILE, --noauth (the same rows in noauth mode, to compare back to back on a busy machine).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
@@ -28,6 +28,7 @@ interface Options {
   leases: number;
   creates: number;
   out: string;
+  noauth: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -39,6 +40,7 @@ function parseArgs(argv: string[]): Options {
     leases: Number(get('leases') ?? 1000),
     creates: Number(get('creates') ?? 200),
     out: get('out') ?? path.join('var', 'bench', `keystone-${new Date().toISOString().replace(/[:.]/g, '-')}.json`),
+    noauth: argv.includes('--noauth'),
   };
 }
 
@@ -51,13 +53,23 @@ const hostReservation = { resource_type: 'physical:host', min: 1, max: 1, hyperv
 const log = (m: string) => process.stderr.write(`[keystone] ${m}\n`);
 
 interface World {
-  keystone: TestKeystone;
+  /** null with --noauth. */
+  keystone: TestKeystone | null;
   projectId: string;
   userId: string;
-  /** alice (member of alpha) and the bootstrap admin, logged in. */
-  alice: string;
-  admin: string;
-  newAliceToken(): Promise<string>;
+  /** Request headers of alice (member of alpha) and of the bootstrap admin: their tokens, logged in. */
+  alice: Record<string, string>;
+  admin: Record<string, string>;
+  /** alice's headers with a token never sent to Climate before. */
+  newAlice(): Promise<Record<string, string>>;
+}
+
+const headersOf = (token: string) => ({ 'content-type': 'application/json', 'x-auth-token': token });
+
+/** The same identities as headers in noauth mode. */
+function noauthWorld(): World {
+  const as = (user: string, roles: string) => ({ 'content-type': 'application/json', 'x-user-id': user, 'x-project-id': user === 'admin' ? 'admin' : 'alpha', 'x-roles': roles });
+  return { keystone: null, projectId: 'alpha', userId: 'alice', alice: as('alice', 'member'), admin: as('admin', 'admin'), newAlice: async () => as('alice', 'member') };
 }
 
 async function setUp(): Promise<World> {
@@ -68,10 +80,10 @@ async function setUp(): Promise<World> {
   const projectId = await admin.createProject('alpha');
   await admin.createMember('climate', PASSWORD, service, 'service');
   const userId = await admin.createMember('alice', PASSWORD, projectId, 'member');
-  const newAliceToken = async () => (await login(keystone.url, 'alice', PASSWORD, { project: 'alpha' })).token;
+  const newAlice = async () => headersOf((await login(keystone.url, 'alice', PASSWORD, { project: 'alpha' })).token);
   return {
-    keystone, projectId, userId, alice: await newAliceToken(), newAliceToken,
-    admin: (await login(keystone.url, 'admin', keystone.adminPassword, { project: 'admin' })).token,
+    keystone, projectId, userId, alice: await newAlice(), newAlice,
+    admin: headersOf((await login(keystone.url, 'admin', keystone.adminPassword, { project: 'admin' })).token),
   };
 }
 
@@ -86,8 +98,6 @@ interface SizeResult {
   warmRequest: Summary;
   keystoneCalls: Record<string, number>;
 }
-
-const headersOf = (token: string) => ({ 'content-type': 'application/json', 'x-auth-token': token });
 
 function loadFromWorker(base: string, concurrency: number, headers: Record<string, string>,
   requests: { method: string; path: string; body?: unknown }[]): Promise<{ durations: number[]; wallMs: number }> {
@@ -109,15 +119,15 @@ async function benchSize(w: World, hosts: number, o: Options): Promise<SizeResul
     database: { connection: db.url, maxPoolSize: 10 },
     notifications: { driver: 'noop' },
     manager: { plugins: ['physical:host', 'virtual:volume'] },
-    default: { authStrategy: 'keystone', apiMaxPageLimit: Math.max(1000, o.leases) },
-    keystoneAuthtoken: { authUrl: w.keystone.url, username: 'climate', password: PASSWORD, projectName: 'service' },
+    default: { authStrategy: w.keystone ? 'keystone' : 'noauth', apiMaxPageLimit: Math.max(1000, o.leases) },
+    ...(w.keystone ? { keystoneAuthtoken: { authUrl: w.keystone.url, username: 'climate', password: PASSWORD, projectName: 'service' } } : {}),
   });
   const services = await buildServices(config, { migrate: true, logger: silentLogger });
   const { server, base } = await listen(services);
-  const as = (token: string) => (method: string, p: string, body?: unknown) => call(base, method, p, body, undefined, headersOf(token));
+  const as = (headers: Record<string, string>) => (method: string, p: string, body?: unknown) => call(base, method, p, body, undefined, headers);
   const admin = as(w.admin);
   const alice = as(w.alice);
-  const tag = `${o.dialect}/${hosts} hosts`;
+  const tag = `${o.dialect}/${hosts} hosts${w.keystone ? '' : ', noauth'}`;
   try {
     log(`${tag}: registering hosts`);
     await timed(hosts, 8, async (i) => { await admin('POST', '/v1/os-hosts', { name: `bench-${i}`, vcpus: 16, memory_mb: 65536 }); });
@@ -154,7 +164,7 @@ async function benchSize(w: World, hosts: number, o: Options): Promise<SizeResul
     for (const clients of CLIENTS) {
       log(`${tag}: ${o.creates} creates with ${clients} client(s)`);
       const requests = Array.from({ length: o.creates }, (_, i) => ({ method: 'POST', path: '/v1/leases', body: hostLease(`c${clients}-${i}`) }));
-      const run = await loadFromWorker(base, clients, headersOf(w.alice), requests);
+      const run = await loadFromWorker(base, clients, w.alice, requests);
       concurrent.push({ clients, creates: o.creates, perSecond: o.creates / (run.wallMs / 1000), latency: summarize(run.durations) });
     }
 
@@ -169,8 +179,8 @@ async function benchSize(w: World, hosts: number, o: Options): Promise<SizeResul
     });
 
     log(`${tag}: first request with a new token`);
-    const tokens: string[] = [];
-    for (let i = 0; i < 20; i++) tokens.push(await w.newAliceToken());
+    const tokens: Record<string, string>[] = [];
+    for (let i = 0; i < 20; i++) tokens.push(await w.newAlice());
     const first = await timed(tokens.length, 1, async (i) => { await as(tokens[i])('GET', '/v1/leases?limit=1'); });
     const warm = await timed(200, 1, async () => { await alice('GET', '/v1/leases?limit=1'); });
 
@@ -178,7 +188,7 @@ async function benchSize(w: World, hosts: number, o: Options): Promise<SizeResul
       hosts, existingLeases: o.leases, createSequential: summarize(sequential.durations), concurrent,
       listLeases: { ...summarize(list.durations), leases: listed }, volumeCreate: summarize(volumes.durations),
       firstRequest: summarize(first.durations), warmRequest: summarize(warm.durations),
-      keystoneCalls: { ...services.keystone!.session.calls.byOperation },
+      keystoneCalls: { ...services.keystone?.session.calls.byOperation },
     };
   } finally {
     await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -190,13 +200,13 @@ async function benchSize(w: World, hosts: number, o: Options): Promise<SizeResul
 const ms = (n: number) => (Number.isFinite(n) ? `${n.toFixed(1)} ms` : '-');
 const pair = (s: Summary) => `${ms(s.p50)} / ${ms(s.p99)}`;
 
-function table(results: SizeResult[], dialect: TestDialect): string {
+function table(results: SizeResult[], dialect: TestDialect, keystone: boolean): string {
   const rate = (r: SizeResult, clients: number) => {
     const c = r.concurrent.find((x) => x.clients === clients)!;
     return `${c.perSecond.toFixed(0)} (p50 ${ms(c.latency.p50)})`;
   };
   const rows = [
-    [`metric (${dialect}, real Keystone)`, ...results.map((r) => `${r.hosts} hosts / ${r.existingLeases} leases`)],
+    [`metric (${dialect}, ${keystone ? 'real Keystone' : 'noauth'})`, ...results.map((r) => `${r.hosts} hosts / ${r.existingLeases} leases`)],
     ['host-lease create p50 / p99 (sequential)', ...results.map((r) => pair(r.createSequential))],
     ...CLIENTS.map((c) => [`creates/s, ${c} client${c > 1 ? 's' : ''}`, ...results.map((r) => rate(r, c))]),
     ['GET /v1/leases (1,000 leases) p50 / p99', ...results.map((r) => `${pair(r.listLeases)} (${r.listLeases.leases})`)],
@@ -211,15 +221,15 @@ function table(results: SizeResult[], dialect: TestDialect): string {
 
 export async function runKeystoneBench(argv: string[]): Promise<void> {
   const o = parseArgs(argv);
-  const w = await setUp();
+  const w = o.noauth ? noauthWorld() : await setUp();
   try {
     const results: SizeResult[] = [];
     for (const hosts of o.sizes) results.push(await benchSize(w, hosts, o));
-    process.stdout.write(`${table(results, o.dialect)}\n`);
+    process.stdout.write(`${table(results, o.dialect, !o.noauth)}\n`);
     mkdirSync(path.dirname(o.out), { recursive: true });
-    writeFileSync(o.out, `${JSON.stringify({ when: new Date().toISOString(), dialect: o.dialect, results }, null, 2)}\n`);
+    writeFileSync(o.out, `${JSON.stringify({ when: new Date().toISOString(), dialect: o.dialect, auth: o.noauth ? 'noauth' : 'keystone', results }, null, 2)}\n`);
     log(`results written to ${o.out}`);
   } finally {
-    await w.keystone.stop();
+    await w.keystone?.stop();
   }
 }
