@@ -91,7 +91,8 @@ interface SizeResult {
   hosts: number;
   existingLeases: number;
   createSequential: Summary;
-  concurrent: { clients: number; creates: number; perSecond: number; latency: Summary }[];
+  /** `lockWaits` / `lockMs`: InnoDB row-lock waits during the run, server-wide (MariaDB only; other users count too). */
+  concurrent: { clients: number; creates: number; perSecond: number; latency: Summary; lockWaits?: number; lockMs?: number }[];
   listLeases: Summary & { leases: number };
   volumeCreate: Summary;
   firstRequest: Summary;
@@ -106,6 +107,15 @@ function loadFromWorker(base: string, concurrency: number, headers: Record<strin
     worker.once('message', resolve);
     worker.once('error', reject);
   });
+}
+
+/** InnoDB's row-lock wait counters (server-wide), or null on SQLite. */
+async function rowLockCounters(services: Services): Promise<{ waits: number; ms: number } | null> {
+  if (services.db.dialect !== 'mysql') return null;
+  const rows = await services.db.select<{ name: string; value: string }>(
+    "SELECT VARIABLE_NAME AS name, VARIABLE_VALUE AS value FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME IN ('INNODB_ROW_LOCK_WAITS', 'INNODB_ROW_LOCK_TIME')");
+  const value = (name: string) => Number(rows.find((r) => r.name.toUpperCase() === name)?.value ?? NaN);
+  return { waits: value('INNODB_ROW_LOCK_WAITS'), ms: value('INNODB_ROW_LOCK_TIME') };
 }
 
 async function listen(services: Services): Promise<{ server: Server; base: string }> {
@@ -164,8 +174,13 @@ async function benchSize(w: World, hosts: number, o: Options): Promise<SizeResul
     for (const clients of CLIENTS) {
       log(`${tag}: ${o.creates} creates with ${clients} client(s)`);
       const requests = Array.from({ length: o.creates }, (_, i) => ({ method: 'POST', path: '/v1/leases', body: hostLease(`c${clients}-${i}`) }));
+      const locksBefore = await rowLockCounters(services);
       const run = await loadFromWorker(base, clients, w.alice, requests);
-      concurrent.push({ clients, creates: o.creates, perSecond: o.creates / (run.wallMs / 1000), latency: summarize(run.durations) });
+      const locksAfter = await rowLockCounters(services);
+      concurrent.push({
+        clients, creates: o.creates, perSecond: o.creates / (run.wallMs / 1000), latency: summarize(run.durations),
+        ...(locksBefore && locksAfter ? { lockWaits: locksAfter.waits - locksBefore.waits, lockMs: locksAfter.ms - locksBefore.ms } : {}),
+      });
     }
 
     log(`${tag}: volume-lease creates (each takes a Keystone trust)`);
@@ -203,7 +218,8 @@ const pair = (s: Summary) => `${ms(s.p50)} / ${ms(s.p99)}`;
 function table(results: SizeResult[], dialect: TestDialect, keystone: boolean): string {
   const rate = (r: SizeResult, clients: number) => {
     const c = r.concurrent.find((x) => x.clients === clients)!;
-    return `${c.perSecond.toFixed(0)} (p50 ${ms(c.latency.p50)})`;
+    const locks = c.lockWaits === undefined ? '' : `, ${c.lockWaits} row-lock waits`;
+    return `${c.perSecond.toFixed(0)} (p50 ${ms(c.latency.p50)}${locks})`;
   };
   const rows = [
     [`metric (${dialect}, ${keystone ? 'real Keystone' : 'noauth'})`, ...results.map((r) => `${r.hosts} hosts / ${r.existingLeases} leases`)],
