@@ -5,8 +5,9 @@ import type { TrustsClient } from '../openstack/keystone/trusts';
 import type { RequestContext } from './context';
 
 /**
- * Delegation for leases: when a lease is created, its owner lets Climate act for them on the lease's project
- * at event time (a Keystone trust); when the lease is deleted or ends, the delegation is withdrawn.
+ * Delegation for leases: when a lease that acts as its owner (a stack or volume reservation, see
+ * leases/owner-trust.ts) is created, its owner lets Climate act for them on the lease's project at event time
+ * (a Keystone trust); when the lease is deleted or ends, the delegation is withdrawn.
  */
 export interface LeaseTrusts {
   /**

@@ -12,6 +12,7 @@ import type { LeaseDomainDeps } from './deps';
 import { EVENT_SEQUENCE, moveBeforeEnd, planLeaseEvents, START_LEASE, UPDATE_LEASE, USER_EVENT_SEQUENCE } from './event-plan';
 import { checkBeforeEnd, checkName, checkWindow, MESSAGES, messageDate, optionalDate } from './lease-rules';
 import { logSkippedAction } from './lifecycle';
+import { needsOwnerTrust, PendingTrust, requestedReservations, type TrustSubject } from './owner-trust';
 import { scheduleLeaseUpdate } from './update-event';
 import { renderLease, type LeaseView } from './view';
 
@@ -41,7 +42,10 @@ export interface LeaseServiceDeps extends LeaseDomainDeps {
   onEventsChanged?: () => void;
   /** Policy rules climate:leases:*, checked against the lease's own project; without it, ownership only. */
   policy?: { enforce(ctx: RequestContext, rule: string, target?: Readonly<Record<string, unknown>>): void };
-  /** Keystone trusts: created before a lease's transaction, deleted with the lease (keystone mode). */
+  /**
+   * Keystone trusts (keystone mode): created for a lease that acts as its owner (see owner-trust.ts) while its
+   * create is validated, deleted with the lease or when it ends.
+   */
   trusts?: LeaseTrusts;
   /** [enforcement] filters: checked in a create's or update's transaction, before it commits. */
   enforcement?: UsageEnforcement;
@@ -134,11 +138,25 @@ export class LeaseService {
     const projectId = ctx.projectId;
     if (!projectId) throw new InvalidInput('A lease needs a project: the request has no project scope');
 
-    const validated = await validateReservations(this.deps, body.reservations, { projectId });
-    const userEvents = this.userEvents(body.events, now);
+    // Only a lease holding a reservation that acts as its owner gets a Keystone trust (issue 18). The call runs
+    // while the reservations are validated (which may ask Nova about flavors), not before; it is awaited before
+    // the transaction rather than inside it, so no host's row lock (no SQLite write lock) waits on Keystone.
+    const trust = this.deps.trusts && needsOwnerTrust(this.deps.plugins, requestedReservations(body.reservations))
+      ? new PendingTrust(this.deps.trusts, ctx, projectId) : null;
+    let validated: Awaited<ReturnType<typeof validateReservations>>;
+    let userEvents: { eventType: string; time: Date }[];
+    let trustId: string | null;
+    try {
+      validated = await validateReservations(this.deps, body.reservations, { projectId });
+      userEvents = this.userEvents(body.events, now);
+      trustId = (await trust?.id()) ?? null;
+    } catch (error) {
+      await trust?.withdraw();
+      throw error;
+    }
 
     const lease: LeaseRecord = {
-      id: randomUUID(), name, userId: ctx.userId, projectId, trustId: null, startDate: start, endDate: end,
+      id: randomUUID(), name, userId: ctx.userId, projectId, trustId, startDate: start, endDate: end,
       beforeEndDate: beforeEnd, beforeStartDate: beforeStart, status: 'PENDING', statusReason: null, degraded: false,
       createdAt: now, updatedAt: null,
     };
@@ -154,8 +172,6 @@ export class LeaseService {
       createdAt: now, updatedAt: null,
     })).sort((a, b) => a.time.getTime() - b.time.getTime() || a.sequence - b.sequence);
 
-    // The trust is an HTTP call to Keystone: made before the transaction, withdrawn if the transaction fails.
-    lease.trustId = (await this.deps.trusts?.createForLease(ctx, projectId)) ?? null;
     const attempt = () => this.inTransaction(async (tx) => {
       if (range) {
         // Found and booked in one transaction: what the search saw is re-checked under the allocation's locks.
@@ -185,8 +201,9 @@ export class LeaseService {
       await this.deps.notifier.emit(tx, 'lease.create', rendered, { leaseId: lease.id });
       return rendered;
     }, name);
+    // The trust was made for this lease only: a transaction that fails withdraws it.
     const view = await this.withRetries(attempt, range ? EARLIEST_ATTEMPTS : 1).catch(async (error: unknown) => {
-      if (lease.trustId) await this.deps.trusts?.release(lease.trustId, ctx);
+      await trust?.withdraw();
       throw error;
     });
     this.deps.logger.info(`lease ${lease.id} (${name}) created`, { lease_id: lease.id, project_id: projectId });
@@ -218,6 +235,9 @@ export class LeaseService {
 
   async update(ctx: RequestContext, id: string, body: Body): Promise<LeaseView> {
     const now = this.deps.clock.now();
+    // A change that makes the lease act as its owner gets the owner's trust first, as a create would have.
+    const trust = await this.trustForUpdate(ctx, id, body);
+    let trustStored = false;
     const view = await this.inTransaction(async (tx) => {
       const lease = this.visible(ctx, await this.repos.leases.getForUpdate(tx, id), id, 'climate:leases:put');
       if (BUSY.includes(lease.status)) throw new InvalidState(`Lease ${id} is ${lease.status}; try again when that is finished`);
@@ -230,6 +250,8 @@ export class LeaseService {
       const quotaBefore = await this.deps.quotas?.before(tx, lease, now);
 
       const next: LeaseRecord = { ...lease, updatedAt: now };
+      // (A concurrent update may have given it one since: that one stays, this one is withdrawn below.)
+      if (trust && !lease.trustId) next.trustId = trust;
       if (body.name !== undefined) next.name = checkName(body.name);
       const newStart = optionalDate(body.start_date, now);
       const startChanged = newStart != null && newStart.getTime() !== lease.startDate.getTime();
@@ -279,7 +301,9 @@ export class LeaseService {
       await this.repos.leases.update(tx, id, {
         name: next.name, startDate: next.startDate, endDate: next.endDate, beforeEndDate: next.beforeEndDate,
         beforeStartDate: next.beforeStartDate, status: next.status, statusReason: next.statusReason, updatedAt: now,
+        ...(next.trustId !== lease.trustId ? { trustId: next.trustId } : {}),
       });
+      trustStored = next.trustId === trust && trust !== null;
       const newEvents = await this.moveEvents(tx, next, events, now);
       if (lease.status === 'ERROR') {
         for (const e of newEvents.filter((event) => event.status === 'ERROR')) {
@@ -297,10 +321,14 @@ export class LeaseService {
       const rendered = renderLease(next, updatedReservations, newEvents, this.deps.plugins);
       await this.deps.notifier.emit(tx, 'lease.update', rendered, { leaseId: id });
       return rendered;
-    }, typeof body.name === 'string' ? body.name : undefined).catch((error: unknown) => {
+    }, typeof body.name === 'string' ? body.name : undefined).catch(async (error: unknown) => {
+      trustStored = false;
       // A refusal caused by other leases names those the caller may see (their project's, or any for an admin).
       if (error instanceof ConflictNamingLeases) throw error.revealedTo((projectId) => ctx.isAdmin || projectId === ctx.projectId);
       throw error;
+    }).finally(async () => {
+      // Made for this update and not kept (the transaction failed, or the lease already had one): withdrawn.
+      if (trust && !trustStored) await this.deps.trusts?.release(trust, ctx);
     });
     this.deps.logger.info(`lease ${id} updated`, { lease_id: id });
     this.deps.onEventsChanged?.();
@@ -340,6 +368,31 @@ export class LeaseService {
     });
     this.deps.logger.info(`lease ${id} deleted`, { lease_id: id });
     if (trustId) await this.deps.trusts?.release(trustId, ctx);
+  }
+
+  /**
+   * The trust an update needs, created now (before its transaction, as at create), or null. Only a change that
+   * makes a lease without a trust need one does: e.g. `on_start` of a volume reservation from `none` to `create`.
+   * A lease that needed one before the change and has none (made without a token to delegate, in noauth mode)
+   * is left as it is: it still works with the service token. The trust is the caller's, so only the lease's
+   * owner can make that change (an admin's trust would make the stack or volumes theirs).
+   */
+  private async trustForUpdate(ctx: RequestContext, id: string, body: Body): Promise<string | null> {
+    if (!this.deps.trusts || !ctx.authToken || !Array.isArray(body.reservations)) return null;
+    const lease = this.visible(ctx, await this.repos.leases.get(id), id, 'climate:leases:put');
+    if (lease.trustId) return null;
+    const reservations = await this.repos.reservations.listByLeases([id]);
+    const changes = body.reservations as unknown[];
+    const after = reservations.map((r): TrustSubject => {
+      const change = changes.find((c): c is Body => typeof c === 'object' && c !== null && (c as Body).id === r.id);
+      return { resourceType: r.resourceType, params: change ? { ...r.params, ...change } : r.params };
+    });
+    if (needsOwnerTrust(this.deps.plugins, reservations) || !needsOwnerTrust(this.deps.plugins, after)) return null;
+    if (ctx.userId !== lease.userId) {
+      throw new InvalidState(`This change makes lease ${id} act in the cloud as its owner, which needs a Keystone trust `
+        + `from them: only its owner (user ${lease.userId}) can make it`);
+    }
+    return this.deps.trusts.createForLease(ctx, lease.projectId);
   }
 
   /** Renders leases with their reservations and events: three queries for any number of leases. */

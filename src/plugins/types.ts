@@ -26,6 +26,15 @@ export interface ResourcePlugin {
   readonly resourceType: string;
 
   /**
+   * Whether the plugin's start and end actions call the cloud as the lease's owner, with a token from the owner's
+   * Keystone trust (true for virtual:stack and virtual:volume, whose stacks and volumes must be the owner's, in
+   * the owner's quota). Keystone mode takes a trust only for a lease holding such a reservation (see
+   * leases/owner-trust.ts); the other types act with Climate's own service token, so their leases cost no
+   * Keystone call. Absent: false.
+   */
+  readonly actsAsOwner?: boolean;
+
+  /**
    * Checks and normalises the parameters of a new reservation. Throws InvalidInput naming the field. `context`
    * gives the lease's project (flavor:instance checks the project may use the flavor it names).
    */

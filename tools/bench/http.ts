@@ -8,11 +8,16 @@ import { Agent, request } from 'node:http';
 const agent = new Agent({ keepAlive: true, maxSockets: 64 });
 const HEADERS = { 'content-type': 'application/json', 'x-project-id': 'bench', 'x-user-id': 'bench', 'x-roles': 'admin' };
 
-export function call(base: string, method: string, path: string, body?: unknown, expected: number[] = [200, 201, 204]): Promise<unknown> {
+/**
+ * One request; resolves with the parsed body. `headers` replace the noauth identity headers (e.g. a Keystone token:
+ * `{ 'content-type': 'application/json', 'x-auth-token': token }`).
+ */
+export function call(base: string, method: string, path: string, body?: unknown, expected: number[] = [200, 201, 204],
+  headers: Record<string, string> = HEADERS): Promise<unknown> {
   const payload = body === undefined ? undefined : JSON.stringify(body);
   return new Promise((resolve, reject) => {
     const req = request(`${base}${path}`, {
-      method, agent, headers: payload === undefined ? HEADERS : { ...HEADERS, 'content-length': Buffer.byteLength(payload) },
+      method, agent, headers: payload === undefined ? headers : { ...headers, 'content-length': Buffer.byteLength(payload) },
     }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));

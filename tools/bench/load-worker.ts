@@ -10,13 +10,15 @@ interface LoadJob {
   base: string;
   concurrency: number;
   requests: { method: string; path: string; body?: unknown }[];
+  /** Headers of every request instead of the noauth identity (e.g. a Keystone token). */
+  headers?: Record<string, string>;
 }
 
 async function main(): Promise<void> {
   const job = workerData as LoadJob;
   const result = await timed(job.requests.length, job.concurrency, async (i) => {
     const r = job.requests[i];
-    await call(job.base, r.method, r.path, r.body);
+    await call(job.base, r.method, r.path, r.body, undefined, job.headers);
   });
   parentPort?.postMessage(result);
 }

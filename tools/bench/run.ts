@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: Climate's performance on SQLite and MariaDB with 1,000 hosts and 10,000 existing leases.
  * Prints a table and writes JSON (var/bench/). Options: --dialect sqlite|mariadb, --hosts N, --leases N,
- * --events N, --out FILE.
+ * --events N, --out FILE. With --keystone: the rows of keystone.ts, against a real Keystone.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
@@ -14,6 +14,7 @@ import { configWith } from '../../src/config';
 import { createTestDatabase, type TestDialect } from '../../test/support/database';
 import { benchAvailability, type AvailabilityResult } from './availability';
 import { call } from './http';
+import { runKeystoneBench } from './keystone';
 import { summarize, timed, type Summary } from './stats';
 
 interface Options {
@@ -200,6 +201,8 @@ function table(results: Result[]): string {
 }
 
 async function main(): Promise<void> {
+  // The same kind of rows with Keystone authentication, against a real Keystone (tools/bench/keystone.ts).
+  if (process.argv.includes('--keystone')) return runKeystoneBench(process.argv.slice(2));
   const options = parseArgs(process.argv.slice(2));
   const results: Result[] = [];
   for (const dialect of options.dialects) results.push(await benchDialect(dialect, options));

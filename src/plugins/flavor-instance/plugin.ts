@@ -16,6 +16,8 @@ export const FLAVOR_INSTANCE = 'flavor:instance';
  */
 export class FlavorInstancePlugin implements ResourcePlugin {
   readonly resourceType = FLAVOR_INSTANCE;
+  /** Does not act as the lease's owner: Nova flavors, aggregates and Placement with Climate's service token. */
+  readonly actsAsOwner = false;
   private readonly slots: VirtualInstancePlugin;
 
   /** `flavors` is null without a compute service: every create is then refused (there is no flavor to read). */

@@ -17,6 +17,8 @@ export const VIRTUAL_FLOATINGIP = 'virtual:floatingip';
  */
 export class FloatingIpPlugin implements ResourcePlugin {
   readonly resourceType = VIRTUAL_FLOATINGIP;
+  /** Does not act as the lease's owner: Neutron with Climate's service token (an admin-only fixed address; see neutron.ts). */
+  readonly actsAsOwner = false;
 
   constructor(private readonly repos: Repositories, private readonly actions: FloatingIpActions) {}
 

@@ -24,6 +24,8 @@ const minutes = (n: number) => n * 60_000;
  */
 export class PhysicalHostPlugin implements ResourcePlugin {
   readonly resourceType = PHYSICAL_HOST;
+  /** Does not act as the lease's owner: Nova aggregates with Climate's service token. */
+  readonly actsAsOwner = false;
 
   constructor(
     private readonly repos: Repositories,

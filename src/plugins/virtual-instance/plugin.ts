@@ -22,6 +22,8 @@ const total = (slots: readonly HostSlots[]) => slots.reduce((n, s) => n + s.slot
  */
 export class VirtualInstancePlugin implements ResourcePlugin {
   readonly resourceType = VIRTUAL_INSTANCE;
+  /** Does not act as the lease's owner: Nova flavors, aggregates and Placement with Climate's service token. */
+  readonly actsAsOwner = false;
 
   /** `typeName` names the type in refusals: flavor:instance reuses this plugin under its own name. */
   constructor(private readonly repos: Repositories, private readonly actions: InstanceActions, private readonly clock: Clock = systemClock,

@@ -42,6 +42,8 @@ export interface VirtualStackDeps {
  */
 export class VirtualStackPlugin implements ResourcePlugin {
   readonly resourceType = VIRTUAL_STACK;
+  /** Acts as the lease's owner: the stack is made in the owner's project with the owner's trust-scoped token (heat.ts). */
+  readonly actsAsOwner = true;
   private readonly slots: VirtualInstancePlugin;
 
   private readonly stacks: StackActions;

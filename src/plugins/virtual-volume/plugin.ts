@@ -20,6 +20,8 @@ const need = (p: VolumeReservationParams) => p.amount * p.size_gb;
  */
 export class VirtualVolumePlugin implements ResourcePlugin {
   readonly resourceType = VIRTUAL_VOLUME;
+  /** Acts as the lease's owner: the volumes are made in the owner's project with the owner's trust-scoped token (cinder.ts). */
+  readonly actsAsOwner = true;
 
   constructor(private readonly repos: Repositories, private readonly actions: VolumeActions) {}
 

@@ -23,6 +23,9 @@ const PASSWORD = 'pw-for-tests';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
+/** A reservation whose plugin acts as the lease's owner (virtual:volume): its lease gets a Keystone trust. */
+const VOLUMES = [{ resource_type: 'virtual:volume', amount: 1, size_gb: 1 }];
+
 function leaseBody(name: string, extra: Json = {}): Json {
   const day = 86_400_000;
   const start = Math.ceil(Date.now() / day) * day + 30 * day;
@@ -79,7 +82,7 @@ export function keystoneScenario(provider: TokenProvider): void {
         manager: true,
         config: {
           default: { authStrategy: 'keystone' },
-          manager: { pollIntervalMs: 200, minutesBeforeEndLease: 0 },
+          manager: { pollIntervalMs: 200, minutesBeforeEndLease: 0, plugins: ['physical:host', 'virtual:volume'] },
           keystoneAuthtoken: {
             authUrl: keystone.url, username: 'climate', password: PASSWORD, projectName: 'service',
             jwsPublicKeyRepository: provider === 'jws' ? keystone.jwsPublicKeyRepository : '',
@@ -87,7 +90,10 @@ export function keystoneScenario(provider: TokenProvider): void {
           },
         },
       });
+      const pool = await request(svc.app).post('/v1/volume-pools').set('X-Auth-Token', tokens.admin.token).send({ name: 'ceph@rbd#ks', capacity_gb: 1000 });
+      if (pool.status !== 201) throw new Error(`volume pool: ${pool.status} ${JSON.stringify(pool.body)}`);
     } catch (error) {
+      await svc?.close();
       await keystone.stop();
       throw error;
     }
@@ -123,8 +129,18 @@ export function keystoneScenario(provider: TokenProvider): void {
   describe('leases and projects', () => {
     let aliceLease: Json;
 
-    it('a member creates a lease in their project, and Climate holds a trust from them for it', async () => {
-      const res = await api().post('/v1/leases').set(as('alice')).send(leaseBody('alpha-1'));
+    it('a lease that does not act as its owner (hosts, or nothing yet) gets no trust: no Keystone call', async () => {
+      const trustCalls = () => svc.services.keystone!.session.calls.byOperation.create_trust ?? 0;
+      const before = trustCalls();
+      const res = await api().post('/v1/leases').set(as('bob')).send(leaseBody('beta-no-trust'));
+      expect(res.status).toBe(201);
+      expect(res.body.lease).toMatchObject({ project_id: ids.beta, trust_id: null });
+      expect(trustCalls()).toBe(before);
+      expect((await api().delete(`/v1/leases/${res.body.lease.id}`).set(as('bob'))).status).toBe(204);
+    });
+
+    it('a member creates a volume lease in their project, and Climate holds a trust from them for it', async () => {
+      const res = await api().post('/v1/leases').set(as('alice')).send(leaseBody('alpha-1', { reservations: VOLUMES }));
       expect(res.status).toBe(201);
       aliceLease = res.body.lease;
       expect(aliceLease).toMatchObject({ project_id: ids.alpha, user_id: ids.alice, trust_id: expect.stringMatching(/^[0-9a-f]{32}$/) });
@@ -147,7 +163,7 @@ export function keystoneScenario(provider: TokenProvider): void {
       expect(renamed.status).toBe(200);
       expect(renamed.body.lease.name).toBe('alpha-1b');
 
-      const second = (await api().post('/v1/leases').set(as('alice')).send(leaseBody('alpha-2'))).body.lease as Json;
+      const second = (await api().post('/v1/leases').set(as('alice')).send(leaseBody('alpha-2', { reservations: VOLUMES }))).body.lease as Json;
       expect(second.trust_id).toBeTruthy();
       expect((await trustsOf(keystone.url, tokens.alice.token, ids.alice)).map((t) => t.id)).toContain(second.trust_id);
       expect((await api().delete(`/v1/leases/${second.id}`).set(as('alice'))).status).toBe(204);
@@ -211,7 +227,7 @@ export function keystoneScenario(provider: TokenProvider): void {
       const plainTrust = ((await made.json()) as { trust: { id: string } }).trust.id;
       const trustToken = await login(keystone.url, 'climate', PASSWORD, { trustId: plainTrust });
       const before = (await api().get('/v1/leases').set(as('alice'))).body.leases.length;
-      const res = await api().post('/v1/leases').set('X-Auth-Token', trustToken.token).send(leaseBody('via-trust'));
+      const res = await api().post('/v1/leases').set('X-Auth-Token', trustToken.token).send(leaseBody('via-trust', { reservations: VOLUMES }));
       expect(res.status).toBe(403);
       expect(res.body.error_message).toMatch(/Cannot create the Keystone trust .*Keystone refused \(403/);
       expect((await api().get('/v1/leases').set(as('alice'))).body.leases.length).toBe(before);
@@ -219,7 +235,7 @@ export function keystoneScenario(provider: TokenProvider): void {
 
     it('a lease\'s trust is deleted when the lease ends', async () => {
       const now = Date.now();
-      const res = await api().post('/v1/leases').set(as('alice')).send({ name: 'short', start_date: 'now', end_date: iso(now + 4000), reservations: [] });
+      const res = await api().post('/v1/leases').set(as('alice')).send({ name: 'short', start_date: 'now', end_date: iso(now + 4000), reservations: VOLUMES });
       expect(res.status).toBe(201);
       const lease = res.body.lease as Json;
       expect((await trustsOf(keystone.url, tokens.alice.token, ids.alice)).map((t) => t.id)).toContain(lease.trust_id);

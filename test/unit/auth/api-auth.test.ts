@@ -12,7 +12,10 @@ import { configWith } from '../../../src/config';
 import { FakeKeystone } from '../../support/keystone-fake';
 import { startTestService, type TestService } from '../../support/service';
 
-const lease = (name: string) => ({ name, start_date: '2031-01-01 12:00', end_date: '2031-01-02 12:00', reservations: [], events: [] });
+const lease = (name: string, reservations: Record<string, unknown>[] = []) =>
+  ({ name, start_date: '2031-01-01 12:00', end_date: '2031-01-02 12:00', reservations, events: [] });
+/** A reservation whose plugin acts as the lease's owner: its lease gets a trust. */
+const volumes = (extra: Record<string, unknown> = {}) => ({ resource_type: 'virtual:volume', amount: 1, size_gb: 10, ...extra });
 const fernet = (n: number) => Buffer.concat([Buffer.from([0x80]), Buffer.alloc(8 + 16 + 16 + 32, n)]).toString('base64url');
 
 describe('keystone mode (fake Keystone)', () => {
@@ -31,8 +34,11 @@ describe('keystone mode (fake Keystone)', () => {
       config: {
         default: { authStrategy: 'keystone' },
         keystoneAuthtoken: { authUrl: fake.url, wwwAuthenticateUri: 'https://keystone.example/', username: 'climate', password: 'secret', projectName: 'service' },
+        manager: { plugins: ['physical:host', 'virtual:volume'] },
       },
     });
+    const pool = await request(svc.app).post('/v1/volume-pools').set('X-Auth-Token', admin).send({ name: 'ceph@rbd#pool', capacity_gb: 1000 });
+    expect(pool.status).toBe(201);
   });
   afterAll(async () => {
     await svc?.close();
@@ -57,27 +63,59 @@ describe('keystone mode (fake Keystone)', () => {
     expect(res.status).toBe(401);
   });
 
-  it('creates a trust before the lease\'s transaction and withdraws it when the transaction fails', async () => {
-    const created = await request(svc.app).post('/v1/leases').set('X-Auth-Token', alice).send(lease('one'));
+  it('a lease whose reservations act with Climate\'s own token gets no trust: no Keystone call', async () => {
+    const before = fake.count('POST /OS-TRUST');
+    for (const [name, reservations] of [['none', []], ['no-actions', [volumes({ on_start: 'none', on_end: 'none' })]]] as const) {
+      const created = await request(svc.app).post('/v1/leases').set('X-Auth-Token', alice).send(lease(name, [...reservations]));
+      expect(created.status).toBe(201);
+      expect(created.body.lease.trust_id).toBeNull();
+      expect((await request(svc.app).delete(`/v1/leases/${created.body.lease.id}`).set('X-Auth-Token', alice)).status).toBe(204);
+    }
+    expect(fake.count('POST /OS-TRUST')).toBe(before);
+    expect(fake.count('DELETE /OS-TRUST')).toBe(0);
+  });
+
+  it('creates a trust for a lease that acts as its owner, and withdraws it when the transaction fails', async () => {
+    const created = await request(svc.app).post('/v1/leases').set('X-Auth-Token', alice).send(lease('one', [volumes()]));
     expect(created.status).toBe(201);
     expect(fake.trusts.get(created.body.lease.trust_id)).toMatchObject({ trustorUserId: 'alice', projectId: 'alpha', impersonation: true });
-    const duplicate = await request(svc.app).post('/v1/leases').set('X-Auth-Token', alice).send(lease('one'));
+    const duplicate = await request(svc.app).post('/v1/leases').set('X-Auth-Token', alice).send(lease('one', [volumes()]));
     expect(duplicate.status).toBe(409);
+    const tooBig = await request(svc.app).post('/v1/leases').set('X-Auth-Token', alice).send(lease('too-big', [volumes({ size_gb: 5000 })]));
+    expect(tooBig.status).toBe(409);
+    // Bad input found while the trust was being made: it is withdrawn too.
+    const invalid = await request(svc.app).post('/v1/leases').set('X-Auth-Token', alice).send(lease('bad', [volumes({ amount: 0 })]));
+    expect(invalid.status).toBe(400);
     expect([...fake.trusts.keys()]).toEqual([created.body.lease.trust_id]);
-    expect(fake.count('DELETE /OS-TRUST/trusts/')).toBe(1);
+    expect(fake.count('DELETE /OS-TRUST/trusts/')).toBe(3);
     expect((await request(svc.app).delete(`/v1/leases/${created.body.lease.id}`).set('X-Auth-Token', alice)).status).toBe(204);
+    expect(fake.trusts.size).toBe(0);
+  });
+
+  it('writes nothing when Keystone will not create the trust', async () => {
+    const listed = async () => (await request(svc.app).get('/v1/leases').set('X-Auth-Token', alice)).body.leases.length;
+    const before = await listed();
+    fake.failures.push(403);
+    const refused = await request(svc.app).post('/v1/leases').set('X-Auth-Token', alice).send(lease('refused', [volumes()]));
+    expect(refused.status).toBe(403);
+    expect(refused.body.error_message).toMatch(/^Cannot create the Keystone trust/);
+    fake.failures.push(503);
+    const down = await request(svc.app).post('/v1/leases').set('X-Auth-Token', alice).send(lease('down', [volumes()]));
+    expect(down.status).toBe(503);
+    expect(await listed()).toBe(before);
     expect(fake.trusts.size).toBe(0);
   });
 
   it('refuses a reader\'s create before any trust is made', async () => {
     const before = fake.count('POST /OS-TRUST');
-    const res = await request(svc.app).post('/v1/leases').set('X-Auth-Token', reader).send(lease('by-reader'));
+    const res = await request(svc.app).post('/v1/leases').set('X-Auth-Token', reader).send(lease('by-reader', [volumes()]));
     expect(res.status).toBe(403);
     expect(fake.count('POST /OS-TRUST')).toBe(before);
   });
 
   it('an admin deleting someone else\'s lease still removes its trust', async () => {
-    const created = (await request(svc.app).post('/v1/leases').set('X-Auth-Token', alice).send(lease('two'))).body.lease;
+    const created = (await request(svc.app).post('/v1/leases').set('X-Auth-Token', alice).send(lease('two', [volumes()]))).body.lease;
+    expect(created.trust_id).toEqual(expect.any(String));
     expect((await request(svc.app).delete(`/v1/leases/${created.id}`).set('X-Auth-Token', admin)).status).toBe(204);
     expect(fake.trusts.has(created.trust_id)).toBe(false);
   });
