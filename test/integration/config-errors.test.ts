@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
+import { POSTGRES_BASE } from '../support/database';
 import { freePort } from '../support/processes';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -51,9 +52,11 @@ describe('climate-api with a wrong [database] section', () => {
 
   it('a PostgreSQL database that does not exist: exit 1, names it and how to create it, password hidden', async () => {
     const name = `climate_missing_${Math.random().toString(36).slice(2, 10)}`;
-    const { code, stderr } = await start(`[database]\nconnection = postgresql://postgres:s3cret@127.0.0.1:5432/${name}\n`);
+    const url = new URL(`${POSTGRES_BASE}/${name}`);
+    url.password = 's3cret';
+    const { code, stderr } = await start(`[database]\nconnection = ${url}\n`);
     expect(code).toBe(1);
-    expect(stderr).toContain(`[database] connection = postgresql://postgres:***@127.0.0.1:5432/${name}: cannot connect`);
+    expect(stderr).toContain(`[database] connection = ${url.protocol}//${url.username}:***@${url.host}/${name}: cannot connect`);
     expect(stderr).toContain(`(create it first: createdb ${name}, or CREATE DATABASE ${name})`);
     expect(stderr).not.toContain('s3cret');
   }, 90_000);

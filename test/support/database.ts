@@ -59,18 +59,19 @@ export interface TestDatabase {
  * random name. A server that cannot be reached fails the test: nothing is skipped silently.
  *
  * The MariaDB schema is made the way operators make theirs, a plain `CREATE DATABASE name` with the server's
- * default character set and collation, unless `mysqlCreateOptions` says otherwise (e.g. `CHARACTER SET utf8`,
+ * default character set and collation, unless `createOptions` says otherwise (e.g. `CHARACTER SET utf8`,
  * as DevStack's recreate_database does): Climate's tables must not depend on the database's default. The
- * PostgreSQL database is made as `createdb` makes it, owned by the test user, with the server's defaults.
+ * PostgreSQL database is made as `createdb` makes it, with the server's defaults unless `createOptions` adds
+ * some (`OWNER role`, `TEMPLATE template0 LC_COLLATE 'C'`...).
  */
-export async function createTestDatabase(dialect: TestDialect, mysqlCreateOptions = ''): Promise<TestDatabase> {
+export async function createTestDatabase(dialect: TestDialect, createOptions = ''): Promise<TestDatabase> {
   if (dialect === 'sqlite') {
     const dir = mkdtempSync(path.join(tmpdir(), 'climate-test-'));
     return { url: `sqlite:///${path.join(dir, 'climate.sqlite')}`, drop: async () => rmSync(dir, { recursive: true, force: true }) };
   }
   const name = `climate_test_${randomBytes(6).toString('hex')}`;
   if (dialect === 'postgres') {
-    await postgresAdmin(`CREATE DATABASE ${name}`);
+    await postgresAdmin(`CREATE DATABASE ${name} ${createOptions}`.trim());
     return {
       url: `${POSTGRES_BASE}/${name}`,
       // FORCE: a pool a failed test left open must not keep the database (PostgreSQL 13+).
@@ -82,7 +83,7 @@ export async function createTestDatabase(dialect: TestDialect, mysqlCreateOption
     host: base.hostname, port: Number(base.port || 3306), user: decodeURIComponent(base.username || 'root'),
     password: decodeURIComponent(base.password),
   });
-  await admin.query(`CREATE DATABASE ${name} ${mysqlCreateOptions}`.trim());
+  await admin.query(`CREATE DATABASE ${name} ${createOptions}`.trim());
   await admin.end();
   return {
     url: `${MYSQL_BASE}/${name}`,
