@@ -96,8 +96,9 @@ describe('a migration interrupted half-way on PostgreSQL', () => {
   }, 180_000);
   afterAll(async () => { for (const d of made) await d.drop(); });
 
-  // 4: leases and its indexes made; 42: inside 005-allocation-end-index, the new index added and the old one not yet removed.
-  it.each([4, 42])('after %i schema changes: the next db sync completes it, and the schema is as a fresh one', async (steps) => {
+  // Inside 005-allocation-end-index, the new index added and the old one not yet removed (the MariaDB test
+  // covers more cut points of the same steps).
+  it.each([42])('after %i schema changes: the next db sync completes it, and the schema is as a fresh one', async (steps) => {
     const database = await createTestDatabase('postgres');
     made.push(database);
     await interruptAfter(database.url, steps);
