@@ -181,10 +181,11 @@ function install_climate {
 
 # Writes $CLIMATE_CONF.
 function configure_climate {
-    # Climate's SQL is for MySQL/MariaDB (and SQLite): a PostgreSQL URL would only be refused at start-up.
-    if [[ "${DATABASE_TYPE:-mysql}" != "mysql" ]]; then
-        die $LINENO "Climate needs MySQL/MariaDB: DATABASE_TYPE=$DATABASE_TYPE is not supported (set DATABASE_TYPE=mysql)"
-    fi
+    # Climate runs on DevStack's MySQL/MariaDB or PostgreSQL, whichever DATABASE_TYPE chose.
+    case "${DATABASE_TYPE:-mysql}" in
+        mysql | postgresql) ;;
+        *) die $LINENO "Climate needs MySQL/MariaDB or PostgreSQL: DATABASE_TYPE=$DATABASE_TYPE is not supported" ;;
+    esac
     sudo install -d -o "$STACK_USER" -m 0755 "$CLIMATE_CONF_DIR"
     rm -f "$CLIMATE_CONF"
     touch "$CLIMATE_CONF"
@@ -195,8 +196,9 @@ function configure_climate {
     iniset "$CLIMATE_CONF" DEFAULT auth_strategy "$CLIMATE_AUTH_STRATEGY"
     iniset "$CLIMATE_CONF" DEFAULT debug "$CLIMATE_DEBUG"
 
-    # DevStack's URL may carry "plugin=dbcounter", a SQLAlchemy (Python) plugin that means nothing
-    # to Climate: keep the other parameters.
+    # DevStack's URL (mysql+pymysql:// or postgresql://, for the database recreate_database made) may
+    # carry "plugin=dbcounter", a SQLAlchemy (Python) plugin that means nothing to Climate: keep the
+    # other parameters.
     local connection
     connection=$(_climate_drop_url_param "$(database_connection_url "$CLIMATE_DB_NAME")" plugin)
     iniset "$CLIMATE_CONF" database connection "$connection"

@@ -7,6 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash tools/ensure-mariadb.sh
+bash tools/ensure-postgresql.sh
 bash tools/ensure-openstack-cli.sh
 bash tools/ensure-osc-plugin.sh
 bash tools/ensure-keystone.sh

@@ -12,7 +12,7 @@ export type DatabaseTarget =
       readonly storage: string;
     }
   | {
-      readonly dialect: 'mysql';
+      readonly dialect: 'mysql' | 'postgres';
       readonly host: string;
       readonly port: number;
       readonly database: string;
@@ -23,22 +23,32 @@ export type DatabaseTarget =
     };
 
 /** The URL schemes `[database] connection` accepts, for help text and error messages. */
-export const DATABASE_SCHEMES = ['sqlite', 'mysql', 'mysql+pymysql', 'mariadb'] as const;
+export const DATABASE_SCHEMES = ['sqlite', 'mysql', 'mysql+pymysql', 'mariadb', 'postgresql', 'postgresql+psycopg2', 'postgres'] as const;
 
 /** What to write instead of an unsupported engine's URL. */
-const SUPPORTED = 'Climate runs on SQLite (sqlite:///path/to/file) or MySQL/MariaDB (mysql://user:password@host:port/database)';
+const SUPPORTED = 'Climate runs on SQLite (sqlite:///path/to/file), MySQL/MariaDB (mysql://user:password@host:port/database) '
+  + 'or PostgreSQL (postgresql://user:password@host:port/database)';
 
 /** Engines operators may try (SQLAlchemy's names), named plainly when refused. */
 const UNSUPPORTED_ENGINES: Record<string, string> = {
-  postgresql: 'PostgreSQL', postgres: 'PostgreSQL', oracle: 'Oracle', mssql: 'Microsoft SQL Server', cockroachdb: 'CockroachDB',
+  oracle: 'Oracle', mssql: 'Microsoft SQL Server', cockroachdb: 'CockroachDB',
+};
+
+/** The server engines, by URL scheme (without a `+driver` suffix): Sequelize's dialect and the default port. */
+const SERVER_ENGINES: Record<string, { dialect: 'mysql' | 'postgres'; port: number; example: string }> = {
+  mysql: { dialect: 'mysql', port: 3306, example: 'mysql://user:password@host:port/database' },
+  mariadb: { dialect: 'mysql', port: 3306, example: 'mysql://user:password@host:port/database' },
+  postgresql: { dialect: 'postgres', port: 5432, example: 'postgresql://user:password@host:port/database' },
+  postgres: { dialect: 'postgres', port: 5432, example: 'postgresql://user:password@host:port/database' },
 };
 
 /**
  * Reads a database URL in the SQLAlchemy forms OpenStack operators already write:
  * `sqlite:///relative/path` (relative to `cwd`), `sqlite:////absolute/path`, `sqlite://` or `sqlite:///:memory:`
- * (in memory), `mysql://user:pass@host:port/db` (or `mariadb://`). A `+driver` suffix (`mysql+pymysql://`) names
- * a Python driver; it is accepted and ignored so copied Blazar URLs work unchanged. Other engines (PostgreSQL,
- * Oracle...) are refused by name: Climate's SQL is written and tested for SQLite and MySQL/MariaDB only.
+ * (in memory), `mysql://user:pass@host:port/db` (or `mariadb://`), `postgresql://user:pass@host:port/db` (or
+ * `postgres://`). A `+driver` suffix (`mysql+pymysql://`, `postgresql+psycopg2://`) names a Python driver; it is
+ * accepted and ignored so copied Blazar URLs work unchanged. Other engines (Oracle...) are refused by name:
+ * Climate's SQL is written and tested for SQLite, MySQL/MariaDB and PostgreSQL only.
  *
  * @param connection the URL
  * @param cwd directory a relative SQLite path is relative to; the process's working directory by default
@@ -66,7 +76,8 @@ function parse(connection: string, cwd: string): DatabaseTarget | string {
   const scheme = schemeMatch[1].toLowerCase();
   const [base] = scheme.split('+');
   if (base === 'sqlite') return parseSqlite(connection.slice(schemeMatch[0].length), cwd);
-  if (base === 'mysql' || base === 'mariadb') return parseServer(connection);
+  const server = SERVER_ENGINES[base];
+  if (server) return parseServer(connection, server);
   const engine = UNSUPPORTED_ENGINES[base];
   if (engine) return `${engine} (${scheme}://) is not supported: ${SUPPORTED}`;
   return `"${scheme}://" is not a database Climate supports: ${SUPPORTED}`;
@@ -79,8 +90,8 @@ function parseSqlite(rest: string, cwd: string): DatabaseTarget | string {
   return { dialect: 'sqlite', storage: path.resolve(cwd, rest.slice(1)) };
 }
 
-function parseServer(connection: string): DatabaseTarget | string {
-  const dialect = 'mysql';
+function parseServer(connection: string, engine: (typeof SERVER_ENGINES)[string]): DatabaseTarget | string {
+  const { dialect, example } = engine;
   let url: URL;
   try {
     url = new URL(connection);
@@ -88,10 +99,10 @@ function parseServer(connection: string): DatabaseTarget | string {
     return 'the value is not a valid URL';
   }
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
-  if (host === '') return `a ${dialect} URL needs a host: ${dialect}://user:password@host:port/database`;
+  if (host === '') return `a ${dialect} URL needs a host: ${example}`;
   const database = decodeURIComponent(url.pathname.replace(/^\//, ''));
   if (database === '' || database.includes('/')) {
-    return `a ${dialect} URL needs a database name: ${dialect}://user:password@host:port/database`;
+    return `a ${dialect} URL needs a database name: ${example}`;
   }
   const options: Record<string, string> = {};
   url.searchParams.forEach((value, key) => {
@@ -100,7 +111,7 @@ function parseServer(connection: string): DatabaseTarget | string {
   return {
     dialect,
     host,
-    port: url.port === '' ? 3306 : Number(url.port),
+    port: url.port === '' ? engine.port : Number(url.port),
     database,
     // URL keeps user info percent-encoded; passwords with "@" or ":" must be written encoded, so decode them.
     username: url.username === '' ? undefined : decodeURIComponent(url.username),

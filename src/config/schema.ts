@@ -132,11 +132,12 @@ export const SCHEMA = {
       'sqlite:///var/climate.sqlite',
       'Database URL. SQLite: sqlite:///relative/path (relative to the working directory), sqlite:////absolute/path, ' +
         'or sqlite:// for an in-memory database. MySQL: mysql://user:password@host:port/database ' +
-        '(mysql+pymysql:// and mariadb:// work too). Other engines (PostgreSQL...) are not supported. ' +
+        '(mysql+pymysql:// and mariadb:// work too). PostgreSQL: postgresql://user:password@host:port/database ' +
+        '(postgres:// and postgresql+psycopg2:// work too). Other engines (Oracle...) are not supported. ' +
         'Percent-encode special characters in the password.',
       { check: databaseUrlProblem, secret: true },
     ),
-    max_pool_size: int(10, 'Most connections kept open to a MySQL/MariaDB server.', { min: 1 }),
+    max_pool_size: int(10, 'Most connections kept open to a MySQL/MariaDB or PostgreSQL server.', { min: 1 }),
     auto_migrate: bool(
       true,
       'Bring the database schema up to date when the all-in-one service starts. Turn off to run migrations ' +

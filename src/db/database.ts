@@ -11,7 +11,10 @@ export type Dialect = 'sqlite' | 'mysql' | 'postgres';
 type Params = readonly unknown[];
 
 export interface DatabaseOptions {
-  /** `[database] connection`, e.g. `sqlite:///var/climate.sqlite` or `mysql://root@127.0.0.1/climate`. */
+  /**
+   * `[database] connection`, e.g. `sqlite:///var/climate.sqlite`, `mysql://root@127.0.0.1/climate` or
+   * `postgresql://climate:secret@127.0.0.1/climate`.
+   */
   connection: string;
   maxPoolSize?: number;
   /** Receives each SQL statement when set (debugging). */
@@ -93,6 +96,14 @@ export class Database {
       });
     }
     this.dialect = target.dialect;
+    if (this.dialect === 'postgres') {
+      // PostgreSQL's default, stated per session so that a server configured otherwise (REPEATABLE READ)
+      // cannot turn a lock wait into a serialization failure, without a SET before every transaction.
+      this.sequelize.addHook('afterConnect', async (connection: unknown) => {
+        await (connection as { query(sql: string): Promise<unknown> })
+          .query('SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL READ COMMITTED');
+      });
+    }
     if (this.dialect === 'mysql') {
       // Set once per pooled connection rather than by a statement before every transaction.
       this.sequelize.addHook('afterConnect', async (connection: unknown) => {
@@ -145,8 +156,7 @@ export class Database {
           return await this.writeLock.run(() =>
             this.sequelize.transaction({ type: Transaction.TYPES.IMMEDIATE }, fn));
         }
-        if (this.dialect === 'mysql') return await this.sequelize.transaction(fn); // READ COMMITTED per session
-        return await this.sequelize.transaction({ isolationLevel: Transaction.ISOLATION_LEVELS.READ_COMMITTED }, fn);
+        return await this.sequelize.transaction(fn); // READ COMMITTED per session (see the constructor)
       } catch (error) {
         if (attempt >= 8 || !isRetryable(error)) throw error;
         await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt));
@@ -195,7 +205,10 @@ export class Database {
     return this.selectRows<T>(sql, params, tx, false).catch(rethrowDatabaseError);
   }
 
-  /** INSERT returning the generated integer id (single-row inserts only: dialects disagree on multi-row ids). */
+  /**
+   * INSERT returning the generated integer id (single-row inserts only: dialects disagree on multi-row ids).
+   * PostgreSQL has no "last insert id": the statement is given `RETURNING id` there.
+   */
   insert(sql: string, params: Params = [], tx?: Tx): Promise<number> {
     return this.insertRow(sql, params, tx).catch(rethrowDatabaseError);
   }
@@ -203,6 +216,10 @@ export class Database {
   private async insertRow(sql: string, params: Params, tx?: Tx): Promise<number> {
     const connection = this.prepared(tx);
     if (connection) return Number(((await this.run(connection, sql, params)) as { insertId: number }).insertId);
+    if (this.dialect === 'postgres') {
+      const [rows] = await this.sequelize.query(`${sql} RETURNING id`, { replacements: [...params], type: QueryTypes.INSERT, transaction: tx });
+      return Number((rows as unknown as { id: unknown }[])[0]?.id);
+    }
     const [id] = await this.sequelize.query(sql, { replacements: [...params], type: QueryTypes.INSERT, transaction: tx });
     return Number(id);
   }
@@ -217,6 +234,16 @@ export class Database {
     if (connection) return Number(((await this.run(connection, sql, params)) as { affectedRows: number }).affectedRows);
     const [, affected] = await this.sequelize.query(sql, { replacements: [...params], type: QueryTypes.UPDATE, transaction: tx });
     return Number(affected ?? 0);
+  }
+
+  /**
+   * A date parameter where the engine must know its type: a bare `?` is text to MySQL (compared and chosen as
+   * text in CASE, UNION, GREATEST) and of unknown type to PostgreSQL; SQLite stores dates as that text.
+   */
+  get dateParam(): string {
+    if (this.dialect === 'mysql') return 'CAST(? AS DATETIME(3))';
+    if (this.dialect === 'postgres') return 'CAST(? AS TIMESTAMPTZ)';
+    return '?';
   }
 
   /** `FOR UPDATE` where the engine has row locks; SQLite's IMMEDIATE transaction already excludes writers. */

@@ -17,6 +17,10 @@ const UNAVAILABLE_CODES = new Set([
   // error a pooled connection gets when its database was dropped under it.
   'ER_CON_COUNT_ERROR', 'ER_ACCESS_DENIED_ERROR', 'ER_DBACCESS_DENIED_ERROR', 'ER_BAD_DB_ERROR', 'ER_SERVER_SHUTDOWN',
   'ER_NO_SUCH_TABLE', 'ER_NO_DB_ERROR',
+  // PostgreSQL (SQLSTATE): connection exceptions, too many connections, server shutting down or restarting
+  // (also what a session gets when its database is dropped under it), unknown database, authentication
+  // failed, and a missing table (the schema was never made here).
+  '08000', '08001', '08003', '08004', '08006', '53300', '57P01', '57P02', '57P03', '3D000', '28000', '28P01', '42P01',
   'SQLITE_CANTOPEN', 'SQLITE_IOERR', 'SQLITE_NOTADB', 'SQLITE_CORRUPT',
 ]);
 
@@ -47,6 +51,8 @@ export function isDatabaseUnavailable(error: unknown): boolean {
     // SQLite's "no such table": the file was replaced or never migrated.
     if (candidate.code === 'SQLITE_ERROR' && /no such table/.test(String(candidate.message))) return true;
   }
+  // node-postgres, when the server closes a session mid-query, throws errors with no code.
+  if (/^Connection terminated|^Client has encountered a connection error/.test(String(e.parent?.message ?? e.message))) return true;
   // Sequelize's pool, once closed or failing, throws plain errors.
   return /^ConnectionManager\.getConnection was called after the connection manager was closed/.test(String(e.message));
 }

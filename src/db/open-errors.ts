@@ -68,6 +68,8 @@ export function connectionProblem(target: DatabaseTarget, error: unknown): strin
   const message = e?.message ?? String(error);
   if (target.dialect === 'sqlite') return `cannot open the SQLite database ${target.storage}: ${message}`;
   const code = e?.parent?.code ?? e?.original?.code;
-  const hint = code === 'ER_BAD_DB_ERROR' ? ` (create it first: CREATE DATABASE ${target.database})` : '';
+  // MySQL's "unknown database", PostgreSQL's invalid_catalog_name.
+  const hint = code === 'ER_BAD_DB_ERROR' ? ` (create it first: CREATE DATABASE ${target.database})`
+    : code === '3D000' ? ` (create it first: createdb ${target.database}, or CREATE DATABASE ${target.database})` : '';
   return `cannot connect to ${target.host}:${target.port}: ${message}${hint}`;
 }

@@ -6,7 +6,7 @@
  */
 import request from 'supertest';
 import { ManualClock } from '../../src/common';
-import { DIALECTS } from '../support/database';
+import { ENGINES } from '../support/database';
 import { dumpDatabase } from '../support/fuzz-db';
 import { generateMalformedRequests, systematicMalformedRequests, validBaseRequests, type FuzzFixtures, type FuzzRequest } from '../support/fuzz';
 import { startTestService, type TestService } from '../support/service';
@@ -35,7 +35,7 @@ function problem(res: request.Response): string | null {
   return null;
 }
 
-describe.each(DIALECTS)('malformed input on %s', (dialect) => {
+describe.each(ENGINES)('malformed input on %s', (dialect) => {
   let svc: TestService;
   let fx: FuzzFixtures;
 

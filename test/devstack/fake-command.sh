@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 #
 # Stand-in for the external commands devstack/plugin.sh runs (node, npm, openstack, rabbitmq-plugins,
-# apt-cache, dnf, python3 and python3.X, mysql, psql, sudo): the test harness links each name to this script. Each
+# apt-cache, dnf, python3 and python3.X, mysql, psql, createdb, sudo): the test harness links each name to this script. Each
 # run appends a line to $FAKE_LOG: "exec", the command name, the working directory, then the
 # arguments, separated by tabs. Behaviour is steered by files in $FAKE_STATE.
 set -euo pipefail

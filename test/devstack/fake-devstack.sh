@@ -141,17 +141,28 @@ function get_or_create_endpoint {
 # Database
 
 # As DevStack's lib/databases/mysql (recreate_database_mysql) does it: `CHARACTER SET utf8`, so the
-# database's default collation is utf8mb3_general_ci, not what Climate's tables use.
+# database's default collation is utf8mb3_general_ci, not what Climate's tables use; and as
+# lib/databases/postgresql does it: createdb with the C locale from template0.
 function recreate_database {
     _fake_record fn recreate_database "$@"
     local db=$1
+    if [[ "$DATABASE_TYPE" == "postgresql" ]]; then
+        psql -h"$DATABASE_HOST" -U"$DATABASE_USER" -dtemplate1 -c "DROP DATABASE IF EXISTS $db"
+        createdb -h "$DATABASE_HOST" -U"$DATABASE_USER" -l C -T template0 -E utf8 "$db"
+        return
+    fi
     mysql -u"$DATABASE_USER" -p"$DATABASE_PASSWORD" -h"$MYSQL_HOST" -e "DROP DATABASE IF EXISTS $db;"
     mysql -u"$DATABASE_USER" -p"$DATABASE_PASSWORD" -h"$MYSQL_HOST" -e "CREATE DATABASE $db CHARACTER SET utf8;"
 }
 
-# As DevStack's MySQL flavour does with its performance counters on.
+# As DevStack's MySQL flavour does with its performance counters on; its PostgreSQL flavour names the
+# client encoding.
 function database_connection_url {
     _fake_record fn database_connection_url "$@"
+    if [[ "$DATABASE_TYPE" == "postgresql" ]]; then
+        echo "$BASE_SQL_CONN/$1?client_encoding=utf8"
+        return
+    fi
     echo "$BASE_SQL_CONN/$1?charset=utf8&plugin=dbcounter"
 }
 

@@ -15,7 +15,7 @@ const FAKE_DEVSTACK = path.join(__dirname, 'fake-devstack.sh');
 const FAKE_COMMAND = path.join(__dirname, 'fake-command.sh');
 
 /** Commands the fakes stand for: never taken from the machine. */
-export const FAKED_COMMANDS = ['node', 'npm', 'openstack', 'rabbitmq-plugins', 'apt-cache', 'dnf', 'python3', 'mysql', 'psql', 'sudo'];
+export const FAKED_COMMANDS = ['node', 'npm', 'openstack', 'rabbitmq-plugins', 'apt-cache', 'dnf', 'python3', 'mysql', 'psql', 'createdb', 'sudo'];
 const HIDDEN_COMMANDS = new Set([...FAKED_COMMANDS, 'nodejs', 'npx', 'corepack', 'python', 'mariadb', 'yum', 'apt-get', 'apt']);
 
 /** One recorded call: a DevStack function ("fn") or an external command ("exec", with its working directory). */

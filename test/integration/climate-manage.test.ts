@@ -11,7 +11,7 @@ import request from 'supertest';
 import type { RequestContext } from '../../src/auth';
 import { ManualClock } from '../../src/common';
 import { MIGRATION_NAMES } from '../../src/db';
-import { createTestDatabase, DIALECTS, type TestDatabase } from '../support/database';
+import { createTestDatabase, ENGINES, type TestDatabase } from '../support/database';
 import { startTestService, type TestService } from '../support/service';
 
 jest.setTimeout(120_000);
@@ -62,7 +62,7 @@ function checkResult(stdout: string, check: string): { result: string; details: 
 }
 
 
-describe.each(DIALECTS)('climate-manage db upgrade and upgrade check on %s', (dialect) => {
+describe.each(ENGINES)('climate-manage db upgrade and upgrade check on %s', (dialect) => {
   let db: TestDatabase;
   let conf: string;
   beforeAll(async () => {
@@ -158,7 +158,7 @@ describe('climate-manage upgrade check without a usable configuration or databas
   });
 });
 
-describe.each(DIALECTS)('climate-manage event list, lease repair and purge on %s', (dialect) => {
+describe.each(ENGINES)('climate-manage event list, lease repair and purge on %s', (dialect) => {
   const clock = new ManualClock(new Date('2030-01-01T10:00:00Z'));
   let svc: TestService;
   let conf: string;
@@ -192,8 +192,9 @@ describe.each(DIALECTS)('climate-manage event list, lease repair and purge on %s
       }
       return withLease.sort();
     }
+    const schema = db.dialect === 'mysql' ? 'DATABASE()' : 'current_schema()';
     const rows = await db.select<{ t: string }>(
-      "SELECT table_name AS t FROM information_schema.columns WHERE table_schema = DATABASE() AND column_name = 'lease_id'");
+      `SELECT table_name AS t FROM information_schema.columns WHERE table_schema = ${schema} AND column_name = 'lease_id'`);
     return rows.map((r) => r.t).sort();
   }
 

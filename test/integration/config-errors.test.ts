@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
+import { POSTGRES_BASE } from '../support/database';
 import { freePort } from '../support/processes';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -40,12 +41,24 @@ describe('climate-api with a wrong [database] section', () => {
     expect(stderr).toMatch(/section \[databse\] is not one of Climate's \(did you mean \[database\]\?\)/);
   }, 90_000);
 
-  it('a PostgreSQL URL: exit 2, says plainly it is not supported and what is', async () => {
-    const { code, stderr } = await start('[database]\nconnection = postgresql://climate:s3cret@127.0.0.1/climate\n');
+  it('an Oracle URL: exit 2, says plainly it is not supported and what is', async () => {
+    const { code, stderr } = await start('[database]\nconnection = oracle://climate:s3cret@127.0.0.1/climate\n');
     expect(code).toBe(2);
-    expect(stderr).toContain('[database] connection: PostgreSQL (postgresql://) is not supported: Climate runs on SQLite');
+    expect(stderr).toContain('[database] connection: Oracle (oracle://) is not supported: Climate runs on SQLite');
     expect(stderr).toContain('MySQL/MariaDB');
-    expect(stderr).not.toMatch(/install|pg package|s3cret/);
+    expect(stderr).toContain('PostgreSQL (postgresql://');
+    expect(stderr).not.toMatch(/s3cret/);
+  }, 90_000);
+
+  it('a PostgreSQL database that does not exist: exit 1, names it and how to create it, password hidden', async () => {
+    const name = `climate_missing_${Math.random().toString(36).slice(2, 10)}`;
+    const url = new URL(`${POSTGRES_BASE}/${name}`);
+    url.password = 's3cret';
+    const { code, stderr } = await start(`[database]\nconnection = ${url}\n`);
+    expect(code).toBe(1);
+    expect(stderr).toContain(`[database] connection = ${url.protocol}//${url.username}:***@${url.host}/${name}: cannot connect`);
+    expect(stderr).toContain(`(create it first: createdb ${name}, or CREATE DATABASE ${name})`);
+    expect(stderr).not.toContain('s3cret');
   }, 90_000);
 
   it('a MySQL server that refuses: exit 1, names [database] connection with the password hidden', async () => {

@@ -5,7 +5,7 @@
  */
 import { ManualClock } from '../../src/common';
 import { fromSqlDate } from '../../src/db/sql-values';
-import { DIALECTS } from '../support/database';
+import { ENGINES } from '../support/database';
 import { startTestService, type TestService } from '../support/service';
 
 jest.setTimeout(300_000);
@@ -22,7 +22,7 @@ async function post(url: string, body: unknown): Promise<Reply> {
   return { status: res.status, body: (await res.json()) as Reply['body'] };
 }
 
-describe.each(DIALECTS)('racing earliest-fit creates on %s', (dialect) => {
+describe.each(ENGINES)('racing earliest-fit creates on %s', (dialect) => {
   let svc: TestService;
 
   beforeAll(async () => {

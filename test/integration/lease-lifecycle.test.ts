@@ -1,6 +1,6 @@
 import { ManualClock } from '../../src/common';
 import type { RequestContext } from '../../src/auth';
-import { DIALECTS } from '../support/database';
+import { ENGINES } from '../support/database';
 import { startTestService, type TestService } from '../support/service';
 
 const admin: RequestContext = { userId: 'u1', projectId: 'p1', roles: ['admin'], isAdmin: true, requestId: 'req-test' };
@@ -11,7 +11,7 @@ async function outboxTypes(svc: TestService, leaseId: string): Promise<string[]>
   return rows.map((r) => r.event_type);
 }
 
-describe.each(DIALECTS)('lease lifecycle driven by the event runner on %s', (dialect) => {
+describe.each(ENGINES)('lease lifecycle driven by the event runner on %s', (dialect) => {
   let svc: TestService;
   const clock = new ManualClock(new Date('2030-01-01T11:00:00Z'));
 

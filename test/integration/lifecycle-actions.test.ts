@@ -8,7 +8,7 @@ import { createLogger } from '../../src/common';
 import { expectSchema } from '../api/helpers';
 import type { FakeCinder } from '../fakes/cinder';
 import type { FakeNeutron } from '../fakes/neutron';
-import { DIALECTS } from '../support/database';
+import { ENGINES } from '../support/database';
 import { ADMIN_CTX, type NovaWorld } from './nova/world';
 import { ADDRESSES, NET, virtualWorld, type VirtualWorld } from './virtual-world';
 
@@ -25,7 +25,7 @@ const fipLease = (name: string, extra: Record<string, unknown> = {}) => ({
   reservations: [{ resource_type: 'virtual:floatingip', network_id: NET, amount: 2, ...extra }],
 });
 
-describe.each(DIALECTS)('on_start / on_end on %s', (dialect) => {
+describe.each(ENGINES)('on_start / on_end on %s', (dialect) => {
   let world: VirtualWorld;
   let w: NovaWorld;
   let cinder: FakeCinder;

@@ -11,7 +11,7 @@ import { buildServices, type Services } from '../../src/cli/services';
 import { silentLogger } from '../../src/common';
 import { configWith } from '../../src/config';
 import { fromSqlDate } from '../../src/db/sql-values';
-import { DIALECTS, type TestDialect } from '../support/database';
+import { ENGINES, type TestDialect } from '../support/database';
 import { startTestService, type TestService } from '../support/service';
 
 jest.setTimeout(180_000);
@@ -368,7 +368,7 @@ function senderFor(dialect: TestDialect, svc: TestService): Send {
   return dialect === 'mariadb' ? viaFetch(svc.url) : viaSupertest(svc);
 }
 
-describe.each(DIALECTS)('no double booking on %s', (dialect) => {
+describe.each(ENGINES)('no double booking on %s', (dialect) => {
   const totals: RoundResult = { created: 0, createConflicts: 0, updated: 0, updateConflicts: 0, maxInFlight: 0 };
 
   for (const cleaningMinutes of [0, 30]) {
@@ -395,7 +395,7 @@ describe.each(DIALECTS)('no double booking on %s', (dialect) => {
 
 // Two API processes: two Database handles (two Sequelize pools on MariaDB, two SQLite connections to one
 // file), each with its own in-process state, serving the same race.
-describe.each(DIALECTS)('no double booking across two API processes on one %s database', (dialect) => {
+describe.each(ENGINES)('no double booking across two API processes on one %s database', (dialect) => {
   it.each([[5, 0], [8, 30]])('seed %i, cleaning time %i min', async (seed, cleaningMinutes) => {
     const config = { default: { cleaningTimeMinutes: cleaningMinutes } };
     const first = await startTestService({ dialect, listen: true, config });

@@ -3,14 +3,51 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { createConnection } from 'mysql2/promise';
+import { Client } from 'pg';
 
-export type TestDialect = 'sqlite' | 'mariadb';
+export type TestDialect = 'sqlite' | 'mariadb' | 'postgres';
 
-/** Both engines every repository and concurrency test runs on. */
-export const DIALECTS: TestDialect[] = ['sqlite', 'mariadb'];
+/**
+ * The engines most database-backed suites run on. CLIMATE_TEST_DIALECTS (comma-separated, e.g. `postgres`)
+ * replaces the list, to run those suites on one engine or on all three.
+ */
+export const DIALECTS: TestDialect[] = dialectsFromEnv() ?? ['sqlite', 'mariadb'];
+
+/**
+ * Every engine Climate supports: the suites that prove the SQL itself (repositories, migrations, no double
+ * booking, the event-driven lifecycle, malformed input) run on all three. The others stay on DIALECTS, to keep
+ * the suite's time in check: they exercise the same SQL through the same repositories.
+ */
+export const ENGINES: TestDialect[] = dialectsFromEnv() ?? ['sqlite', 'mariadb', 'postgres'];
+
+function dialectsFromEnv(): TestDialect[] | undefined {
+  const value = process.env.CLIMATE_TEST_DIALECTS;
+  if (!value) return undefined;
+  const names = value.split(',').map((name) => name.trim()).filter(Boolean);
+  const unknown = names.filter((name) => !['sqlite', 'mariadb', 'postgres'].includes(name));
+  if (unknown.length) throw new Error(`CLIMATE_TEST_DIALECTS: unknown engine(s) ${unknown.join(', ')} (sqlite, mariadb, postgres)`);
+  return names as TestDialect[];
+}
 
 /** Where the test MariaDB lives (tools/test.sh makes sure it runs); override with CLIMATE_TEST_MYSQL. */
 const MYSQL_BASE = process.env.CLIMATE_TEST_MYSQL ?? 'mysql://root@127.0.0.1:3306';
+
+/**
+ * Where the test PostgreSQL lives (tools/ensure-postgresql.sh makes sure it answers): a user allowed to create
+ * databases, without a password by default; override with CLIMATE_TEST_POSTGRES.
+ */
+export const POSTGRES_BASE = process.env.CLIMATE_TEST_POSTGRES ?? 'postgresql://postgres@127.0.0.1:5432';
+
+/** Runs `sql` on the PostgreSQL server's maintenance database (creating and dropping databases). */
+export async function postgresAdmin(sql: string): Promise<void> {
+  const client = new Client({ connectionString: `${POSTGRES_BASE}/postgres` });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
 
 export interface TestDatabase {
   url: string;
@@ -18,25 +55,35 @@ export interface TestDatabase {
 }
 
 /**
- * A fresh, empty database: a temporary SQLite file, or a new MariaDB schema with a random name. A MariaDB
- * that cannot be reached fails the test: nothing is skipped silently.
+ * A fresh, empty database: a temporary SQLite file, or a new MariaDB schema or PostgreSQL database with a
+ * random name. A server that cannot be reached fails the test: nothing is skipped silently.
  *
  * The MariaDB schema is made the way operators make theirs, a plain `CREATE DATABASE name` with the server's
- * default character set and collation, unless `mysqlCreateOptions` says otherwise (e.g. `CHARACTER SET utf8`,
- * as DevStack's recreate_database does): Climate's tables must not depend on the database's default.
+ * default character set and collation, unless `createOptions` says otherwise (e.g. `CHARACTER SET utf8`,
+ * as DevStack's recreate_database does): Climate's tables must not depend on the database's default. The
+ * PostgreSQL database is made as `createdb` makes it, with the server's defaults unless `createOptions` adds
+ * some (`OWNER role`, `TEMPLATE template0 LC_COLLATE 'C'`...).
  */
-export async function createTestDatabase(dialect: TestDialect, mysqlCreateOptions = ''): Promise<TestDatabase> {
+export async function createTestDatabase(dialect: TestDialect, createOptions = ''): Promise<TestDatabase> {
   if (dialect === 'sqlite') {
     const dir = mkdtempSync(path.join(tmpdir(), 'climate-test-'));
     return { url: `sqlite:///${path.join(dir, 'climate.sqlite')}`, drop: async () => rmSync(dir, { recursive: true, force: true }) };
   }
   const name = `climate_test_${randomBytes(6).toString('hex')}`;
+  if (dialect === 'postgres') {
+    await postgresAdmin(`CREATE DATABASE ${name} ${createOptions}`.trim());
+    return {
+      url: `${POSTGRES_BASE}/${name}`,
+      // FORCE: a pool a failed test left open must not keep the database (PostgreSQL 13+).
+      drop: () => postgresAdmin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
+    };
+  }
   const base = new URL(MYSQL_BASE);
   const admin = await createConnection({
     host: base.hostname, port: Number(base.port || 3306), user: decodeURIComponent(base.username || 'root'),
     password: decodeURIComponent(base.password),
   });
-  await admin.query(`CREATE DATABASE ${name} ${mysqlCreateOptions}`.trim());
+  await admin.query(`CREATE DATABASE ${name} ${createOptions}`.trim());
   await admin.end();
   return {
     url: `${MYSQL_BASE}/${name}`,

@@ -5,9 +5,12 @@ export type DatabaseDump = Record<string, string[]>;
 
 /** Table names of the connected database (migration bookkeeping included), sorted. */
 async function tableNames(db: Database): Promise<string[]> {
-  const rows = db.dialect === 'sqlite'
-    ? await db.select<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
-    : await db.select<{ name: string }>('SELECT table_name AS name FROM information_schema.tables WHERE table_schema = DATABASE()');
+  const query = {
+    sqlite: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+    mysql: 'SELECT table_name AS name FROM information_schema.tables WHERE table_schema = DATABASE()',
+    postgres: 'SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema()',
+  }[db.dialect];
+  const rows = await db.select<{ name: string }>(query);
   return rows.map((r) => String(r.name)).sort();
 }
 
@@ -24,7 +27,7 @@ function cell(value: unknown): unknown {
  * equal exactly when the tables hold the same rows.
  */
 export async function dumpDatabase(db: Database): Promise<DatabaseDump> {
-  const quote = db.dialect === 'sqlite' ? (t: string) => `"${t}"` : (t: string) => `\`${t}\``;
+  const quote = db.dialect === 'mysql' ? (t: string) => `\`${t}\`` : (t: string) => `"${t}"`;
   const dump: DatabaseDump = {};
   for (const table of await tableNames(db)) {
     const rows = await db.select(`SELECT * FROM ${quote(table)}`);

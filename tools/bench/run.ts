@@ -1,7 +1,8 @@
 /**
- * `npm run bench`: Climate's performance on SQLite and MariaDB with 1,000 hosts and 10,000 existing leases.
- * Prints a table and writes JSON (var/bench/). Options: --dialect sqlite|mariadb, --hosts N, --leases N,
- * --events N, --out FILE. With --keystone: the rows of keystone.ts, against a real Keystone.
+ * `npm run bench`: Climate's performance on SQLite, MariaDB and PostgreSQL with 1,000 hosts and 10,000 existing
+ * leases. Prints a table and writes JSON (var/bench/). Options: --dialect sqlite|mariadb|postgres (or several,
+ * comma-separated: --dialect mariadb,postgres), --hosts N, --leases N, --events N, --out FILE. With --keystone:
+ * the rows of keystone.ts, against a real Keystone.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
@@ -17,6 +18,9 @@ import { call } from './http';
 import { runKeystoneBench } from './keystone';
 import { summarize, timed, type Summary } from './stats';
 
+/** The engines a run can measure (all three by default). */
+const ENGINES: readonly TestDialect[] = ['sqlite', 'mariadb', 'postgres'];
+
 interface Options {
   dialects: TestDialect[];
   hosts: number;
@@ -27,9 +31,11 @@ interface Options {
 
 function parseArgs(argv: string[]): Options {
   const get = (name: string) => { const i = argv.indexOf(`--${name}`); return i >= 0 ? argv[i + 1] : undefined; };
-  const dialect = get('dialect');
+  const dialects = (get('dialect') ?? 'sqlite,mariadb,postgres').split(',').map((d) => d.trim());
+  const unknown = dialects.filter((d) => !ENGINES.includes(d as TestDialect));
+  if (unknown.length) throw new Error(`--dialect: unknown engine(s) ${unknown.join(', ')} (${ENGINES.join(', ')})`);
   return {
-    dialects: dialect ? [dialect as TestDialect] : ['sqlite', 'mariadb'],
+    dialects: dialects as TestDialect[],
     hosts: Number(get('hosts') ?? 1000),
     leases: Number(get('leases') ?? 10_000),
     events: Number(get('events') ?? 1000),

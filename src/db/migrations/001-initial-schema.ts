@@ -1,12 +1,11 @@
 import { DataTypes, QueryInterface } from 'sequelize';
-import { createTableOnce, addIndexOnce, dropTableIfPresent } from './steps';
+import { createTableOnce, addIndexOnce, dropTableIfPresent, flagColumn, longTextColumn } from './steps';
 
 /** Timestamps kept to the millisecond; stored as UTC text on SQLite, DATETIME(3) elsewhere. */
 const date = (allowNull = false) => ({ type: DataTypes.DATE(3), allowNull });
 const uuid = () => ({ type: DataTypes.STRING(36), allowNull: false });
 const serial = () => ({ type: DataTypes.INTEGER, primaryKey: true, autoIncrement: true });
 const text = (length: number, allowNull = true) => ({ type: DataTypes.STRING(length), allowNull });
-const flag = (defaultValue = false) => ({ type: DataTypes.BOOLEAN, allowNull: false, defaultValue });
 const stamps = { created_at: date(), updated_at: date(true) };
 /*
  * Every table is utf8mb4 with the binary collation on MySQL/MariaDB (see TABLE_OPTIONS in ./steps): names and
@@ -16,6 +15,7 @@ const stamps = { created_at: date(), updated_at: date(true) };
  */
 
 export async function up({ context: qi }: { context: QueryInterface }): Promise<void> {
+  const flag = (defaultValue = false) => flagColumn(qi, defaultValue);
   await createTableOnce(qi, 'leases', {
     id: { ...uuid(), primaryKey: true },
     name: text(80, false),
@@ -45,7 +45,7 @@ export async function up({ context: qi }: { context: QueryInterface }): Promise<
     missing_resources: flag(),
     resources_changed: flag(),
     // Two filters of up to 64 KiB each, JSON-escaped: more than MySQL's TEXT (64 KiB) holds.
-    params: { type: qi.sequelize.getDialect() === 'sqlite' ? DataTypes.TEXT : DataTypes.TEXT('long'), allowNull: false },
+    params: longTextColumn(qi),
     ...stamps,
   });
   await addIndexOnce(qi, 'reservations', ['lease_id'], { name: 'reservations_lease' });
@@ -138,7 +138,7 @@ export async function up({ context: qi }: { context: QueryInterface }): Promise<
     lease_id: text(36),
     event_type: text(255, false),
     priority: text(16, false),
-    payload: { type: qi.sequelize.getDialect() === 'sqlite' ? DataTypes.TEXT : DataTypes.TEXT('long'), allowNull: false },
+    payload: longTextColumn(qi),
     created_at: date(),
     sent_at: date(true),
     attempts: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },

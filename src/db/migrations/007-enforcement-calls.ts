@@ -1,5 +1,5 @@
 import { DataTypes, QueryInterface } from 'sequelize';
-import { addIndexOnce, createTableOnce, dropTableIfPresent } from './steps';
+import { addIndexOnce, createTableOnce, dropTableIfPresent, longTextColumn } from './steps';
 
 /**
  * Calls to the usage enforcement service that must reach it after the change they report has committed: the
@@ -13,7 +13,7 @@ export async function up({ context: qi }: { context: QueryInterface }): Promise<
     lease_id: { type: DataTypes.STRING(36), allowNull: false },
     // The call's name in Blazar's contract: "on-end".
     kind: { type: DataTypes.STRING(32), allowNull: false },
-    body: { type: qi.sequelize.getDialect() === 'sqlite' ? DataTypes.TEXT : DataTypes.TEXT('long'), allowNull: false },
+    body: longTextColumn(qi),
     // pending, sent, failed (given up).
     status: { type: DataTypes.STRING(16), allowNull: false },
     attempts: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },

@@ -1,4 +1,5 @@
-import type { ModelAttributes, QueryInterface, QueryInterfaceCreateTableOptions, QueryInterfaceIndexOptions } from 'sequelize';
+import { DataTypes, type ModelAttributeColumnOptions, type ModelAttributes, type QueryInterface,
+  type QueryInterfaceCreateTableOptions, type QueryInterfaceIndexOptions } from 'sequelize';
 
 /**
  * The character set and collation every table states for itself on MySQL/MariaDB (ignored elsewhere).
@@ -9,6 +10,22 @@ import type { ModelAttributes, QueryInterface, QueryInterfaceCreateTableOptions,
  * language's JS evaluator does (a case-insensitive collation would make "GPU" equal "gpu").
  */
 export const TABLE_OPTIONS: QueryInterfaceCreateTableOptions = { charset: 'utf8mb4', collate: 'utf8mb4_bin' };
+
+/**
+ * A true/false column, NOT NULL. Stored as 0/1 on every engine: MySQL's BOOLEAN is TINYINT(1) and SQLite has
+ * no boolean type, so Climate's SQL compares flags with 1 and binds them as numbers. PostgreSQL's BOOLEAN
+ * refuses integers (`reservable = 1` is an error there), so on PostgreSQL the column is a SMALLINT holding the
+ * same 0/1, and every statement stays one text for the three engines.
+ */
+export function flagColumn(qi: QueryInterface, defaultValue: boolean): ModelAttributeColumnOptions {
+  if (qi.sequelize.getDialect() === 'postgres') return { type: DataTypes.SMALLINT, allowNull: false, defaultValue: defaultValue ? 1 : 0 };
+  return { type: DataTypes.BOOLEAN, allowNull: false, defaultValue };
+}
+
+/** Text of any length (JSON bodies): LONGTEXT on MySQL, whose TEXT stops at 64 KiB; TEXT elsewhere, which has no such limit. */
+export function longTextColumn(qi: QueryInterface): ModelAttributeColumnOptions {
+  return { type: qi.sequelize.getDialect() === 'mysql' ? DataTypes.TEXT('long') : DataTypes.TEXT, allowNull: false };
+}
 
 /*
  * MySQL and MariaDB commit each DDL statement on its own: a migration that fails half-way (a lost

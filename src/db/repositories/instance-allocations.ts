@@ -74,7 +74,7 @@ export class InstanceAllocationRepository {
     const others = q.ignoreReservationId ? ' AND reservation_id <> ?' : '';
     const othersA = q.ignoreReservationId ? ' AND a.reservation_id <> ?' : '';
     const ignore = q.ignoreReservationId ? [q.ignoreReservationId] : [];
-    const at = mysql ? 'CAST(? AS DATETIME(3))' : '?';
+    const at = this.db.dateParam;
     const usage = `SELECT p.host_id, p.at, SUM(a.slots * a.vcpus) AS v, SUM(a.slots * a.memory_mb) AS m, SUM(a.slots * a.disk_gb) AS d
       FROM (SELECT host_id, start_date AS at FROM instance_allocations WHERE start_date > ? AND start_date < ?${others}
             UNION SELECT host_id, ${at} AS at FROM instance_allocations WHERE start_date <= ? AND end_date > ?${others}) p
@@ -84,7 +84,7 @@ export class InstanceAllocationRepository {
     const peak = `SELECT u.host_id, MAX(u.v) AS v, MAX(u.m) AS m, MAX(u.d) AS d FROM (${usage}) u GROUP BY u.host_id`;
     const integerDivision = (x: string, per: number) => (mysql ? `(${x}) DIV ${Math.floor(per)}` : `CAST((${x}) / ${Math.floor(per)} AS INTEGER)`);
     const parts = dims.map(([hostColumn, used, per]) => integerDivision(`h.${hostColumn} - COALESCE(used.${used}, 0)`, per));
-    const least = parts.length === 1 ? parts[0] : `${mysql ? 'LEAST' : 'MIN'}(${parts.join(', ')})`;
+    const least = parts.length === 1 ? parts[0] : `${this.db.dialect === 'sqlite' ? 'MIN' : 'LEAST'}(${parts.join(', ')})`;
     const where = ['h.reservable = 1', ...q.conditions.map((c) => `(${c.sql})`)];
     const whereParams: unknown[] = q.conditions.flatMap((c) => c.params);
     if (q.onlyHostIds) {

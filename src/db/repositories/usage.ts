@@ -41,7 +41,7 @@ export class UsageRepository {
       await this.db.execute('DELETE FROM usage_ledger WHERE lease_id = ? AND start_date >= ?', [leaseId, at], tx);
       await this.db.execute('UPDATE usage_ledger SET end_date = ? WHERE lease_id = ? AND end_date > ?', [at, leaseId, at], tx);
     }
-    const param = this.db.dialect === 'mysql' ? 'CAST(? AS DATETIME(3))' : '?';
+    const param = this.db.dateParam;
     const select = (source: (typeof SOURCES)[number]) => `SELECT a.lease_id, l.project_id, a.reservation_id, r.resource_type,
         '${source.kind}', a.host_id, ${source.amount}, CASE WHEN a.start_date > ${param} THEN a.start_date ELSE ${param} END, a.end_date
       FROM ${source.table} a JOIN reservations r ON r.id = a.reservation_id JOIN leases l ON l.id = a.lease_id
@@ -58,13 +58,14 @@ export class UsageRepository {
   async summarize(range: Window, projectId?: string): Promise<UsageSummary[]> {
     const start = sqlDate(range.start);
     const end = sqlDate(range.end);
-    const mysql = this.db.dialect === 'mysql';
-    const param = mysql ? 'CAST(? AS DATETIME(3))' : '?';
+    const param = this.db.dateParam;
     // Milliseconds held inside the range; the dialects differ only in date arithmetic.
-    const held = mysql
-      ? `TIMESTAMPDIFF(MICROSECOND, GREATEST(u.start_date, ${param}), LEAST(u.end_date, ${param})) / 1000`
-      : `ROUND((julianday(MIN(u.end_date, ?)) - julianday(MAX(u.start_date, ?))) * 86400000)`;
-    const heldParams = mysql ? [start, end] : [end, start];
+    const held = {
+      mysql: `TIMESTAMPDIFF(MICROSECOND, GREATEST(u.start_date, ${param}), LEAST(u.end_date, ${param})) / 1000`,
+      postgres: `EXTRACT(EPOCH FROM LEAST(u.end_date, ${param}) - GREATEST(u.start_date, ${param})) * 1000`,
+      sqlite: 'ROUND((julianday(MIN(u.end_date, ?)) - julianday(MAX(u.start_date, ?))) * 86400000)',
+    }[this.db.dialect];
+    const heldParams = this.db.dialect === 'sqlite' ? [end, start] : this.db.dialect === 'mysql' ? [start, end] : [end, start];
     const where = ['u.end_date > ?', 'u.start_date < ?'];
     const params: unknown[] = [start, end];
     if (projectId !== undefined) { where.push('u.project_id = ?'); params.push(projectId); }

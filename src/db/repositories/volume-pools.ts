@@ -112,13 +112,12 @@ export class VolumePoolRepository {
 
   /** Every matching pool with its free gigabytes over the window (may be 0 or less after a capacity cut), by name. */
   async free(tx: Tx | undefined, q: FreePoolQuery): Promise<PoolFree[]> {
-    const mysql = this.db.dialect === 'mysql';
     const start = sqlDate(q.window.start);
     const end = sqlDate(q.window.end);
     const others = q.ignoreReservationId ? ' AND reservation_id <> ?' : '';
     const othersA = q.ignoreReservationId ? ' AND a.reservation_id <> ?' : '';
     const ignore = q.ignoreReservationId ? [q.ignoreReservationId] : [];
-    const at = mysql ? 'CAST(? AS DATETIME(3))' : '?';
+    const at = this.db.dateParam;
     const usage = `SELECT p.pool_id, p.at, SUM(a.amount * a.size_gb) AS gb
       FROM (SELECT pool_id, start_date AS at FROM volume_allocations WHERE start_date > ? AND start_date < ?${others}
             UNION SELECT pool_id, ${at} AS at FROM volume_allocations WHERE start_date <= ? AND end_date > ?${others}) p

@@ -54,6 +54,14 @@ describe('parseDatabaseUrl', () => {
       expect(parseDatabaseUrl('mariadb://u:p@db/climate')).toMatchObject({ dialect: 'mysql', host: 'db', port: 3306, database: 'climate' });
     });
 
+    it.each(['postgresql', 'postgres', 'postgresql+psycopg2'])('reads a %s:// URL as PostgreSQL, port 5432 by default', (scheme) => {
+      expect(parseDatabaseUrl(`${scheme}://climate:p%40ss@db.example/climate?sslmode=require`)).toEqual({
+        dialect: 'postgres', host: 'db.example', port: 5432, database: 'climate', username: 'climate', password: 'p@ss',
+        options: { sslmode: 'require' },
+      });
+      expect(parseDatabaseUrl(`${scheme}://u@127.0.0.1:5433/c`)).toMatchObject({ dialect: 'postgres', port: 5433 });
+    });
+
     it('strips the brackets of an IPv6 host', () => {
       expect(parseDatabaseUrl('mysql://u@[::1]:3306/c')).toMatchObject({ host: '::1', username: 'u' });
     });
@@ -62,11 +70,9 @@ describe('parseDatabaseUrl', () => {
       ['mysql:///climate?pw=secretpw', 'a mysql URL needs a host'],
       ['mysql://u:secretpw@/climate', 'the value is not a valid URL'],
       ['mysql://u:secretpw@db', 'a mysql URL needs a database name'],
-      ['postgresql://u:secretpw@db/climate', 'PostgreSQL (postgresql://) is not supported: Climate runs on SQLite'],
-      ['postgresql+psycopg2://u:secretpw@db/climate', 'PostgreSQL (postgresql+psycopg2://) is not supported'],
-      ['postgres://u:secretpw@db/climate', 'PostgreSQL (postgres://) is not supported'],
-      ['oracle://u:secretpw@db/x', 'Oracle (oracle://) is not supported: Climate runs on SQLite (sqlite:///path/to/file) '
-        + 'or MySQL/MariaDB (mysql://user:password@host:port/database)'],
+      ['postgresql://u:secretpw@db', 'a postgres URL needs a database name: postgresql://user:password@host:port/database'],
+      ['oracle://u:secretpw@db/x', 'Oracle (oracle://) is not supported: Climate runs on SQLite (sqlite:///path/to/file), '
+        + 'MySQL/MariaDB (mysql://user:password@host:port/database) or PostgreSQL (postgresql://user:password@host:port/database)'],
       ['db2://u:secretpw@db/x', '"db2://" is not a database Climate supports: Climate runs on SQLite'],
       ['secretpw', 'the value is not a URL of the form scheme://...'],
     ])('rejects %j', (url, message) => {

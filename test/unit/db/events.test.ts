@@ -1,13 +1,13 @@
 /** EventRepository: claims (once, expiry, ownership), per-lease run order, retries and wake-up times. */
 import type { EventRecord } from '../../../src/db';
-import { DIALECTS } from '../../support/database';
+import { ENGINES } from '../../support/database';
 import { addLease, at, eventRecord, openDb, type Db } from './helpers';
 
 const T0 = at('2030-01-01T10:00:00.000Z');
 const plus = (d: Date, ms: number) => new Date(d.getTime() + ms);
 const MIN = 60_000;
 
-describe.each(DIALECTS)('EventRepository on %s', (dialect) => {
+describe.each(ENGINES)('EventRepository on %s', (dialect) => {
   let t: Db;
   beforeEach(async () => { t = await openDb(dialect); });
   afterEach(async () => { await t.close(); });

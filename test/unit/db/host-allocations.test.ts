@@ -1,12 +1,12 @@
 /** HostAllocationRepository: the free-host query (windows are [start, end)), allocation bookkeeping, host locks. */
 import type { ReservationRecord, Window } from '../../../src/db';
-import { DIALECTS } from '../../support/database';
+import { ENGINES } from '../../support/database';
 import { addHost, addLease, at, openDb, type Db } from './helpers';
 
 const w = (start: string, end: string): Window => ({ start: at(`2030-01-01T${start}Z`), end: at(`2030-01-01T${end}Z`) });
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-describe.each(DIALECTS)('HostAllocationRepository on %s', (dialect) => {
+describe.each(ENGINES)('HostAllocationRepository on %s', (dialect) => {
   let t: Db;
   let hosts: number[];
   let busy: ReservationRecord;

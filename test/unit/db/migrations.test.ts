@@ -1,5 +1,5 @@
 import { Database, currentVersion, migrateUp, pendingMigrations } from '../../../src/db';
-import { DIALECTS } from '../../support/database';
+import { ENGINES } from '../../support/database';
 import * as usageLedger from '../../../src/db/migrations/006-usage-ledger';
 import { addHost, addLease, at, openDb, type Db } from './helpers';
 
@@ -9,7 +9,7 @@ const TABLES = ['leases', 'reservations', 'events', 'hosts', 'resource_propertie
 const ALL = ['001-initial-schema', '002-instance-allocations', '003-floatingip-allocations', '004-volume-pools', '005-allocation-end-index',
   '006-usage-ledger', '007-enforcement-calls', '008-quotas'];
 
-describe.each(DIALECTS)('migrations on %s', (dialect) => {
+describe.each(ENGINES)('migrations on %s', (dialect) => {
   let t: Db;
   beforeEach(async () => { t = await openDb(dialect, { migrate: false }); });
   afterEach(async () => { await t.close(); });
@@ -47,7 +47,7 @@ describe.each(DIALECTS)('migrations on %s', (dialect) => {
   });
 });
 
-describe.each(DIALECTS)('allocation indexes on %s', (dialect) => {
+describe.each(ENGINES)('allocation indexes on %s', (dialect) => {
   let t: Db;
   beforeAll(async () => { t = await openDb(dialect, { migrate: true }); });
   afterAll(async () => { await t.close(); });
@@ -69,7 +69,7 @@ describe.each(DIALECTS)('allocation indexes on %s', (dialect) => {
   });
 });
 
-describe.each(DIALECTS)('usage ledger migration on %s', (dialect) => {
+describe.each(ENGINES)('usage ledger migration on %s', (dialect) => {
   let t: Db;
   beforeAll(async () => { t = await openDb(dialect, { migrate: true }); });
   afterAll(async () => { await t.close(); });

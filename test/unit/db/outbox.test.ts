@@ -1,11 +1,11 @@
 /** OutboxRepository: notifications commit with their change and leave in order. */
-import { DIALECTS } from '../../support/database';
+import { ENGINES } from '../../support/database';
 import { at, openDb, type Db } from './helpers';
 
 const T0 = at('2030-01-01T10:00:00.000Z');
 const plus = (ms: number) => new Date(T0.getTime() + ms);
 
-describe.each(DIALECTS)('OutboxRepository on %s', (dialect) => {
+describe.each(ENGINES)('OutboxRepository on %s', (dialect) => {
   let t: Db;
   beforeEach(async () => { t = await openDb(dialect); });
   afterEach(async () => { await t.close(); });

@@ -1,6 +1,6 @@
 /** Dates and booleans survive a round trip through every engine exactly (dates to the millisecond). */
 import { fromSqlBool, fromSqlDate, sqlBool, sqlDate } from '../../../src/db/sql-values';
-import { DIALECTS } from '../../support/database';
+import { ENGINES } from '../../support/database';
 import { addHost, addLease, at, eventRecord, leaseRecord, openDb, reservationRecord, type Db } from './helpers';
 
 const INSTANTS = [
@@ -36,7 +36,7 @@ describe('sql values', () => {
   });
 });
 
-describe.each(DIALECTS)('round trips on %s', (dialect) => {
+describe.each(ENGINES)('round trips on %s', (dialect) => {
   let t: Db;
   beforeAll(async () => { t = await openDb(dialect); });
   afterAll(async () => { await t.close(); });
