@@ -19,6 +19,7 @@ export { OpsRepository, type EventBacklog, type EventCompletion, type HostCount,
 export { Repositories } from './repositories';
 export { UsageRepository, type UsageSummary } from './repositories/usage';
 export { HostTimelineRepository, type TimelineBooking, type TimelineHost } from './repositories/host-timeline';
+export { HostCalendarRepository, type CalendarBooking, type CalendarHost } from './repositories/host-calendar';
 export {
   VolumePoolRepository, type VolumePoolRecord, type VolumeAllocationRecord, type FreePoolQuery, type PoolFree,
 } from './repositories/volume-pools';

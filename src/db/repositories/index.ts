@@ -4,6 +4,7 @@ import { EventRepository } from './events';
 import { FloatingIpRepository } from './floatingips';
 import { FloatingIpAllocationRepository } from './floatingip-allocations';
 import { HostAllocationRepository } from './host-allocations';
+import { HostCalendarRepository } from './host-calendar';
 import { HostRepository } from './hosts';
 import { HostTimelineRepository } from './host-timeline';
 import { InstanceAllocationRepository } from './instance-allocations';
@@ -29,6 +30,8 @@ export class Repositories {
   readonly usage: UsageRepository;
   readonly enforcementCalls: EnforcementCallRepository;
   readonly hostTimeline: HostTimelineRepository;
+  /** The dashboard's host calendar: hosts and their bookings with lease names. */
+  readonly hostCalendar: HostCalendarRepository;
 
   constructor(readonly db: Database) {
     this.leases = new LeaseRepository(db);
@@ -44,5 +47,6 @@ export class Repositories {
     this.usage = new UsageRepository(db);
     this.enforcementCalls = new EnforcementCallRepository(db);
     this.hostTimeline = new HostTimelineRepository(db);
+    this.hostCalendar = new HostCalendarRepository(db);
   }
 }
