@@ -72,6 +72,17 @@ describe.each(DIALECTS)('host calendar on %s', (dialect) => {
     expectError(await request(svc.app).get('/v1/os-hosts/calendar').set(ADMIN), 400, /end/);
   });
 
+  it('pages hosts in id order with limit and marker, each page with its own bookings', async () => {
+    const first = await calendar(ADMIN, { ...RANGE, limit: '1' });
+    expect(first.map((h) => [h.id, h.bookings.length])).toEqual([[ids.c1, 2]]);
+    const second = await calendar(ADMIN, { ...RANGE, limit: '1', marker: ids.c1 });
+    expect(second.map((h) => [h.id, h.bookings.length])).toEqual([[ids.c2, 0]]);
+    expect(await calendar(ADMIN, { ...RANGE, limit: '5', marker: ids.c2 })).toEqual([]);
+    for (const bad of [{ limit: '0' }, { limit: 'x' }, { marker: 'abc' }]) {
+      expectError(await request(svc.app).get('/v1/os-hosts/calendar').set(ADMIN).query({ ...RANGE, ...bad }), 400, new RegExp(Object.keys(bad)[0]));
+    }
+  });
+
   it('refuses callers without a role in a project', async () => {
     const res = await request(svc.app).get('/v1/os-hosts/calendar').set({ 'X-User-Id': 'u', 'X-Project-Id': 'p', 'X-Roles': 'nothing' }).query(RANGE);
     expectError(res, 403, "Policy doesn't allow climate:oshosts:get_calendar to be performed.");

@@ -1553,6 +1553,10 @@ export interface operations {
                 hypervisor_properties?: string;
                 /** @description Only hosts matching this filter on their extra capabilities (JSON, e.g. `["==", "$gpu", "true"]`). */
                 resource_properties?: string;
+                /** @description At most this many hosts (1 to 10000), in id order, with their bookings. Default every host. */
+                limit?: string;
+                /** @description Id of the last host of the previous page. */
+                marker?: string;
             };
             header?: {
                 /** @description Microversion request, `reservation X.Y` or `reservation latest`. Absent means the minimum version. A badly formed value is a 400, a version outside the supported range a 406. */
@@ -1563,7 +1567,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The hosts and their bookings. */
+            /** @description The hosts (in id order) and their bookings. */
             200: {
                 headers: {
                     "x-openstack-request-id": components["headers"]["RequestId"];

@@ -82,8 +82,14 @@ export function hostsRouter(hosts: HostInventory, policy: Policy, validator: Req
       const start = parseQueryDate('start', query.start ?? 'now', now);
       const end = parseQueryDate('end', query.end, now);
       checkRange(start, end);
+      const limit = query.limit === undefined ? undefined : Number(query.limit);
+      if (limit !== undefined && !(Number.isInteger(limit) && limit >= 1 && limit <= 10_000)) {
+        throw new InvalidInput('Invalid query parameter limit: a whole number of hosts from 1 to 10000');
+      }
+      if (query.marker !== undefined && !/^\d{1,15}$/.test(query.marker)) throw new InvalidInput('Invalid query parameter marker: a host id');
+      const marker = query.marker === undefined ? undefined : Number(query.marker);
       const { hosts: rows, bookings } = await calendar.read({
-        start, end, hypervisorProperties: query.hypervisor_properties, resourceProperties: query.resource_properties,
+        start, end, hypervisorProperties: query.hypervisor_properties, resourceProperties: query.resource_properties, limit, marker,
       });
       // Host names are what climate:oshosts:get shows; a lease of another project is only a busy span, as the
       // availability answers show members counts and never other projects' leases.

@@ -23,9 +23,14 @@ export const ZOOMS = [
   { label: '3 months', span: 90 * DAY, tick: 15 * DAY },
 ];
 const ROW_HEIGHT = 28;
+/** Hosts in the first request (more than a tall screen shows) and in each request after it. */
+const FIRST_PAGE = 60;
+const NEXT_PAGE = 500;
 /** Rows drawn above and below the visible ones, so scrolling never shows a blank band. */
 const OVERSCAN = 8;
 export const RENDER_MEASURE = 'climate:calendar:first-screen';
+/** From the same start until every host's row is known (all pages read). */
+export const ALL_HOSTS_MEASURE = 'climate:calendar:all-hosts';
 
 function rowsOf(hosts: ApiHost[]): Row[] {
   return hosts.map((h) => ({
@@ -51,11 +56,13 @@ export function CalendarView({ session }: { session: Session }) {
   const [hostText, setHostText] = useState('');
   const [rows, setRows] = useState<Row[] | null>(null);
   const [error, setError] = useState('');
+  const [complete, setComplete] = useState(false);
   const [scrollTop, setScrollTop] = useState(0);
   const [viewport, setViewport] = useState(600);
   const [now, setNow] = useState(Date.now());
   const body = useRef<HTMLDivElement>(null);
   const measured = useRef(false);
+  const measuredAll = useRef(false);
   const span = ZOOMS[zoom].span;
   const end = start + span;
 
@@ -63,18 +70,30 @@ export function CalendarView({ session }: { session: Session }) {
 
   useEffect(() => {
     let alive = true;
-    const load = async () => {
+    // The first page holds a screenful of hosts, so the first screen waits for a small answer; the other
+    // hosts follow in larger pages behind it.
+    const load = async (progressive: boolean) => {
       try {
-        const answer = await call<{ calendar: { hosts: ApiHost[] } }>('GET', `../v1/os-hosts/calendar${query({
-          start: requestDate(start), end: requestDate(end), resource_properties: filter,
-        })}`);
-        if (alive) { setRows(rowsOf(answer.calendar.hosts)); setError(''); setNow(Date.now()); }
+        const rowsSoFar: Row[] = [];
+        let marker: string | undefined;
+        for (let limit = FIRST_PAGE; alive; limit = NEXT_PAGE) {
+          const answer = await call<{ calendar: { hosts: ApiHost[] } }>('GET', `../v1/os-hosts/calendar${query({
+            start: requestDate(start), end: requestDate(end), resource_properties: filter, limit, marker,
+          })}`);
+          rowsSoFar.push(...rowsOf(answer.calendar.hosts));
+          if (alive && progressive) { setRows([...rowsSoFar]); setError(''); }
+          if (answer.calendar.hosts.length < limit) break;
+          marker = answer.calendar.hosts[answer.calendar.hosts.length - 1].id;
+        }
+        // A refresh replaces the rows at once, so they never shrink to the first page meanwhile.
+        if (alive) { setRows(rowsSoFar); setComplete(true); setError(''); setNow(Date.now()); }
       } catch (e) {
         if (alive) setError((e as Error).message);
       }
     };
-    void load();
-    const timer = window.setInterval(() => { if (document.visibilityState === 'visible') void load(); }, 30_000);
+    setComplete(false);
+    void load(true);
+    const timer = window.setInterval(() => { if (document.visibilityState === 'visible') void load(false); }, 60_000);
     return () => { alive = false; clearInterval(timer); };
   }, [start, end, filter]);
 
@@ -93,6 +112,13 @@ export function CalendarView({ session }: { session: Session }) {
       requestAnimationFrame(() => performance.measure(RENDER_MEASURE, 'climate:calendar:start'));
     }
   }, [rows]);
+
+  useEffect(() => {
+    if (complete && !measuredAll.current) {
+      measuredAll.current = true;
+      performance.measure(ALL_HOSTS_MEASURE, 'climate:calendar:start');
+    }
+  }, [complete]);
 
   const shown = useMemo(() => (rows ?? []).filter((r) => !hostText || r.label.toLowerCase().includes(hostText.toLowerCase())), [rows, hostText]);
   const first = Math.max(0, Math.floor(scrollTop / ROW_HEIGHT) - OVERSCAN);
@@ -126,7 +152,7 @@ export function CalendarView({ session }: { session: Session }) {
           <button type="submit">Apply the filter</button>
         </form>
       </details>
-      <p class="range" role="status">{show(start)} to {show(end)} · {rows ? `${shown.length} hosts` : 'loading…'}</p>
+      <p class="range" role="status">{show(start)} to {show(end)} · {rows ? `${shown.length} hosts${complete ? '' : ' so far, loading more…'}` : 'loading…'}</p>
       {error && <p role="alert" class="error">{error}</p>}
       <div class="gantt" data-view-start={start} data-view-end={end}>
         <div class="gantt-head" aria-hidden="true">

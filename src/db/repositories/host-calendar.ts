@@ -31,16 +31,26 @@ export interface CalendarBooking {
 export class HostCalendarRepository {
   constructor(private readonly db: Database) {}
 
-  async read(tx: Tx | undefined, conditions: readonly HostCondition[], range: Window): Promise<{ hosts: CalendarHost[]; bookings: CalendarBooking[] }> {
+  /**
+   * Hosts in id order; with `page`, only `limit` of them after the host `afterId`, and only their bookings
+   * (the dashboard draws its first screen from a small page and reads the rest behind it).
+   */
+  async read(tx: Tx | undefined, conditions: readonly HostCondition[], range: Window,
+    page?: { limit: number; afterId?: number }): Promise<{ hosts: CalendarHost[]; bookings: CalendarBooking[] }> {
     const where = ['1 = 1', ...conditions.map((c) => `(${c.sql})`)].join(' AND ');
     const params = conditions.flatMap((c) => c.params);
+    const after = page?.afterId !== undefined ? ' AND h.id > ?' : '';
     const hostRows = await this.db.selectMany<Record<string, unknown>>(
-      `SELECT h.id, h.hypervisor_hostname, h.reservable, h.status FROM hosts h WHERE ${where} ORDER BY h.hypervisor_hostname, h.id`, params, tx);
+      `SELECT h.id, h.hypervisor_hostname, h.reservable, h.status FROM hosts h WHERE ${where}${after} ORDER BY h.id${page ? ` LIMIT ${Number(page.limit)}` : ''}`,
+      page?.afterId !== undefined ? [...params, page.afterId] : params, tx);
     if (!hostRows.length) return { hosts: [], bookings: [] };
-    const overlap = [sqlDate(range.end), sqlDate(range.start)];
+    // The page's hosts are an id range: their bookings are those of hosts in it that meet the conditions.
+    const ids = hostRows.map((r) => Number(r.id));
+    const hostRange = page ? ' AND h.id BETWEEN ? AND ?' : '';
+    const overlap = [...(page ? [ids[0], ids[ids.length - 1]] : []), sqlDate(range.end), sqlDate(range.start)];
     const part = (table: string, kind: string) => `SELECT DISTINCT a.host_id, '${kind}' AS kind, a.lease_id, l.name, l.project_id, a.start_date, a.end_date
          FROM ${table} a JOIN hosts h ON h.id = a.host_id JOIN leases l ON l.id = a.lease_id
-        WHERE ${where} AND a.start_date < ? AND a.end_date > ?`;
+        WHERE ${where}${hostRange} AND a.start_date < ? AND a.end_date > ?`;
     const bookingRows = await this.db.selectMany<Record<string, unknown>>(
       `${part('computehost_allocations', 'host')} UNION ALL ${part('instance_allocations', 'instance')}`,
       [...params, ...overlap, ...params, ...overlap], tx);

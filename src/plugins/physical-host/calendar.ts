@@ -8,6 +8,9 @@ export interface CalendarQuery {
   /** Filters in the language of a physical:host reservation; empty or absent: every host. */
   hypervisorProperties?: string;
   resourceProperties?: string;
+  /** At most this many hosts, after the host `marker` (an id), in id order; absent: every host. */
+  limit?: number;
+  marker?: number;
 }
 
 /**
@@ -23,7 +26,8 @@ export class HostCalendar {
   }
 
   async read(q: CalendarQuery): Promise<{ hosts: CalendarHost[]; bookings: CalendarBooking[] }> {
-    return this.repos.hostCalendar.read(undefined, await this.conditions(q), { start: q.start, end: q.end });
+    const page = q.limit !== undefined ? { limit: q.limit, afterId: q.marker } : undefined;
+    return this.repos.hostCalendar.read(undefined, await this.conditions(q), { start: q.start, end: q.end }, page);
   }
 
   /** Both filters compiled; an unknown `$key` or a malformed filter is a 400 naming the parameter. */
