@@ -162,6 +162,11 @@ describe('dashboard in keystone mode, against a real Keystone', () => {
       await expect(others.first().getAttribute('aria-label')).resolves.toMatch(/^Booked by another project/);
       await expect(page.locator('.gantt-row .bar.other[data-lease-id]').count()).resolves.toBe(0);
       expect(await page.content()).not.toContain('beta-secret-lease');
+      // A day from a little before now, for the screenshot: the lease's name fits in its bar.
+      await page.getByRole('button', { name: '1 day' }).click();
+      await page.getByRole('button', { name: 'Now' }).click();
+      await page.getByText(/^\d{4}-\d\d-\d\d \d\d:\d\d UTC to .* · 3 hosts$/).waitFor();
+      await expect(page.locator(`a.bar[data-lease-id="${leaseId}"]`).textContent()).resolves.toBe('alpha-gantt');
       await screenshot(page, 'calendar');
 
       // Extend by a day: the bar grows by a day's width.

@@ -24,9 +24,9 @@ const SERIES = [
 
 function CapacityChart({ steps }: { steps: Step[] }) {
   const max = Math.max(1, ...steps.map((s) => s.total));
-  const [w, h, left, bottom] = [800, 240, 40, 24];
+  const [w, h, left, bottom, top] = [800, 240, 40, 24, 12];
   const bw = (w - left) / steps.length;
-  const y = (n: number) => ((h - bottom) * n) / max;
+  const y = (n: number) => ((h - bottom - top) * n) / max;
   const label = (i: number) => requestDate(parseApiDate(steps[i].start_date)).slice(5, 16);
   const every = Math.max(1, Math.ceil(steps.length / 8));
   return (
