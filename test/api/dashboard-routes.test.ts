@@ -31,6 +31,13 @@ describe('dashboard routes (noauth)', () => {
     }
   });
 
+  it('answers 404 for anything else under /dashboard', async () => {
+    for (const path of ['/dashboard/missing.js', '/dashboard/api/nothing']) {
+      const res = await request(svc.app).get(path);
+      expect([path, res.status, res.body.error_code]).toEqual([path, 404, 404]);
+    }
+  });
+
   it('says there is nothing to sign in to, and describes the noauth session', async () => {
     expect((await request(svc.app).get('/dashboard/api/config')).body).toEqual({ auth: 'noauth' });
     const signIn = await request(svc.app).post('/dashboard/api/tokens').send({ username: 'u', password: 'p', project: 'x' });

@@ -4,6 +4,7 @@ import express, { Router, type RequestHandler } from 'express';
 import type { Policy } from '../../auth';
 import { ClimateError, InvalidInput, Unauthorized, type Logger } from '../../common';
 import { contextOf } from '../middleware/context';
+import { errorBody } from '../middleware/errors';
 
 /** Where `npm run build` puts the dashboard (tools/build-dashboard.mjs), from src/api/routers or dist/src/api/routers. */
 const ASSET_DIRS = [path.resolve(__dirname, '../../../dist/dashboard'), path.resolve(__dirname, '../../../dashboard')];
@@ -139,5 +140,9 @@ export function dashboardRouter(options: DashboardOptions): Router {
       res.status(503).type('text/plain').send('The dashboard was not built: run `npm run build`.\n');
     });
   }
+  // Anything else under /dashboard is missing (not a method the API's 405 handler should name).
+  router.use('/dashboard', (req, res) => {
+    res.status(404).json(errorBody(404, `The resource could not be found: ${req.method} ${req.originalUrl.split('?')[0]}`));
+  });
   return router;
 }
