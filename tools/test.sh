@@ -12,6 +12,7 @@ bash tools/ensure-openstack-cli.sh
 bash tools/ensure-osc-plugin.sh
 bash tools/ensure-keystone.sh
 bash tools/ensure-rabbitmq-stomp.sh
+bash tools/ensure-chromium.sh
 
 mkdir -p var
 e2e=$(($# == 0))

@@ -4,7 +4,7 @@ import type { Logger } from '../common';
 import type { AvailabilityService, LeaseService, UsageReport } from '../leases';
 import type { FloatingIpInventory } from '../plugins/floatingip';
 import type { MetricsRegistry } from '../metrics';
-import type { HostCapacity, HostInventory } from '../plugins/physical-host';
+import type { HostCalendar, HostCapacity, HostInventory } from '../plugins/physical-host';
 import type { VolumePoolInventory } from '../plugins/virtual-volume';
 import type { QuotaService } from '../quotas';
 import { accessLogMiddleware } from './middleware/access-log';
@@ -12,8 +12,9 @@ import { noauthMiddleware, requestIdMiddleware } from './middleware/context';
 import { errorHandler, notFoundHandler } from './middleware/errors';
 import { httpMetricsMiddleware } from './middleware/metrics';
 import { microversionMiddleware } from './middleware/microversion';
-import { API_ROUTES, findRoute, HEALTHCHECK_ROUTE, METRICS_ROUTE } from './routes';
+import { API_ROUTES, DASHBOARD_ROUTE, findRoute, HEALTHCHECK_ROUTE, METRICS_ROUTE } from './routes';
 import { availabilityRouter } from './routers/availability';
+import { dashboardRouter } from './routers/dashboard';
 import { floatingIpsRouter } from './routers/floatingips';
 import { DatabaseHealth, healthcheckRouter, type DatabaseProbe, type HealthcheckOptions } from './routers/health';
 import { hostsRouter } from './routers/hosts';
@@ -33,6 +34,8 @@ export interface ApiDeps {
   floatingIps: FloatingIpInventory;
   /** GET /v1/os-hosts/capacity; absent: not mounted. */
   hostCapacity?: HostCapacity;
+  /** GET /v1/os-hosts/calendar (the dashboard's host calendar); absent: not mounted. */
+  hostCalendar?: HostCalendar;
   /** GET /v1/usage; absent: not mounted. */
   usage?: UsageReport;
   /** Served at /v1/volume-pools; absent: not mounted. */
@@ -59,11 +62,19 @@ export interface ApiOptions {
   authenticate?: RequestHandler;
   /** /healthcheck: drain file, details, database timeout (oslo.middleware's healthcheck options). */
   healthcheck?: HealthcheckOptions;
+  /** The dashboard at /dashboard/ (`[dashboard] enabled`); absent: not served. */
+  dashboard?: {
+    /** The built assets (null: not built, /dashboard/ says so). */
+    assetsDir: string | null;
+    /** Keystone's v3 root users sign in against; null in noauth mode. */
+    keystoneUrl: string | null;
+  };
 }
 
 /** The HTTP API: express app with Blazar's routes, headers and error bodies. */
 export function createApp(deps: ApiDeps, options: ApiOptions): Express {
-  const routes = [...API_ROUTES, HEALTHCHECK_ROUTE, ...(deps.metrics ? [METRICS_ROUTE] : [])];
+  const routes = [...API_ROUTES, HEALTHCHECK_ROUTE, ...(deps.metrics ? [METRICS_ROUTE] : []), ...(options.dashboard ? [DASHBOARD_ROUTE] : [])];
+  const authenticate = options.authenticate ?? noauthMiddleware(options.noauth);
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -77,13 +88,16 @@ export function createApp(deps: ApiDeps, options: ApiOptions): Express {
   app.use(healthcheckRouter(new DatabaseHealth(deps.database, deps.logger.child('healthcheck'), options.healthcheck?.timeoutMs),
     options.healthcheck));
   if (deps.metrics) app.use(metricsRouter(deps.metrics));
+  if (options.dashboard) {
+    app.use(dashboardRouter({ ...options.dashboard, authenticate, policy: deps.policy, logger: deps.logger.child('dashboard') }));
+  }
   // Authentication before the body is read: unauthenticated requests cost no parsing.
-  app.use('/v1', options.authenticate ?? noauthMiddleware(options.noauth));
+  app.use('/v1', authenticate);
   // Any content type is read as JSON: some clients omit the header, and a non-JSON body is then a clear 400.
   app.use(express.json({ limit: options.maxBodyBytes, type: () => true, strict: false }));
   if (deps.availability) app.use('/v1/leases/availability', availabilityRouter(deps.availability, deps.validator));
   app.use('/v1/leases', leasesRouter(deps.leases, deps.validator, { defaultLimit: options.defaultPageLimit, maxLimit: options.maxPageLimit }));
-  app.use('/v1/os-hosts', hostsRouter(deps.hosts, deps.policy, deps.validator, deps.hostCapacity));
+  app.use('/v1/os-hosts', hostsRouter(deps.hosts, deps.policy, deps.validator, deps.hostCapacity, deps.hostCalendar));
   if (deps.usage) app.use('/v1/usage', usageRouter(deps.usage, deps.validator));
   app.use('/v1/floatingips', floatingIpsRouter(deps.floatingIps, deps.policy, deps.validator));
   if (deps.quotas) app.use('/v1/quotas', quotasRouter(deps.quotas, deps.validator));

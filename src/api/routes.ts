@@ -17,6 +17,7 @@ export const API_ROUTES: readonly RouteSpec[] = [
   { pattern: /^\/v1\/os-hosts\/?$/, methods: ['GET', 'POST'], template: '/v1/os-hosts' },
   { pattern: /^\/v1\/os-hosts\/allocations\/?$/, methods: ['GET'], template: '/v1/os-hosts/allocations' },
   { pattern: /^\/v1\/os-hosts\/capacity\/?$/, methods: ['GET'], template: '/v1/os-hosts/capacity' },
+  { pattern: /^\/v1\/os-hosts\/calendar\/?$/, methods: ['GET'], template: '/v1/os-hosts/calendar' },
   { pattern: /^\/v1\/os-hosts\/properties\/?$/, methods: ['GET'], template: '/v1/os-hosts/properties' },
   { pattern: /^\/v1\/os-hosts\/properties\/[^/]+\/?$/, methods: ['PATCH'], template: '/v1/os-hosts/properties/{property_name}' },
   { pattern: /^\/v1\/os-hosts\/[^/]+\/?$/, methods: ['GET', 'PUT', 'DELETE'], template: '/v1/os-hosts/{host_id}' },
@@ -32,6 +33,8 @@ export const API_ROUTES: readonly RouteSpec[] = [
 
 /** The operators' routes, outside the Blazar API (and outside openapi.yaml). */
 export const HEALTHCHECK_ROUTE: RouteSpec = { pattern: /^\/healthcheck\/?$/, methods: ['GET', 'HEAD'], template: '/healthcheck' };
+/** The dashboard's pages, assets and sign-in (src/api/dashboard.ts): one label for all of them. */
+export const DASHBOARD_ROUTE: RouteSpec = { pattern: /^\/dashboard(\/.*)?$/, methods: ['GET', 'HEAD', 'POST', 'DELETE'], template: '/dashboard' };
 export const METRICS_ROUTE: RouteSpec = { pattern: /^\/metrics\/?$/, methods: ['GET', 'HEAD'], template: '/metrics' };
 
 /** Label of requests that match no route (scanners, typos): one series for all of them, never the raw path. */

@@ -1,4 +1,4 @@
-import { createApp } from '../api';
+import { createApp, dashboardAssets, keystoneV3 } from '../api';
 import { createValidator, loadOpenApiDocument, type RequestValidator } from '../api/validation';
 import * as path from 'node:path';
 import { buildKeystoneAuth, Policy, type KeystoneAuth } from '../auth';
@@ -13,7 +13,7 @@ import { PluginRegistry } from '../plugins';
 import { FloatingIpInventory } from '../plugins/floatingip';
 import { FloatingIpPlugin, noFloatingIpActions, NeutronFloatingIpActions, VIRTUAL_FLOATINGIP, type FloatingIpActions } from '../plugins/floatingip';
 import {
-  freepoolOf, HostCapacity, HostInventory, HostReplacer, noHostActions, NovaHostActions, NovaHostRegistrar, PhysicalHostPlugin, PHYSICAL_HOST,
+  freepoolOf, HostCalendar, HostCapacity, HostInventory, HostReplacer, noHostActions, NovaHostActions, NovaHostRegistrar, PhysicalHostPlugin, PHYSICAL_HOST,
   ReservationAggregateSync, type HostActions,
 } from '../plugins/physical-host';
 import {
@@ -233,6 +233,7 @@ export async function buildServices(config: ClimateConfig, options: BuildOptions
   const hosts = new HostInventory(db, repos, clock, logger.child('hosts'),
     compute ? new NovaHostRegistrar(compute.nova, config.nova.aggregateFreepoolName) : null);
   const hostCapacity = new HostCapacity(repos, clock, { cleaningTimeMinutes: config.default.cleaningTimeMinutes });
+  const hostCalendar = new HostCalendar(repos, clock);
   const usage = new UsageReport({ repos, clock, policy });
   const quotas = new QuotaService({ db, repos, clock, config: config.quotas, policy });
   const floatingIps = new FloatingIpInventory(db, repos, clock);
@@ -242,7 +243,7 @@ export async function buildServices(config: ClimateConfig, options: BuildOptions
     config, logger, clock, db, repos, plugins, leases, lifecycle, hosts, floatingIps, volumePools, policy, keystone, validator, runner, dispatcher, dispatchJob,
     compute, reconciler, healer, managerJobs, metrics, enforcement, onEndSender: sendsOnEnd ? onEndSender : null,
     app: () => createApp({
-      leases, availability, hosts, floatingIps, volumePools, hostCapacity, usage, quotas, policy, validator, logger: logger.child('api'),
+      leases, availability, hosts, floatingIps, volumePools, hostCapacity, hostCalendar, usage, quotas, policy, validator, logger: logger.child('api'),
       database: { unappliedMigrations: () => unappliedMigrations(db) },
       metrics: config.default.metricsEnabled ? metrics : null,
     }, {
@@ -250,6 +251,11 @@ export async function buildServices(config: ClimateConfig, options: BuildOptions
       defaultPageLimit: config.default.apiDefaultPageLimit, maxPageLimit: config.default.apiMaxPageLimit,
       noauth: config.default.noauth, authenticate: keystone?.middleware ?? undefined,
       healthcheck: { disableByFilePath: config.healthcheck.disableByFilePath, detailed: config.healthcheck.detailed },
+      dashboard: config.dashboard.enabled ? {
+        assetsDir: dashboardAssets(),
+        keystoneUrl: config.default.authStrategy === 'keystone'
+          ? keystoneV3(config.keystoneAuthtoken.wwwAuthenticateUri || config.keystoneAuthtoken.authUrl) : null,
+      } : undefined,
     }),
     close: async () => {
       const unfinished: string[] = [];

@@ -72,6 +72,7 @@ export function toClimateConfig(v: OptionValues): ClimateConfig {
       tokenCacheTimeMs: secondsToMs(k.token_cache_time),
     },
     osloPolicy: { policyFile: v.oslo_policy.policy_file },
+    dashboard: { enabled: v.dashboard.enabled },
     healthcheck: { disableByFilePath: v.healthcheck.disable_by_file_path, detailed: v.healthcheck.detailed },
     nova: {
       ...endpoint(v.nova),

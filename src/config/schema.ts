@@ -325,6 +325,14 @@ export const SCHEMA = {
   },
   cinder: endpointOptions('Cinder (service type volumev3)'),
   neutron: endpointOptions('Neutron (service type network)'),
+  dashboard: {
+    enabled: bool(
+      true,
+      'Serve the dashboard (leases, a host calendar, capacity, hosts) at /dashboard/. It signs users in through ' +
+        'this API against [keystone_authtoken] www_authenticate_uri (or auth_url), and shows each user exactly what ' +
+        'the API lets their token see.',
+    ),
+  },
   healthcheck: {
     disable_by_file_path: str(
       '',

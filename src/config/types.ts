@@ -100,6 +100,11 @@ export interface ClimateConfig {
     readonly tokenCacheTimeMs: number;
   };
   /** [oslo_policy] */
+  /** [dashboard] */
+  readonly dashboard: {
+    /** Serve the dashboard at /dashboard/. */
+    readonly enabled: boolean;
+  };
   /** [healthcheck] (oslo.middleware's healthcheck options) */
   readonly healthcheck: {
     /** Empty: no drain file. */

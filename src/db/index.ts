@@ -22,6 +22,7 @@ export {
   QuotaRepository, QUOTA_LIMITS, type QuotaLimitName, type QuotaOverrides, type ProjectQuotaRecord, type HeldSpan, type LeaseWindow,
 } from './repositories/quotas';
 export { HostTimelineRepository, type TimelineBooking, type TimelineHost } from './repositories/host-timeline';
+export { HostCalendarRepository, type CalendarBooking, type CalendarHost } from './repositories/host-calendar';
 export {
   VolumePoolRepository, type VolumePoolRecord, type VolumeAllocationRecord, type FreePoolQuery, type PoolFree,
 } from './repositories/volume-pools';

@@ -216,6 +216,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/os-hosts/calendar": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Microversion request, `reservation X.Y` or `reservation latest`. Absent means the minimum version. A badly formed value is a 400, a version outside the supported range a 406. */
+                "OpenStack-API-Version"?: components["parameters"]["OpenStackApiVersion"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Host calendar (Climate extension, drawn by the dashboard)
+         * @description Every host meeting the filters (reservable or not) with every booking that touches the range: whole-host allocations and instance slots. Bookings of the caller's project carry the lease's id and name; other projects' bookings are anonymous (dates and kind only) unless the caller is an admin. Host names are given to callers that may list hosts (`climate:oshosts:get`), null otherwise. Readers and members by default (`climate:oshosts:get_calendar`).
+         */
+        get: operations["showHostCalendar"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/os-hosts/properties": {
         parameters: {
             query?: never;
@@ -941,6 +964,36 @@ export interface components {
             /** @description Reservable, and free for the whole step including the cleaning time around it. */
             free: number;
         };
+        CalendarBooking: {
+            start_date: components["schemas"]["LeaseDate"];
+            end_date: components["schemas"]["LeaseDate"];
+            /**
+             * @description `host`: the whole host (physical:host); `instance`: instance slots on it.
+             * @enum {string}
+             */
+            kind: "host" | "instance";
+            /** @description The booking belongs to the caller's project. */
+            own: boolean;
+            /** @description Only for the caller's project's bookings, or for admins. */
+            lease_id?: string;
+            lease_name?: string;
+            project_id?: string;
+        };
+        CalendarEnvelope: {
+            calendar: {
+                start_date: components["schemas"]["LeaseDate"];
+                end_date: components["schemas"]["LeaseDate"];
+                hosts: {
+                    id: string;
+                    /** @description The host's name; null for callers that may not list hosts. */
+                    name: string | null;
+                    reservable: boolean;
+                    /** @description Why the host is not usable (down, disabled, missing), null when healthy. */
+                    status: string | null;
+                    bookings: components["schemas"]["CalendarBooking"][];
+                }[];
+            };
+        };
         CapacityEnvelope: {
             capacity: {
                 start_date: components["schemas"]["LeaseDate"];
@@ -1586,6 +1639,48 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CapacityEnvelope"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            406: components["responses"]["NotAcceptable"];
+        };
+    };
+    showHostCalendar: {
+        parameters: {
+            query: {
+                /** @description Start of the range (`YYYY-MM-DD HH:MM` UTC, ISO 8601, or `now`). Default `now`. */
+                start?: string;
+                /** @description End of the range (same formats), after start. */
+                end: string;
+                /** @description Only hosts matching this filter (JSON, e.g. `[">=", "$vcpus", "16"]`). */
+                hypervisor_properties?: string;
+                /** @description Only hosts matching this filter on their extra capabilities (JSON, e.g. `["==", "$gpu", "true"]`). */
+                resource_properties?: string;
+                /** @description At most this many hosts (1 to 10000), in id order, with their bookings. Default every host. */
+                limit?: string;
+                /** @description Id of the last host of the previous page. */
+                marker?: string;
+            };
+            header?: {
+                /** @description Microversion request, `reservation X.Y` or `reservation latest`. Absent means the minimum version. A badly formed value is a 400, a version outside the supported range a 406. */
+                "OpenStack-API-Version"?: components["parameters"]["OpenStackApiVersion"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The hosts (in id order) and their bookings. */
+            200: {
+                headers: {
+                    "x-openstack-request-id": components["headers"]["RequestId"];
+                    "OpenStack-API-Version": components["headers"]["ApiVersion"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CalendarEnvelope"];
                 };
             };
             400: components["responses"]["BadRequest"];

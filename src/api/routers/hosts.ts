@@ -2,7 +2,7 @@ import { Router } from 'express';
 import type { Policy } from '../../auth';
 import { checkRange, countSteps, InvalidInput, parseStepSeconds, renderLeaseDate } from '../../common';
 import { parseLeaseDate, parseQueryDate } from '../../leases';
-import { parseHostId, type AllocationFilter, type HostCapacity, type HostInventory } from '../../plugins/physical-host';
+import { parseHostId, type AllocationFilter, type HostCalendar, type HostCapacity, type HostInventory } from '../../plugins/physical-host';
 import { contextOf, pathParam } from '../middleware/context';
 import { validateRequest, validatedRequest, type RequestValidator } from '../validation';
 
@@ -28,7 +28,8 @@ function allocationFilter(query: { lease_id?: string; reservation_id?: string; s
 }
 
 /** /v1/os-hosts: host inventory, allocations, capacity over time and properties (admin by default policy). */
-export function hostsRouter(hosts: HostInventory, policy: Policy, validator: RequestValidator, capacity?: HostCapacity): Router {
+export function hostsRouter(hosts: HostInventory, policy: Policy, validator: RequestValidator, capacity?: HostCapacity,
+  calendar?: HostCalendar): Router {
   const router = Router();
 
   router.get('/', validateRequest('listHosts', validator), async (_req, res) => {
@@ -66,6 +67,46 @@ export function hostsRouter(hosts: HostInventory, policy: Policy, validator: Req
           steps: steps.map((s) => ({
             start_date: renderLeaseDate(s.start), end_date: renderLeaseDate(s.end), total: s.total, reservable: s.reservable,
             allocated: s.allocated, with_instances: s.withInstances, free: s.free,
+          })),
+        },
+      });
+    });
+  }
+
+  if (calendar) {
+    router.get('/calendar', validateRequest('showHostCalendar', validator), async (_req, res) => {
+      const ctx = contextOf(res);
+      policy.enforce(ctx, 'climate:oshosts:get_calendar');
+      const { query } = validatedRequest(res, 'showHostCalendar');
+      const now = calendar.now();
+      const start = parseQueryDate('start', query.start ?? 'now', now);
+      const end = parseQueryDate('end', query.end, now);
+      checkRange(start, end);
+      const limit = query.limit === undefined ? undefined : Number(query.limit);
+      if (limit !== undefined && !(Number.isInteger(limit) && limit >= 1 && limit <= 10_000)) {
+        throw new InvalidInput('Invalid query parameter limit: a whole number of hosts from 1 to 10000');
+      }
+      if (query.marker !== undefined && !/^\d{1,15}$/.test(query.marker)) throw new InvalidInput('Invalid query parameter marker: a host id');
+      const marker = query.marker === undefined ? undefined : Number(query.marker);
+      const { hosts: rows, bookings } = await calendar.read({
+        start, end, hypervisorProperties: query.hypervisor_properties, resourceProperties: query.resource_properties, limit, marker,
+      });
+      // Host names are what climate:oshosts:get shows; a lease of another project is only a busy span, as the
+      // availability answers show members counts and never other projects' leases.
+      const namesHosts = policy.check(ctx, 'climate:oshosts:get');
+      const byHost = new Map<number, Record<string, unknown>[]>(rows.map((h) => [h.id, []]));
+      for (const b of bookings) {
+        const own = b.projectId === ctx.projectId;
+        byHost.get(b.hostId)?.push({
+          start_date: renderLeaseDate(new Date(b.start)), end_date: renderLeaseDate(new Date(b.end)), kind: b.kind, own,
+          ...(own || ctx.isAdmin ? { lease_id: b.leaseId, lease_name: b.leaseName, project_id: b.projectId } : {}),
+        });
+      }
+      res.json({
+        calendar: {
+          start_date: renderLeaseDate(start), end_date: renderLeaseDate(end),
+          hosts: rows.map((h) => ({
+            id: String(h.id), name: namesHosts ? h.name : null, reservable: h.reservable, status: h.status, bookings: byHost.get(h.id),
           })),
         },
       });

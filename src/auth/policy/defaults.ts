@@ -104,6 +104,13 @@ export const DEFAULT_RULES: readonly RuleDefault[] = [
     operations: [{ method: 'GET', path: '/v1/os-hosts/capacity' }],
   },
   {
+    name: 'climate:oshosts:get_calendar',
+    check: READER,
+    description: 'Show the host calendar (the dashboard\'s): every host\'s bookings over a time range, the caller\'s own '
+      + 'project\'s leases named, other projects\' anonymous unless admin; host names only with climate:oshosts:get.',
+    operations: [{ method: 'GET', path: '/v1/os-hosts/calendar' }],
+  },
+  {
     name: 'climate:oshosts:get_resource_properties',
     check: ADMIN,
     description: 'List the properties hosts are described by.',

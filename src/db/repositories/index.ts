@@ -4,6 +4,7 @@ import { EventRepository } from './events';
 import { FloatingIpRepository } from './floatingips';
 import { FloatingIpAllocationRepository } from './floatingip-allocations';
 import { HostAllocationRepository } from './host-allocations';
+import { HostCalendarRepository } from './host-calendar';
 import { HostRepository } from './hosts';
 import { HostTimelineRepository } from './host-timeline';
 import { InstanceAllocationRepository } from './instance-allocations';
@@ -32,6 +33,8 @@ export class Repositories {
   readonly hostTimeline: HostTimelineRepository;
   /** Per-project limits, and the per-project row lease admissions lock. */
   readonly quotas: QuotaRepository;
+  /** The dashboard's host calendar: hosts and their bookings with lease names. */
+  readonly hostCalendar: HostCalendarRepository;
 
   constructor(readonly db: Database) {
     this.leases = new LeaseRepository(db);
@@ -48,5 +51,6 @@ export class Repositories {
     this.enforcementCalls = new EnforcementCallRepository(db);
     this.hostTimeline = new HostTimelineRepository(db);
     this.quotas = new QuotaRepository(db);
+    this.hostCalendar = new HostCalendarRepository(db);
   }
 }

@@ -12,3 +12,4 @@ export {
   type AggregateSync, type AggregateSyncOptions,
 } from './healing';
 export { HostCapacity, type CapacityQuery, type CapacityStep } from './capacity';
+export { HostCalendar, type CalendarQuery } from './calendar';

@@ -204,6 +204,7 @@ describe('openapi.yaml contract', () => {
       'POST /v1/os-hosts createHost',
       'GET /v1/os-hosts/allocations listHostAllocations',
       'GET /v1/os-hosts/capacity showHostCapacity',
+      'GET /v1/os-hosts/calendar showHostCalendar',
       'GET /v1/os-hosts/properties listHostProperties',
       'PATCH /v1/os-hosts/properties/{property_name} updateHostProperty',
       'GET /v1/os-hosts/{host_id} showHost',

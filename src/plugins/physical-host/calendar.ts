@@ -1,0 +1,44 @@
+import type { Clock } from '../../common';
+import type { CalendarBooking, CalendarHost, HostCondition, Repositories } from '../../db';
+import { compileFilterSql, parseFilter, validateKeys } from '../filter';
+
+export interface CalendarQuery {
+  start: Date;
+  end: Date;
+  /** Filters in the language of a physical:host reservation; empty or absent: every host. */
+  hypervisorProperties?: string;
+  resourceProperties?: string;
+  /** At most this many hosts, after the host `marker` (an id), in id order; absent: every host. */
+  limit?: number;
+  marker?: number;
+}
+
+/**
+ * The host calendar (GET /v1/os-hosts/calendar): hosts as rows, every booking in a range as a bar. What a
+ * caller may see of other projects' bookings is the router's business; this reads everything in two queries.
+ */
+export class HostCalendar {
+  constructor(private readonly repos: Repositories, private readonly clock: Clock) {}
+
+  /** The time `now` means in a query. */
+  now(): Date {
+    return this.clock.now();
+  }
+
+  async read(q: CalendarQuery): Promise<{ hosts: CalendarHost[]; bookings: CalendarBooking[] }> {
+    const page = q.limit !== undefined ? { limit: q.limit, afterId: q.marker } : undefined;
+    return this.repos.hostCalendar.read(undefined, await this.conditions(q), { start: q.start, end: q.end }, page);
+  }
+
+  /** Both filters compiled; an unknown `$key` or a malformed filter is a 400 naming the parameter. */
+  private async conditions(q: CalendarQuery): Promise<HostCondition[]> {
+    const fields = [['hypervisor_properties', q.hypervisorProperties], ['resource_properties', q.resourceProperties]] as const;
+    const exprs = fields.map(([field, text]) => parseFilter(text ?? '', field));
+    const known = exprs.some((e) => e !== null) ? await this.repos.hosts.propertyNames() : new Set<string>();
+    return exprs.flatMap((expr, i) => {
+      if (!expr) return [];
+      validateKeys(expr, fields[i][0], known);
+      return [compileFilterSql(expr, 'h')];
+    });
+  }
+}
