@@ -1,6 +1,6 @@
 import type { Clock } from '../../common';
-import type { CalendarBooking, CalendarHost, HostCondition, Repositories } from '../../db';
-import { compileFilterSql, parseFilter, validateKeys } from '../filter';
+import type { CalendarBooking, CalendarHost, Repositories } from '../../db';
+import { compileHostQueryFilters } from './query-filters';
 
 export interface CalendarQuery {
   start: Date;
@@ -27,18 +27,6 @@ export class HostCalendar {
 
   async read(q: CalendarQuery): Promise<{ hosts: CalendarHost[]; bookings: CalendarBooking[] }> {
     const page = q.limit !== undefined ? { limit: q.limit, afterId: q.marker } : undefined;
-    return this.repos.hostCalendar.read(undefined, await this.conditions(q), { start: q.start, end: q.end }, page);
-  }
-
-  /** Both filters compiled; an unknown `$key` or a malformed filter is a 400 naming the parameter. */
-  private async conditions(q: CalendarQuery): Promise<HostCondition[]> {
-    const fields = [['hypervisor_properties', q.hypervisorProperties], ['resource_properties', q.resourceProperties]] as const;
-    const exprs = fields.map(([field, text]) => parseFilter(text ?? '', field));
-    const known = exprs.some((e) => e !== null) ? await this.repos.hosts.propertyNames() : new Set<string>();
-    return exprs.flatMap((expr, i) => {
-      if (!expr) return [];
-      validateKeys(expr, fields[i][0], known);
-      return [compileFilterSql(expr, 'h')];
-    });
+    return this.repos.hostCalendar.read(undefined, await compileHostQueryFilters(this.repos, q), { start: q.start, end: q.end }, page);
   }
 }

@@ -1,6 +1,6 @@
 import { type Clock } from '../../common';
-import type { HostCondition, Repositories } from '../../db';
-import { compileFilterSql, parseFilter, validateKeys } from '../filter';
+import type { Repositories } from '../../db';
+import { compileHostQueryFilters } from './query-filters';
 
 export interface CapacityQuery {
   start: Date;
@@ -75,7 +75,7 @@ export class HostCapacity {
   }
 
   async over(q: CapacityQuery, stepCount: number): Promise<CapacityStep[]> {
-    const conditions = await this.conditions(q);
+    const conditions = await compileHostQueryFilters(this.repos, q);
     const cleaning = this.options.cleaningTimeMinutes * 60_000;
     const start = q.start.getTime();
     const end = q.end.getTime();
@@ -113,17 +113,5 @@ export class HostCapacity {
       withInstances: instanceCounts[i],
       free: reservable.size - blockedCounts[i],
     }));
-  }
-
-  /** Both filters compiled; an unknown `$key` or a malformed filter is a 400 naming the parameter. */
-  private async conditions(q: CapacityQuery): Promise<HostCondition[]> {
-    const fields = [['hypervisor_properties', q.hypervisorProperties], ['resource_properties', q.resourceProperties]] as const;
-    const exprs = fields.map(([field, text]) => parseFilter(text ?? '', field));
-    const known = exprs.some((e) => e !== null) ? await this.repos.hosts.propertyNames() : new Set<string>();
-    return exprs.flatMap((expr, i) => {
-      if (!expr) return [];
-      validateKeys(expr, fields[i][0], known);
-      return [compileFilterSql(expr, 'h')];
-    });
   }
 }
