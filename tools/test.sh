@@ -11,6 +11,7 @@ bash tools/ensure-openstack-cli.sh
 bash tools/ensure-osc-plugin.sh
 bash tools/ensure-keystone.sh
 bash tools/ensure-rabbitmq-stomp.sh
+bash tools/ensure-galera.sh
 
 mkdir -p var
 e2e=$(($# == 0))
