@@ -137,6 +137,21 @@ export const SCHEMA = {
       { check: databaseUrlProblem, secret: true },
     ),
     max_pool_size: int(10, 'Most connections kept open to a MySQL/MariaDB server.', { min: 1 }),
+    max_retries: int(
+      8,
+      'How many times a write transaction is run again when it met a concurrent one (a deadlock, or on a Galera ' +
+        'cluster a failed certification at commit), each after a short random wait, before the request is ' +
+        'refused with 503.',
+      { min: 0 },
+    ),
+    wsrep_sync_wait: int(
+      0,
+      'On a MariaDB Galera cluster: the wsrep_sync_wait each Climate session sets, so that its reads wait until ' +
+        'the node has applied what the cluster committed before (1: reads; see MariaDB\'s documentation for the ' +
+        'other bits). Set 1 when several nodes take writes, so a process never judges by a node that lags behind. ' +
+        '0 leaves the server\'s setting. Ignored by other servers.',
+      { min: 0, max: 15 },
+    ),
     auto_migrate: bool(
       true,
       'Bring the database schema up to date when the all-in-one service starts. Turn off to run migrations ' +

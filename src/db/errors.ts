@@ -35,6 +35,20 @@ export class DatabaseUnavailable extends ClimateError {
   }
 }
 
+/**
+ * 503: the transaction kept meeting concurrent ones (deadlocks, or on a Galera cluster failed certification) and
+ * was given up after `[database] max_retries` runs. Nothing of it was written; the client may try again.
+ */
+export class DatabaseBusy extends ClimateError {
+  constructor(cause: unknown) {
+    super(503, 'database_busy', 'Database busy: the request conflicted with concurrent ones too many times; try again', { cause });
+  }
+
+  override toString(): string {
+    return `${this.name}: ${String(this.cause)}`;
+  }
+}
+
 /** Whether `error` (from Sequelize or straight from the driver) means the database is not there to answer. */
 export function isDatabaseUnavailable(error: unknown): boolean {
   if (error instanceof DatabaseUnavailable) return true;

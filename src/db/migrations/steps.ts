@@ -1,4 +1,4 @@
-import type { ModelAttributes, QueryInterface, QueryInterfaceCreateTableOptions, QueryInterfaceIndexOptions } from 'sequelize';
+import type { ModelAttributeColumnOptions, ModelAttributes, QueryInterface, QueryInterfaceCreateTableOptions, QueryInterfaceIndexOptions } from 'sequelize';
 
 /**
  * The character set and collation every table states for itself on MySQL/MariaDB (ignored elsewhere).
@@ -44,4 +44,18 @@ export async function removeIndexIfPresent(qi: QueryInterface, table: string, na
 /** Drops `table` if it exists (down migrations). */
 export async function dropTableIfPresent(qi: QueryInterface, table: string): Promise<void> {
   if (await qi.tableExists(table)) await qi.dropTable(table);
+}
+
+/** Adds `column` to `table` unless the table has it. */
+export async function addColumnOnce(qi: QueryInterface, table: string, column: string, attributes: ModelAttributeColumnOptions): Promise<void> {
+  const columns = await qi.describeTable(table);
+  if (column in columns) return;
+  await qi.addColumn(table, column, attributes);
+}
+
+/** Removes `column` from `table` if the table has it (down migrations). */
+export async function removeColumnIfPresent(qi: QueryInterface, table: string, column: string): Promise<void> {
+  const columns = await qi.describeTable(table);
+  if (!(column in columns)) return;
+  await qi.removeColumn(table, column);
 }
