@@ -144,6 +144,7 @@ export async function buildServices(config: ClimateConfig, options: BuildOptions
   const db = new Database({
     connection: config.database.connection, maxPoolSize: config.database.maxPoolSize, maxRetries: config.database.maxRetries,
     wsrepSyncWait: config.database.wsrepSyncWait,
+    onFailover: (from, to) => logger.warning(`database server ${from} does not answer or left its cluster: new connections go to ${to}`),
   });
   const repos = new Repositories(db);
   // Before the database opens too: an unusable [enforcement] section fails start-up with nothing left open.

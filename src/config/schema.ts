@@ -132,7 +132,9 @@ export const SCHEMA = {
       'sqlite:///var/climate.sqlite',
       'Database URL. SQLite: sqlite:///relative/path (relative to the working directory), sqlite:////absolute/path, ' +
         'or sqlite:// for an in-memory database. MySQL: mysql://user:password@host:port/database ' +
-        '(mysql+pymysql:// and mariadb:// work too). Other engines (PostgreSQL...) are not supported. ' +
+        '(mysql+pymysql:// and mariadb:// work too); several servers, e.g. the nodes of a Galera cluster, as ' +
+        'mysql://user:password@node1:3306,node2:3306,node3:3306/database: connections go to the first that answers ' +
+        'and is in the cluster, and move to the next when it dies. Other engines (PostgreSQL...) are not supported. ' +
         'Percent-encode special characters in the password.',
       { check: databaseUrlProblem, secret: true },
     ),

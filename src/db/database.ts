@@ -2,6 +2,7 @@ import { QueryTypes, Sequelize, Transaction } from 'sequelize';
 import sqlite3 from 'sqlite3';
 import { parseDatabaseUrl, type DatabaseTarget } from '../config';
 import { DatabaseBusy, rethrowDatabaseError } from './errors';
+import { failOver } from './failover';
 import { Mutex } from './mutex';
 import { connectionProblem, DatabaseOpenError, sqliteFileProblem } from './open-errors';
 
@@ -19,6 +20,8 @@ export interface DatabaseOptions {
    * the request is refused with 503 (default 8). Each retry waits a random time up to a doubling bound.
    */
   maxRetries?: number;
+  /** Told when new connections go to another server of a several-server URL (the one before died or left). */
+  onFailover?: (from: string, to: string) => void;
   /** Galera's wsrep_sync_wait set on every session (reads wait for the node to catch up); 0 or absent: not set. */
   wsrepSyncWait?: number;
   /** Receives each SQL statement when set (debugging). */
@@ -93,6 +96,8 @@ export class Database {
   private readonly maxRetries: number;
   /** Transactions run again after a deadlock or failed certification, and those given up (benchmarks, metrics). */
   readonly conflicts = { retried: 0, givenUp: 0 };
+  /** Times new connections moved to another server of a several-server URL. */
+  failovers = 0;
 
   constructor(options: DatabaseOptions) {
     const target = parseDatabaseUrl(options.connection);
@@ -113,6 +118,12 @@ export class Database {
       });
     }
     this.dialect = target.dialect;
+    if (target.dialect === 'mysql' && target.nodes) {
+      failOver(this.sequelize, target.nodes, (from, to) => {
+        this.failovers++;
+        options.onFailover?.(`${from.host}:${from.port}`, `${to.host}:${to.port}`);
+      });
+    }
     if (this.dialect === 'mysql') {
       // Set once per pooled connection rather than by a statement before every transaction.
       this.sequelize.addHook('afterConnect', async (connection: unknown) => {

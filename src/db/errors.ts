@@ -17,6 +17,8 @@ const UNAVAILABLE_CODES = new Set([
   // error a pooled connection gets when its database was dropped under it.
   'ER_CON_COUNT_ERROR', 'ER_ACCESS_DENIED_ERROR', 'ER_DBACCESS_DENIED_ERROR', 'ER_BAD_DB_ERROR', 'ER_SERVER_SHUTDOWN',
   'ER_NO_SUCH_TABLE', 'ER_NO_DB_ERROR',
+  // Galera: "WSREP has not yet prepared node for application use" (the node left the primary component).
+  'ER_UNKNOWN_COM_ERROR',
   'SQLITE_CANTOPEN', 'SQLITE_IOERR', 'SQLITE_NOTADB', 'SQLITE_CORRUPT',
 ]);
 
