@@ -68,6 +68,18 @@ init_datadir() {
     --skip-test-db > "$dir/install.log" 2>&1
 }
 
+# After a crash grastate.dat says seqno -1: the node's position is read back from InnoDB (as the packages'
+# galera_recovery does), so that it rejoins with an incremental transfer (IST) instead of a full copy (SST).
+recovered_position() {
+  local dir log
+  dir=$(node_dir "$1")
+  grep -q '^seqno: *-1' "$dir/data/grastate.dat" 2>/dev/null || return 0
+  log="$dir/recover.log"
+  rm -f "$log"
+  /usr/sbin/mariadbd --defaults-file="$dir/my.cnf" --wsrep-recover --log-error="$log" > /dev/null 2>&1 || return 0
+  sed -n 's/.*WSREP: Recovered position: *//p' "$log" | tail -n 1
+}
+
 start_node() {
   local n=$1 bootstrap=$2 dir
   dir=$(node_dir "$n")
@@ -78,6 +90,12 @@ start_node() {
     # The node that bootstraps must be allowed to, whatever the last shutdown left in grastate.dat.
     [ -f "$dir/data/grastate.dat" ] && sed -i 's/^safe_to_bootstrap: 0/safe_to_bootstrap: 1/' "$dir/data/grastate.dat"
     args+=(--wsrep-new-cluster)
+  fi
+  local position
+  position=$(recovered_position "$n")
+  if [ -n "$position" ]; then
+    echo "ensure-galera: node $n recovered its position $position" >&2
+    args+=(--wsrep-start-position="$position")
   fi
   local how='joining the cluster'
   [ "$bootstrap" = yes ] && how='bootstrapping a new cluster'
