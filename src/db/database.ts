@@ -186,9 +186,9 @@ export class Database {
           throw new DatabaseBusy(error);
         }
         this.conflicts.retried++;
-        // Full jitter under a doubling bound (5, 10, 20... ms, at most 250): transactions that conflicted once
+        // Full jitter under a doubling bound (20, 40, 80... ms, at most 1 s): transactions that conflicted once
         // spread out instead of meeting again, on one server as across a cluster's nodes.
-        await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(250, 5 * 2 ** attempt)));
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(1000, 10 * 2 ** attempt)));
       }
     }
   }
