@@ -123,6 +123,7 @@ const ROUNDS = 8;
 const HOSTS_PER_ROUND = 5;
 const PREFILLED = 10;
 const CREATES = 50;
+const EARLIEST = 10;
 const HOUR = 3_600_000;
 const fmt = (ms: number) => new Date(ms).toISOString().slice(0, 16).replace('T', ' ');
 
@@ -167,7 +168,7 @@ describe('three API processes, one per node, race for the last free hosts', () =
     await database?.drop();
   });
 
-  it(`${ROUNDS} rounds of ${PREFILLED + CREATES} concurrent creates and updates: no host booked twice, on any node`, async () => {
+  it(`${ROUNDS} rounds of ${PREFILLED + CREATES + EARLIEST} concurrent creates (earliest-fit ones too) and updates: no host booked twice, on any node`, async () => {
     const conflictsBefore = await conflictsSoFar();
     let won = 0;
     let lost = 0;
@@ -199,6 +200,10 @@ describe('three API processes, one per node, race for the last free hosts', () =
         ...existing.map((lease, i) => () => send(apis[i % 3], 'PUT', `/v1/leases/${lease.id}`, r(0, 1)
           ? { reservations: [{ id: lease.reservationId, max: 3 }] }
           : { start_date: fmt(lease.start + HOUR), end_date: fmt(lease.end + 2 * HOUR) })),
+        // Earliest-fit creates search for a window and book it in one transaction: the same race.
+        ...Array.from({ length: EARLIEST }, (_, i) => () => send(apis[i % 3], 'POST', '/v1/leases', {
+          name: `${tag}-asap-${i}`, start_date: 'earliest', duration: '2h', not_before: fmt(day), not_after: fmt(day + 8 * HOUR),
+          reservations: [reservation(1, 1)] })),
         ...Array.from({ length: CREATES }, (_, i) => {
           const w = window();
           const min = r(1, 2);
