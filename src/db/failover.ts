@@ -20,10 +20,12 @@ class NodeNotReady extends Error {
 }
 
 async function galeraReady(connection: unknown): Promise<boolean> {
-  const [rows] = await (connection as RawConnection).promise().query("SHOW STATUS LIKE 'wsrep_ready'");
-  const row = (rows as { Value?: string }[])[0];
-  // A server without Galera has no such status: it is ready when it answers.
-  return !row || row.Value === 'ON';
+  const session = (connection as RawConnection).promise();
+  // A server that is not a Galera node (no wsrep_on, or OFF: MariaDB's packages build it in) is ready when it answers.
+  const [on] = await session.query("SHOW VARIABLES LIKE 'wsrep_on'");
+  if ((on as { Value?: string }[])[0]?.Value !== 'ON') return true;
+  const [ready] = await session.query("SHOW STATUS LIKE 'wsrep_ready'");
+  return (ready as { Value?: string }[])[0]?.Value === 'ON';
 }
 
 /**
