@@ -80,9 +80,18 @@ recovered_position() {
   sed -n 's/.*WSREP: Recovered position: *//p' "$log" | tail -n 1
 }
 
+# The ports are fixed: a cluster of another checkout (or anything else) holding them is named, not fought with.
+port_taken() { (echo > "/dev/tcp/127.0.0.1/$1") 2> /dev/null; }
+
 start_node() {
-  local n=$1 bootstrap=$2 dir
+  local n=$1 bootstrap=$2 dir port
   dir=$(node_dir "$n")
+  for port in "$(sql_port "$n")" "$(gcomm_port "$n")"; do
+    if port_taken "$port"; then
+      echo "ensure-galera: port $port of node $n is in use by another process (another checkout's cluster? stop it with its tools/stop-galera.sh)" >&2
+      exit 1
+    fi
+  done
   write_config "$n"
   init_datadir "$n"
   local args=(--defaults-file="$dir/my.cnf")
