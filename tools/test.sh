@@ -13,6 +13,7 @@ bash tools/ensure-osc-plugin.sh
 bash tools/ensure-keystone.sh
 bash tools/ensure-rabbitmq-stomp.sh
 bash tools/ensure-chromium.sh
+bash tools/ensure-galera.sh
 
 mkdir -p var
 e2e=$(($# == 0))

@@ -142,7 +142,11 @@ export async function buildServices(config: ClimateConfig, options: BuildOptions
   const compute = config.compute.driver === 'nova' ? buildComputeClients(config, { keystone, logger }) : null;
   if (compute) await freepoolOf(compute.nova, config.nova.aggregateFreepoolName);
   const clock = options.clock ?? systemClock;
-  const db = new Database({ connection: config.database.connection, maxPoolSize: config.database.maxPoolSize });
+  const db = new Database({
+    connection: config.database.connection, maxPoolSize: config.database.maxPoolSize, maxRetries: config.database.maxRetries,
+    wsrepSyncWait: config.database.wsrepSyncWait,
+    onFailover: (from, to) => logger.warning(`database server ${from} does not answer or left its cluster: new connections go to ${to}`),
+  });
   const repos = new Repositories(db);
   // Before the database opens too: an unusable [enforcement] section fails start-up with nothing left open.
   const enforcement = buildEnforcement(config, {

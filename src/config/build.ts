@@ -26,6 +26,8 @@ export function toClimateConfig(v: OptionValues): ClimateConfig {
     database: {
       connection: v.database.connection,
       maxPoolSize: v.database.max_pool_size,
+      maxRetries: v.database.max_retries,
+      wsrepSyncWait: v.database.wsrep_sync_wait,
       autoMigrate: v.database.auto_migrate,
     },
     manager: {

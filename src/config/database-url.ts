@@ -20,6 +20,11 @@ export type DatabaseTarget =
       readonly password?: string;
       /** Query-string parameters (e.g. `charset=utf8`), left for the driver. */
       readonly options: Readonly<Record<string, string>>;
+      /**
+       * Every server of a URL that names several (`mysql://user@db1:3306,db2:3306,db3:3306/climate`, the nodes
+       * of a Galera cluster), in the order they are tried; `host` and `port` are the first. Absent for one server.
+       */
+      readonly nodes?: readonly { readonly host: string; readonly port: number }[];
     };
 
 /** The URL schemes `[database] connection` accepts, for help text and error messages. */
@@ -90,7 +95,24 @@ function parseSqlite(rest: string, cwd: string): DatabaseTarget | string {
   return { dialect: 'sqlite', storage: path.resolve(cwd, rest.slice(1)) };
 }
 
+/**
+ * A URL naming several servers, `scheme://user@host1:port1,host2:port2/database`, is read as one URL per server
+ * (the WHATWG URL parser takes one host only); the target is the first server's, with `nodes` listing them all.
+ * Only MySQL/MariaDB takes several (the nodes of a Galera cluster, see database/failover).
+ */
 function parseServer(connection: string, engine: (typeof SERVER_ENGINES)[string]): DatabaseTarget | string {
+  const parts = /^([^:]+:\/\/)([^@/]*@)?([^/?#]*)(.*)$/.exec(connection);
+  const hosts = parts ? parts[3].split(',') : [];
+  if (hosts.length < 2) return parseOneServer(connection, engine);
+  if (engine.dialect !== 'mysql') return `several servers in one URL are supported for MySQL/MariaDB (Galera) only: ${engine.example}`;
+  const targets = hosts.map((host) => parseOneServer(`${parts![1]}${parts![2] ?? ''}${host}${parts![4]}`, engine));
+  const problem = targets.find((t) => typeof t === 'string');
+  if (problem) return problem;
+  const servers = targets as Extract<DatabaseTarget, { dialect: 'mysql' | 'postgres' }>[];
+  return { ...servers[0], nodes: servers.map((t) => ({ host: t.host, port: t.port })) };
+}
+
+function parseOneServer(connection: string, engine: (typeof SERVER_ENGINES)[string]): DatabaseTarget | string {
   const { dialect, example } = engine;
   let url: URL;
   try {

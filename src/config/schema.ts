@@ -133,11 +133,28 @@ export const SCHEMA = {
       'Database URL. SQLite: sqlite:///relative/path (relative to the working directory), sqlite:////absolute/path, ' +
         'or sqlite:// for an in-memory database. MySQL: mysql://user:password@host:port/database ' +
         '(mysql+pymysql:// and mariadb:// work too). PostgreSQL: postgresql://user:password@host:port/database ' +
-        '(postgres:// and postgresql+psycopg2:// work too). Other engines (Oracle...) are not supported. ' +
+        '(postgres:// and postgresql+psycopg2:// work too). Several MySQL servers, e.g. the nodes of a Galera cluster, as ' +
+        'mysql://user:password@node1:3306,node2:3306,node3:3306/database: connections go to the first that answers ' +
+        'and is in the cluster, and move to the next when it dies. Other engines (Oracle...) are not supported. ' +
         'Percent-encode special characters in the password.',
       { check: databaseUrlProblem, secret: true },
     ),
     max_pool_size: int(10, 'Most connections kept open to a MySQL/MariaDB or PostgreSQL server.', { min: 1 }),
+    max_retries: int(
+      8,
+      'How many times a write transaction is run again when it met a concurrent one (a deadlock, or on a Galera ' +
+        'cluster a failed certification at commit), each after a short random wait, before the request is ' +
+        'refused with 503.',
+      { min: 0 },
+    ),
+    wsrep_sync_wait: int(
+      0,
+      'On a MariaDB Galera cluster: the wsrep_sync_wait each Climate session sets, so that its reads wait until ' +
+        'the node has applied what the cluster committed before (1: reads; see MariaDB\'s documentation for the ' +
+        'other bits). Set 1 when several nodes take writes, so a process never judges by a node that lags behind. ' +
+        '0 leaves the server\'s setting. Ignored by other servers.',
+      { min: 0, max: 15 },
+    ),
     auto_migrate: bool(
       true,
       'Bring the database schema up to date when the all-in-one service starts. Turn off to run migrations ' +

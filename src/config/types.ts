@@ -35,6 +35,10 @@ export interface ClimateConfig {
     /** SQLAlchemy-style URL; read it with parseDatabaseUrl. May contain a password. */
     readonly connection: string;
     readonly maxPoolSize: number;
+    /** Runs of a write transaction after a deadlock or failed certification before 503. */
+    readonly maxRetries: number;
+    /** Galera's wsrep_sync_wait for every session (0: not set). */
+    readonly wsrepSyncWait: number;
     readonly autoMigrate: boolean;
   };
   /** [manager] */

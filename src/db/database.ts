@@ -1,7 +1,8 @@
 import { QueryTypes, Sequelize, Transaction } from 'sequelize';
 import sqlite3 from 'sqlite3';
 import { parseDatabaseUrl, type DatabaseTarget } from '../config';
-import { rethrowDatabaseError } from './errors';
+import { DatabaseBusy, rethrowDatabaseError } from './errors';
+import { failOver } from './failover';
 import { Mutex } from './mutex';
 import { connectionProblem, DatabaseOpenError, sqliteFileProblem } from './open-errors';
 
@@ -17,6 +18,15 @@ export interface DatabaseOptions {
    */
   connection: string;
   maxPoolSize?: number;
+  /**
+   * How many times a write transaction runs again after a deadlock or a failed certification (Galera) before
+   * the request is refused with 503 (default 8). Each retry waits a random time up to a doubling bound.
+   */
+  maxRetries?: number;
+  /** Told when new connections go to another server of a several-server URL (the one before died or left). */
+  onFailover?: (from: string, to: string) => void;
+  /** Galera's wsrep_sync_wait set on every session (reads wait for the node to catch up); 0 or absent: not set. */
+  wsrepSyncWait?: number;
   /** Receives each SQL statement when set (debugging). */
   logSql?: (sql: string) => void;
 }
@@ -42,6 +52,15 @@ export function isUniqueViolation(error: unknown): boolean {
   const { code, errno } = driverError(error);
   return code === 'ER_DUP_ENTRY' || errno === 1062 || code === '23505'
     || (code === 'SQLITE_CONSTRAINT' && /UNIQUE/.test(String((error as Error)?.message)));
+}
+
+/**
+ * Galera's causality check for one session: its reads wait until the node has applied every write the cluster
+ * committed before them. A server without Galera has no such variable; there is nothing to wait for.
+ */
+async function setSyncWait(session: { query(sql: string): Promise<[unknown]> }, mask: number): Promise<void> {
+  const [rows] = await session.query("SHOW VARIABLES LIKE 'wsrep_sync_wait'");
+  if ((rows as unknown[]).length) await session.query(`SET SESSION wsrep_sync_wait = ${Math.floor(mask)}`);
 }
 
 /** The callback API of a mysql2 connection, as Sequelize holds it inside a transaction. */
@@ -77,11 +96,17 @@ export class Database {
   private readonly logSql?: (sql: string) => void;
   private readonly connection: string;
   private readonly target: DatabaseTarget;
+  private readonly maxRetries: number;
+  /** Transactions run again after a deadlock or failed certification, and those given up (benchmarks, metrics). */
+  readonly conflicts = { retried: 0, givenUp: 0 };
+  /** Times new connections moved to another server of a several-server URL. */
+  failovers = 0;
 
   constructor(options: DatabaseOptions) {
     const target = parseDatabaseUrl(options.connection);
     this.connection = options.connection;
     this.target = target;
+    this.maxRetries = options.maxRetries ?? 8;
     const logging = options.logSql ? (sql: string) => options.logSql?.(sql) : false;
     this.logSql = options.logSql;
     if (target.dialect === 'sqlite') {
@@ -104,6 +129,12 @@ export class Database {
           .query('SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL READ COMMITTED');
       });
     }
+    if (target.dialect === 'mysql' && target.nodes) {
+      failOver(this.sequelize, target.nodes, (from, to) => {
+        this.failovers++;
+        options.onFailover?.(`${from.host}:${from.port}`, `${to.host}:${to.port}`);
+      });
+    }
     if (this.dialect === 'mysql') {
       // Set once per pooled connection rather than by a statement before every transaction.
       this.sequelize.addHook('afterConnect', async (connection: unknown) => {
@@ -116,6 +147,7 @@ export class Database {
           // one index range per candidate and stops at the first free one (+50% lease creates at 10,000 leases).
           await session.query("SET SESSION optimizer_switch = 'exists_to_in=off'");
         }
+        if (options.wsrepSyncWait) await setSyncWait(session, options.wsrepSyncWait);
       });
     }
   }
@@ -158,8 +190,15 @@ export class Database {
         }
         return await this.sequelize.transaction(fn); // READ COMMITTED per session (see the constructor)
       } catch (error) {
-        if (attempt >= 8 || !isRetryable(error)) throw error;
-        await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt));
+        if (!isRetryable(error)) throw error;
+        if (attempt > this.maxRetries) {
+          this.conflicts.givenUp++;
+          throw new DatabaseBusy(error);
+        }
+        this.conflicts.retried++;
+        // Full jitter under a doubling bound (20, 40, 80... ms, at most 1 s): transactions that conflicted once
+        // spread out instead of meeting again, on one server as across a cluster's nodes.
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(1000, 10 * 2 ** attempt)));
       }
     }
   }

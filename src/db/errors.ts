@@ -21,6 +21,8 @@ const UNAVAILABLE_CODES = new Set([
   // (also what a session gets when its database is dropped under it), unknown database, authentication
   // failed, and a missing table (the schema was never made here).
   '08000', '08001', '08003', '08004', '08006', '53300', '57P01', '57P02', '57P03', '3D000', '28000', '28P01', '42P01',
+  // Galera: "WSREP has not yet prepared node for application use" (the node left the primary component).
+  'ER_UNKNOWN_COM_ERROR',
   'SQLITE_CANTOPEN', 'SQLITE_IOERR', 'SQLITE_NOTADB', 'SQLITE_CORRUPT',
 ]);
 
@@ -34,6 +36,20 @@ export class DatabaseUnavailable extends ClimateError {
   }
 
   /** For the log: what the driver said (the client's message says nothing useful to an operator). */
+  override toString(): string {
+    return `${this.name}: ${String(this.cause)}`;
+  }
+}
+
+/**
+ * 503: the transaction kept meeting concurrent ones (deadlocks, or on a Galera cluster failed certification) and
+ * was given up after `[database] max_retries` runs. Nothing of it was written; the client may try again.
+ */
+export class DatabaseBusy extends ClimateError {
+  constructor(cause: unknown) {
+    super(503, 'database_busy', 'Database busy: the request conflicted with concurrent ones too many times; try again', { cause });
+  }
+
   override toString(): string {
     return `${this.name}: ${String(this.cause)}`;
   }

@@ -1,6 +1,6 @@
 /** The database: connection, migrations and repositories. No SQL lives outside this folder. */
 export { Database, isUniqueViolation, type Tx, type Dialect, type DatabaseOptions } from './database';
-export { DatabaseUnavailable, isDatabaseUnavailable } from './errors';
+export { DatabaseBusy, DatabaseUnavailable, isDatabaseUnavailable } from './errors';
 export { DatabaseOpenError } from './open-errors';
 export { migrateUp, currentVersion, pendingMigrations, unappliedMigrations, MIGRATION_NAMES } from './migrate';
 export * from './records';

@@ -10,6 +10,7 @@ import { TABLE_OPTIONS } from './migrations/steps';
 import * as usageLedger from './migrations/006-usage-ledger';
 import * as enforcementCalls from './migrations/007-enforcement-calls';
 import * as quotas from './migrations/008-quotas';
+import * as allocationVersions from './migrations/009-allocation-versions';
 
 /** Migrations in order. Each is a module with `up` and `down`; names never change once released. */
 const MIGRATIONS = [
@@ -21,6 +22,7 @@ const MIGRATIONS = [
   { name: '006-usage-ledger', module: usageLedger },
   { name: '007-enforcement-calls', module: enforcementCalls },
   { name: '008-quotas', module: quotas },
+  { name: '009-allocation-versions', module: allocationVersions },
 ];
 
 /** The names of every migration, oldest first: the newest is the schema version this code expects. */

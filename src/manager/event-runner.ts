@@ -108,7 +108,17 @@ export class EventRunner {
     for (const id of ids) {
       if (!this.running && this.loop) break;
       while (this.inFlight.size >= this.concurrency) await Promise.race(this.inFlight);
-      if (!(await this.claim(id))) continue;
+      let claimed: boolean;
+      try {
+        claimed = await this.claim(id);
+      } catch (error) {
+        // The database went away (e.g. its node died): the events already running finish or fail on their own.
+        // Wait for them, so that a failure of theirs is observed here and not left an unhandled rejection (which
+        // ends a Node process), then report the claim's failure.
+        await Promise.allSettled(this.inFlight);
+        throw error;
+      }
+      if (!claimed) continue;
       ran++;
       const job = this.execute(id).finally(() => this.inFlight.delete(job));
       this.inFlight.add(job);

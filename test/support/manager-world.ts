@@ -1,6 +1,6 @@
 import type { Clock } from '../../src/common';
 import { silentLogger } from '../../src/common';
-import { Database, Repositories } from '../../src/db';
+import { Database, Repositories, type DatabaseOptions } from '../../src/db';
 import { LeaseLifecycle, LeaseService } from '../../src/leases';
 import { EventRunner, type EventRunnerOptions } from '../../src/manager';
 import { Notifier } from '../../src/notifications';
@@ -19,8 +19,8 @@ export interface ManagerWorld {
  * several of these on one database behave as several Climate processes.
  */
 export async function managerWorld(connection: string, plugin: ResourcePlugin, clock: Clock,
-  runnerOptions: Partial<EventRunnerOptions> = {}): Promise<ManagerWorld> {
-  const db = new Database({ connection });
+  runnerOptions: Partial<EventRunnerOptions> = {}, dbOptions: Partial<DatabaseOptions> = {}): Promise<ManagerWorld> {
+  const db = new Database({ ...dbOptions, connection });
   await db.open();
   const repos = new Repositories(db);
   const plugins = new PluginRegistry().register(plugin).freeze();

@@ -62,3 +62,17 @@ export async function removeIndexIfPresent(qi: QueryInterface, table: string, na
 export async function dropTableIfPresent(qi: QueryInterface, table: string): Promise<void> {
   if (await qi.tableExists(table)) await qi.dropTable(table);
 }
+
+/** Adds `column` to `table` unless the table has it. */
+export async function addColumnOnce(qi: QueryInterface, table: string, column: string, attributes: ModelAttributeColumnOptions): Promise<void> {
+  const columns = await qi.describeTable(table);
+  if (column in columns) return;
+  await qi.addColumn(table, column, attributes);
+}
+
+/** Removes `column` from `table` if the table has it (down migrations). */
+export async function removeColumnIfPresent(qi: QueryInterface, table: string, column: string): Promise<void> {
+  const columns = await qi.describeTable(table);
+  if (!(column in columns)) return;
+  await qi.removeColumn(table, column);
+}

@@ -1,4 +1,5 @@
 import type { Database, Tx } from '../database';
+import { bumpVersions } from '../certification';
 import type { Window } from '../records';
 import { fromSqlDate, placeholders, sqlDate } from '../sql-values';
 
@@ -106,7 +107,10 @@ export class FloatingIpAllocationRepository {
     const rows = await this.db.select<{ id: string }>(
       `SELECT id FROM floatingips WHERE id IN (${placeholders(sorted.length)}) ORDER BY id FOR UPDATE${options.skipLocked ? ' SKIP LOCKED' : ''}`,
       sorted, tx);
-    return rows.map((r) => String(r.id));
+    const locked = rows.map((r) => String(r.id));
+    // Row locks are not replicated by Galera: writing the rows makes two nodes' bookings of one IP conflict.
+    await bumpVersions(this.db, tx, 'floatingips', locked);
+    return locked;
   }
 
   async insert(tx: Tx, reservationId: string, leaseId: string, ids: readonly string[], window: Window): Promise<void> {

@@ -1,5 +1,6 @@
 import type { Database, Tx } from '../database';
 import type { AllocationRecord, Window } from '../records';
+import { bumpVersions } from '../certification';
 import { fromSqlDate, placeholders, sqlDate } from '../sql-values';
 
 /** A boolean SQL condition on the host row aliased `h`, with positional parameters. */
@@ -113,7 +114,20 @@ export class HostAllocationRepository {
       const held = await this.findFree(tx, { ...q, excludeHostIds: tried, limit: undefined });
       if (held.length) await judge(await this.lockHosts(tx, held));
     }
+    await this.markBooked(tx, chosen);
     return chosen;
+  }
+
+  /**
+   * Raises the allocation_version of the hosts a transaction books (migration 008). A row lock is local to one
+   * server; on a Galera cluster two nodes may both judge a host free and book it. Writing its row puts the host
+   * in both transactions' write sets, so the second to commit fails certification (a deadlock error the
+   * transaction is retried for) and, run again, sees the first one's booking. Called with the rows locked, after
+   * they were judged: the lock keeps the other node's booking from being applied here in between (the applier
+   * would abort this transaction), and a booking certified but not yet applied here conflicts at commit.
+   */
+  async markBooked(tx: Tx, hostIds: readonly number[]): Promise<void> {
+    await bumpVersions(this.db, tx, 'hosts', hostIds);
   }
 
   /**
@@ -157,7 +171,10 @@ export class HostAllocationRepository {
     const rows = await this.db.select<{ id: number }>(
       `SELECT id FROM hosts WHERE id IN (${placeholders(sorted.length)}) ORDER BY id FOR UPDATE${options.skipLocked ? ' SKIP LOCKED' : ''}`,
       sorted, tx);
-    return rows.map((r) => Number(r.id));
+    const locked = rows.map((r) => Number(r.id));
+    // Whoever locks a host may change its bookings: the same certification key as markBooked.
+    await this.markBooked(tx, locked);
+    return locked;
   }
 
   async insert(tx: Tx, reservationId: string, leaseId: string, hostIds: readonly number[], window: Window): Promise<void> {

@@ -1,4 +1,5 @@
 import type { Database, Tx } from '../database';
+import { bumpVersions } from '../certification';
 import type { Window } from '../records';
 import { fromSqlDate, placeholders, sqlDate } from '../sql-values';
 
@@ -107,7 +108,10 @@ export class VolumePoolRepository {
     const rows = await this.db.select<{ id: string }>(
       `SELECT id FROM volume_pools WHERE id IN (${placeholders(sorted.length)}) ORDER BY id FOR UPDATE${options.skipLocked ? ' SKIP LOCKED' : ''}`,
       sorted, tx);
-    return rows.map((r) => String(r.id));
+    const locked = rows.map((r) => String(r.id));
+    // Row locks are not replicated by Galera: writing the rows makes two nodes' bookings of one pool conflict.
+    await bumpVersions(this.db, tx, 'volume_pools', locked);
+    return locked;
   }
 
   /** Every matching pool with its free gigabytes over the window (may be 0 or less after a capacity cut), by name. */

@@ -20,7 +20,7 @@ describe('defaultConfig', () => {
       apiDefaultPageLimit: 0,
       apiMaxPageLimit: 1000,
     });
-    expect(config.database).toEqual({ connection: 'sqlite:///var/climate.sqlite', maxPoolSize: 10, autoMigrate: true });
+    expect(config.database).toEqual({ connection: 'sqlite:///var/climate.sqlite', maxPoolSize: 10, maxRetries: 8, wsrepSyncWait: 0, autoMigrate: true });
     expect(config.manager).toEqual({
       plugins: ['physical:host'],
       minutesBeforeEndLease: 60,

@@ -1,4 +1,5 @@
 import { ConfigError, parseDatabaseUrl } from '../../../src/config';
+import { databaseUrlProblem } from '../../../src/config/database-url';
 
 describe('parseDatabaseUrl', () => {
   describe('sqlite', () => {
@@ -48,6 +49,17 @@ describe('parseDatabaseUrl', () => {
       for (const scheme of ['mysql+pymysql', 'mysql+mysqldb']) {
         expect(parseDatabaseUrl(`${scheme}://u:p@db/climate`)).toMatchObject({ dialect: 'mysql', host: 'db', port: 3306 });
       }
+    });
+
+    it('reads several servers (a Galera cluster) as nodes tried in order, the first one the target', () => {
+      const target = parseDatabaseUrl('mysql+pymysql://climate:p%40ss@db1:3311,db2,[::1]:3313/climate?charset=utf8mb4');
+      expect(target).toMatchObject({
+        dialect: 'mysql', host: 'db1', port: 3311, database: 'climate', username: 'climate', password: 'p@ss', options: { charset: 'utf8mb4' },
+        nodes: [{ host: 'db1', port: 3311 }, { host: 'db2', port: 3306 }, { host: '::1', port: 3313 }],
+      });
+      expect(parseDatabaseUrl('mysql://u@db1/climate')).not.toHaveProperty('nodes');
+      expect(databaseUrlProblem('mysql://u@db1,/climate')).toMatch(/not a valid URL/);
+      expect(databaseUrlProblem('mysql://u@db1:3306,db2:x/climate')).toMatch(/not a valid URL/);
     });
 
     it('reads mariadb:// as MySQL', () => {

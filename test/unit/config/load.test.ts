@@ -69,7 +69,7 @@ describe('loadConfig', () => {
       apiDefaultPageLimit: 50,
       apiMaxPageLimit: 500,
     });
-    expect(config.database).toEqual({ connection: 'mysql+pymysql://climate:pw@db:3306/climate', maxPoolSize: 3, autoMigrate: true });
+    expect(config.database).toEqual({ connection: 'mysql+pymysql://climate:pw@db:3306/climate', maxPoolSize: 3, maxRetries: 8, wsrepSyncWait: 0, autoMigrate: true });
     expect(config.manager).toEqual({
       plugins: ['physical:host'],
       minutesBeforeEndLease: 30,
