@@ -1,7 +1,7 @@
 import type { Database, Tx } from './database';
 import { placeholders } from './sql-values';
 
-/** The tables whose rows every booking of them writes (migration 008's allocation_version). */
+/** The tables whose rows every booking of them writes (migration 009's allocation_version). */
 export type BookedTable = 'hosts' | 'floatingips' | 'volume_pools';
 
 /**

@@ -119,7 +119,7 @@ export class HostAllocationRepository {
   }
 
   /**
-   * Raises the allocation_version of the hosts a transaction books (migration 008). A row lock is local to one
+   * Raises the allocation_version of the hosts a transaction books (migration 009). A row lock is local to one
    * server; on a Galera cluster two nodes may both judge a host free and book it. Writing its row puts the host
    * in both transactions' write sets, so the second to commit fails certification (a deadlock error the
    * transaction is retried for) and, run again, sees the first one's booking. Called with the rows locked, after
