@@ -88,6 +88,8 @@ export interface BuildOptions {
   logger?: Logger;
   /** Run migrations before returning (the all-in-one and tests). */
   migrate?: boolean;
+  /** Receives every SQL statement run (tests counting statements, debugging). */
+  logSql?: (sql: string) => void;
 }
 
 function notificationDriver(config: ClimateConfig, logger: Logger): NotificationDriver {
@@ -141,7 +143,7 @@ export async function buildServices(config: ClimateConfig, options: BuildOptions
   const compute = config.compute.driver === 'nova' ? buildComputeClients(config, { keystone, logger }) : null;
   if (compute) await freepoolOf(compute.nova, config.nova.aggregateFreepoolName);
   const clock = options.clock ?? systemClock;
-  const db = new Database({ connection: config.database.connection, maxPoolSize: config.database.maxPoolSize });
+  const db = new Database({ connection: config.database.connection, maxPoolSize: config.database.maxPoolSize, logSql: options.logSql });
   const repos = new Repositories(db);
   // Before the database opens too: an unusable [enforcement] section fails start-up with nothing left open.
   const enforcement = buildEnforcement(config, {

@@ -12,7 +12,7 @@ import { EVENT_SEQUENCE, moveBeforeEnd, planLeaseEvents, START_LEASE, UPDATE_LEA
 import { checkBeforeEnd, checkName, checkWindow, MESSAGES, messageDate, optionalDate } from './lease-rules';
 import { logSkippedAction } from './lifecycle';
 import { scheduleLeaseUpdate } from './update-event';
-import { renderLease, type LeaseView } from './view';
+import { renderLease, renderLeases, type LeaseView } from './view';
 
 export interface LeaseServiceOptions {
   minutesBeforeEndLease: number;
@@ -339,8 +339,7 @@ export class LeaseService {
     const ids = leases.map((l) => l.id);
     const [reservations, events] = await Promise.all([
       this.repos.reservations.listByLeases(ids, tx), this.repos.events.listByLeases(ids, tx)]);
-    return leases.map((lease) => renderLease(lease, reservations.filter((r) => r.leaseId === lease.id),
-      events.filter((e) => e.leaseId === lease.id), this.deps.plugins));
+    return renderLeases(leases, reservations, events, this.deps.plugins);
   }
 
   /**

@@ -14,6 +14,7 @@ import { configWith } from '../../src/config';
 import { createTestDatabase, type TestDialect } from '../../test/support/database';
 import { benchAvailability, type AvailabilityResult } from './availability';
 import { call } from './http';
+import { benchLists, type ListsResult } from './lists';
 import { summarize, timed, type Summary } from './stats';
 
 interface Options {
@@ -47,7 +48,8 @@ interface Result {
   createSequential: Summary;
   createConcurrent: { clients: number; creates: number; perSecond: number; latency: Summary };
   listLeases: Summary;
-  allocations: Summary;
+  /** GET /v1/leases?limit=1000, GET /v1/os-hosts and GET /v1/os-hosts/allocations (issue 18). */
+  lists: ListsResult;
   /** GET /v1/os-hosts/capacity over the 30 days holding the existing leases, 1-hour steps (720). */
   capacity: Summary;
   eventLateness: Summary & { events: number };
@@ -120,8 +122,7 @@ async function benchDialect(dialect: TestDialect, o: Options): Promise<Result> {
 
     log('GET /v1/leases?limit=100');
     const list = await timed(200, 1, async () => { await call(base, 'GET', '/v1/leases?limit=100'); });
-    log('GET /v1/os-hosts/allocations');
-    const allocations = await timed(20, 1, async () => { await call(base, 'GET', '/v1/os-hosts/allocations'); });
+    const lists = await benchLists(base, 1000, 50, log);
     log('GET /v1/os-hosts/capacity, 30 days at 1-hour steps');
     const capacityPath = `/v1/os-hosts/capacity?start=${encodeURIComponent(iso(origin))}`
       + `&end=${encodeURIComponent(iso(new Date(origin.getTime() + 30 * DAY)))}&step=3600`;
@@ -138,7 +139,7 @@ async function benchDialect(dialect: TestDialect, o: Options): Promise<Result> {
       createSequential: summarize(sequential.durations),
       createConcurrent: { clients: 8, creates, perSecond: creates / (concurrent.wallMs / 1000), latency: summarize(concurrent.durations) },
       listLeases: summarize(list.durations),
-      allocations: summarize(allocations.durations),
+      lists,
       capacity: summarize(capacity.durations),
       eventLateness: { ...summarize(lateness), events: lateness.length },
       availability,
@@ -189,7 +190,9 @@ function table(results: Result[]): string {
     ['creates/s, 8 clients', ...results.map((r) => r.createConcurrent.perSecond.toFixed(0))],
     ['create p50 / p99, 8 clients', ...results.map((r) => `${ms(r.createConcurrent.latency.p50)} / ${ms(r.createConcurrent.latency.p99)}`)],
     ['GET /v1/leases?limit=100 p50 / p99', ...results.map((r) => `${ms(r.listLeases.p50)} / ${ms(r.listLeases.p99)}`)],
-    ['GET /v1/os-hosts/allocations p50 / p99', ...results.map((r) => `${ms(r.allocations.p50)} / ${ms(r.allocations.p99)}`)],
+    ['GET /v1/leases, 1,000 leases p50 / p99', ...results.map((r) => `${ms(r.lists.listLeases.p50)} / ${ms(r.lists.listLeases.p99)}`)],
+    ['GET /v1/os-hosts, all hosts p50 / p99', ...results.map((r) => `${ms(r.lists.listHosts.p50)} / ${ms(r.lists.listHosts.p99)} (${r.lists.hostsListed})`)],
+    ['GET /v1/os-hosts/allocations p50 / p99', ...results.map((r) => `${ms(r.lists.allocations.p50)} / ${ms(r.lists.allocations.p99)} (${r.lists.allocationsListed})`)],
     ['GET /v1/os-hosts/capacity 30 d, 1 h steps p50 / p99', ...results.map((r) => `${ms(r.capacity.p50)} / ${ms(r.capacity.p99)}`)],
     ['find slot p50 / p99 (8 hosts, filter, 30 days)', ...results.map((r) => `${ms(r.availability.findSlot.p50)} / ${ms(r.availability.findSlot.p99)}`)],
     ['earliest-fit create p50 / p99', ...results.map((r) => `${ms(r.availability.earliestCreate.p50)} / ${ms(r.availability.earliestCreate.p99)}`)],

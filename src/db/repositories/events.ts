@@ -54,7 +54,7 @@ export class EventRepository {
 
   async listByLeases(leaseIds: readonly string[], tx?: Tx): Promise<EventRecord[]> {
     if (!leaseIds.length) return [];
-    const rows = await this.db.select(
+    const rows = await this.db.selectMany(
       `SELECT ${COLUMNS} FROM events WHERE lease_id IN (${placeholders(leaseIds.length)}) ORDER BY time, sequence`,
       leaseIds, tx);
     return rows.map(toEvent);
