@@ -221,6 +221,8 @@ export async function buildServices(config: ClimateConfig, options: BuildOptions
     pollIntervalMs: config.manager.pollIntervalMs, claimMs: config.manager.eventClaimMs,
     maxRetries: config.manager.eventMaxRetries, retryDelayMs: config.manager.eventRetryDelayMs,
     observer: eventRunMetrics(metrics),
+    // The lease.start (or end) notification the event committed leaves now, not at the dispatch's next pass.
+    afterEvent: () => dispatchJob.wake(),
   });
   const leases = new LeaseService(
     { db, repos, plugins, notifier, clock, logger: logger.child('leases'), onEventsChanged: () => { runner.wake(); dispatchJob.wake(); },

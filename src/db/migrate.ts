@@ -9,6 +9,7 @@ import * as allocationEndIndex from './migrations/005-allocation-end-index';
 import { TABLE_OPTIONS } from './migrations/steps';
 import * as usageLedger from './migrations/006-usage-ledger';
 import * as enforcementCalls from './migrations/007-enforcement-calls';
+import * as eventRetryIndex from './migrations/008-event-retry-index';
 
 /** Migrations in order. Each is a module with `up` and `down`; names never change once released. */
 const MIGRATIONS = [
@@ -19,6 +20,7 @@ const MIGRATIONS = [
   { name: '005-allocation-end-index', module: allocationEndIndex },
   { name: '006-usage-ledger', module: usageLedger },
   { name: '007-enforcement-calls', module: enforcementCalls },
+  { name: '008-event-retry-index', module: eventRetryIndex },
 ];
 
 /** The names of every migration, oldest first: the newest is the schema version this code expects. */

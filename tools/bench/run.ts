@@ -14,6 +14,7 @@ import { configWith } from '../../src/config';
 import { createTestDatabase, type TestDialect } from '../../test/support/database';
 import { benchAvailability, type AvailabilityResult } from './availability';
 import { call } from './http';
+import { eventLateness } from './events';
 import { benchLists, type ListsResult } from './lists';
 import { summarize, timed, type Summary } from './stats';
 
@@ -132,7 +133,7 @@ async function benchDialect(dialect: TestDialect, o: Options): Promise<Result> {
     const availability = await benchAvailability(base, origin, 100, log);
 
     log(`event lateness: ${o.events} leases starting within one minute`);
-    const lateness = await eventLateness(services, o.events);
+    const { lateness } = await eventLateness(services, o.events);
 
     return {
       dialect, hosts: o.hosts, existingLeases: o.leases,
@@ -148,34 +149,6 @@ async function benchDialect(dialect: TestDialect, o: Options): Promise<Result> {
     await new Promise<void>((resolve) => server.close(() => resolve()));
     await services.close();
     await db.drop();
-  }
-}
-
-/**
- * Leases whose start events all fall within one minute, created ahead of time; the manager runs with its
- * real clock. Lateness = when the event was marked done minus when it was due.
- */
-async function eventLateness(services: Services, count: number): Promise<number[]> {
-  const admin = { userId: 'bench', projectId: 'bench', roles: ['admin'], isAdmin: true, requestId: 'req-bench' };
-  const minute = Math.ceil((Date.now() + 45_000) / 60_000) * 60_000;
-  const ids: string[] = [];
-  await timed(count, 8, async (i) => {
-    const start = new Date(minute + Math.floor((i * 60_000) / count / 1000) * 1000);
-    const lease = await services.leases.create(admin, {
-      name: `timed-${i}`, start_date: iso(start), end_date: iso(new Date(minute + 30 * DAY)), reservations: [],
-    });
-    ids.push(lease.id);
-  });
-  services.runner.start();
-  const deadline = minute + 60_000 + 120_000;
-  for (;;) {
-    const events = await services.repos.events.listByLeases(ids);
-    const starts = events.filter((e) => e.eventType === 'start_lease');
-    if (starts.every((e) => e.status === 'DONE') || Date.now() > deadline) {
-      await services.runner.stop();
-      return starts.filter((e) => e.status === 'DONE').map((e) => (e.updatedAt ?? e.time).getTime() - e.time.getTime());
-    }
-    await new Promise((resolve) => setTimeout(resolve, 1000));
   }
 }
 
