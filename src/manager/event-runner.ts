@@ -169,10 +169,14 @@ export class EventRunner {
       if (this.held.has(id)) continue; // still running here (its claim had lapsed): once is enough
       this.held.add(id);
       started++;
-      const job = this.execute(id).finally(() => {
-        this.inFlight.delete(job);
-        this.sleeper.wake();
-      });
+      // An outcome that could not be written (the database gone): logged, the claim kept until stop() releases it or
+      // it expires. Caught here, since nothing awaits a running event but stop() and runDueOnce().
+      const job = this.execute(id)
+        .catch((error) => { this.loopFailures.error(this.logger, 'event loop error; retrying', { event_id: id, error: String(error) }); })
+        .finally(() => {
+          this.inFlight.delete(job);
+          this.sleeper.wake();
+        });
       this.inFlight.add(job);
     }
     return { started, contended };
