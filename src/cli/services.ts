@@ -89,6 +89,8 @@ export interface BuildOptions {
   logger?: Logger;
   /** Run migrations before returning (the all-in-one and tests). */
   migrate?: boolean;
+  /** Receives every SQL statement run (tests counting statements, debugging). */
+  logSql?: (sql: string) => void;
 }
 
 function notificationDriver(config: ClimateConfig, logger: Logger): NotificationDriver {
@@ -144,7 +146,7 @@ export async function buildServices(config: ClimateConfig, options: BuildOptions
   const clock = options.clock ?? systemClock;
   const db = new Database({
     connection: config.database.connection, maxPoolSize: config.database.maxPoolSize, maxRetries: config.database.maxRetries,
-    wsrepSyncWait: config.database.wsrepSyncWait,
+    wsrepSyncWait: config.database.wsrepSyncWait, logSql: options.logSql,
     onFailover: (from, to) => logger.warning(`database server ${from} does not answer or left its cluster: new connections go to ${to}`),
   });
   const repos = new Repositories(db);
@@ -224,6 +226,8 @@ export async function buildServices(config: ClimateConfig, options: BuildOptions
     pollIntervalMs: config.manager.pollIntervalMs, claimMs: config.manager.eventClaimMs,
     maxRetries: config.manager.eventMaxRetries, retryDelayMs: config.manager.eventRetryDelayMs,
     observer: eventRunMetrics(metrics),
+    // The lease.start (or end) notification the event committed leaves now, not at the dispatch's next pass.
+    afterEvent: () => dispatchJob.wake(),
   });
   const leases = new LeaseService(
     { db, repos, plugins, notifier, clock, logger: logger.child('leases'), onEventsChanged: () => { runner.wake(); dispatchJob.wake(); },

@@ -175,7 +175,10 @@ export const SCHEMA = {
         '0 disables the event.',
       { min: 0 },
     ),
-    poll_interval: float(1, 'Seconds between two looks at the queue of due lease events.', { min: 0.01 }),
+    poll_interval: float(0.2, 'Longest time, in seconds, between two looks at the next due time of lease events. A manager '
+      + 'sets a timer to the next due time it knows and looks again after each event it runs; this bounds how long an '
+      + 'earlier event committed by another process (a separate climate-api, another manager) goes unseen. A look is one '
+      + 'indexed query.', { min: 0.01 }),
     event_max_retries: int(5, 'How many times an event whose handling failed is tried again before it is given up.', { min: 0 }),
     event_claim_seconds: int(
       60,

@@ -11,6 +11,7 @@ import * as usageLedger from './migrations/006-usage-ledger';
 import * as enforcementCalls from './migrations/007-enforcement-calls';
 import * as quotas from './migrations/008-quotas';
 import * as allocationVersions from './migrations/009-allocation-versions';
+import * as eventRetryIndex from './migrations/010-event-retry-index';
 
 /** Migrations in order. Each is a module with `up` and `down`; names never change once released. */
 const MIGRATIONS = [
@@ -23,6 +24,7 @@ const MIGRATIONS = [
   { name: '007-enforcement-calls', module: enforcementCalls },
   { name: '008-quotas', module: quotas },
   { name: '009-allocation-versions', module: allocationVersions },
+  { name: '010-event-retry-index', module: eventRetryIndex },
 ];
 
 /** The names of every migration, oldest first: the newest is the schema version this code expects. */

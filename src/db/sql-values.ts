@@ -19,6 +19,9 @@ export function fromSqlDate(value: unknown): Date;
 export function fromSqlDate(value: unknown): Date | null {
   if (value === null || value === undefined) return null;
   if (value instanceof Date) return value;
+  // What sqlDate wrote ("2030-01-01 12:00:00.000"), as SQLite hands it back: no regular expressions for the
+  // thousands of dates of a list.
+  if (typeof value === 'string' && value.length === 23 && value[10] === ' ') return new Date(`${value.slice(0, 10)}T${value.slice(11)}Z`);
   const text = String(value).trim();
   // "2030-01-01 12:00:00.000" or with a "+00:00" suffix written by other tools.
   const iso = text.includes('T') ? text : text.replace(' ', 'T');

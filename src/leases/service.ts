@@ -14,7 +14,7 @@ import { checkBeforeEnd, checkName, checkWindow, MESSAGES, messageDate, optional
 import { logSkippedAction } from './lifecycle';
 import { needsOwnerTrust, PendingTrust, requestedReservations, type TrustSubject } from './owner-trust';
 import { scheduleLeaseUpdate } from './update-event';
-import { renderLease, type LeaseView } from './view';
+import { renderLease, renderLeases, type LeaseView } from './view';
 
 export interface LeaseServiceOptions {
   minutesBeforeEndLease: number;
@@ -400,8 +400,7 @@ export class LeaseService {
     const ids = leases.map((l) => l.id);
     const [reservations, events] = await Promise.all([
       this.repos.reservations.listByLeases(ids, tx), this.repos.events.listByLeases(ids, tx)]);
-    return leases.map((lease) => renderLease(lease, reservations.filter((r) => r.leaseId === lease.id),
-      events.filter((e) => e.leaseId === lease.id), this.deps.plugins));
+    return renderLeases(leases, reservations, events, this.deps.plugins);
   }
 
   /**

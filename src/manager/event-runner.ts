@@ -6,7 +6,10 @@ import type { LeaseLifecycle } from '../leases';
 import { WakeableSleep } from './wakeable-sleep';
 
 export interface EventRunnerOptions {
-  /** Longest sleep between two looks at the database (changes made by other processes). */
+  /**
+   * Longest sleep between two looks at the database's next due time: how long an earlier event committed by
+   * another process (an API, another manager) may go unseen. The look is one MIN() over an index.
+   */
   pollIntervalMs: number;
   /** How long a claim holds; a manager that dies loses its events to others after this. */
   claimMs: number;
@@ -20,6 +23,8 @@ export interface EventRunnerOptions {
   owner?: string;
   /** Told how each event run ended (the manager's metrics). */
   observer?: EventRunObserver;
+  /** Called once an event's outcome (and the notification it wrote) is committed: the dispatch sends it at once. */
+  afterEvent?: () => void;
 }
 
 /** What happened to one run of an event, for counters (see manager/metrics.ts). */
@@ -33,9 +38,11 @@ export interface EventRunObserver {
 }
 
 /**
- * Runs lease events when they are due. Sleeps until the next due time (or a wake-up from this process, or
- * the poll interval), claims each due event with a conditional UPDATE so that it runs once across managers,
- * keeps the claim alive while it runs, and retries failures with exponential backoff.
+ * Runs lease events when they are due. A timer is set to the next due time the database holds (re-armed by a
+ * wake-up from this process, or by the next look at the database, at most `pollIntervalMs` away, which sees
+ * events other processes committed); when it fires, the due events are claimed together with one conditional
+ * UPDATE so that each runs once across managers, and run at once, up to `concurrency` side by side, each as soon
+ * as a slot is free. Claims are kept alive while their events run; failures are retried with exponential backoff.
  */
 export class EventRunner {
   readonly owner: string;
@@ -101,27 +108,15 @@ export class EventRunner {
     }
   }
 
-  /** One pass: claims and runs what is due; resolves when those events are done (tests, benchmarks). */
+  /** Claims and runs everything due now; resolves when those events are done (tests, benchmarks). */
   async runDueOnce(): Promise<number> {
-    const ids = await this.repos.events.findRunnable(this.clock.now(), this.concurrency * 4);
     let ran = 0;
-    for (const id of ids) {
-      if (!this.running && this.loop) break;
+    for (let contentions = 0; contentions < 100;) {
       while (this.inFlight.size >= this.concurrency) await Promise.race(this.inFlight);
-      let claimed: boolean;
-      try {
-        claimed = await this.claim(id);
-      } catch (error) {
-        // The database went away (e.g. its node died): the events already running finish or fail on their own.
-        // Wait for them, so that a failure of theirs is observed here and not left an unhandled rejection (which
-        // ends a Node process), then report the claim's failure.
-        await Promise.allSettled(this.inFlight);
-        throw error;
-      }
-      if (!claimed) continue;
-      ran++;
-      const job = this.execute(id).finally(() => this.inFlight.delete(job));
-      this.inFlight.add(job);
+      const { started, contended } = await this.startDue();
+      ran += started;
+      if (!started && !contended) break;
+      contentions = started ? 0 : contentions + 1;
     }
     await Promise.all(this.inFlight);
     return ran;
@@ -130,14 +125,11 @@ export class EventRunner {
   private async run(): Promise<void> {
     while (this.running) {
       try {
-        const ran = await this.runDueOnce();
-        const next = ran > 0 ? null : await this.repos.events.nextWakeUp();
+        const waitMs = await this.step();
         if (this.loopFailures.failing) {
           this.logger.info('event loop runs again', { failures_not_logged: this.loopFailures.reset() });
         }
-        if (ran > 0) continue; // more may be due, or unblocked by what just ran
-        const untilNext = next ? next.getTime() - this.clock.now().getTime() : Infinity;
-        await this.sleeper.sleep(Math.min(this.options.pollIntervalMs, Math.max(0, untilNext)));
+        if (waitMs > 0 && this.running) await this.sleeper.sleep(waitMs);
       } catch (error) {
         this.loopFailures.error(this.logger, 'event loop error; retrying', { error: String(error) });
         await this.sleeper.sleep(this.options.pollIntervalMs);
@@ -145,11 +137,49 @@ export class EventRunner {
     }
   }
 
-  private async claim(id: string): Promise<boolean> {
+  /**
+   * One look: the next due time first (one cheap query); if it has come, the due events are claimed and started.
+   * Returns how long to sleep before the next look: until the next due time, never longer than the poll interval.
+   * An event finishing wakes the loop (a free slot, and the lease's next event may now run).
+   */
+  private async step(): Promise<number> {
+    if (this.inFlight.size >= this.concurrency) return this.options.pollIntervalMs;
+    const next = await this.repos.events.nextWakeUp();
+    const untilNext = next ? next.getTime() - this.clock.now().getTime() : Infinity;
+    if (untilNext > 0) return Math.min(this.options.pollIntervalMs, untilNext);
+    const { started, contended } = await this.startDue();
+    if (started > 0) return 0;
+    // Another manager was claiming the same events: what it leaves is free the moment it commits.
+    if (contended) return 1;
+    // Due but not startable: behind an earlier event of its lease that is still running (here or on another
+    // manager). Sleep until the next thing that is really ahead; one of ours finishing wakes the loop sooner.
     const now = this.clock.now();
-    const claimed = await this.repos.events.claim(id, this.owner, now, new Date(now.getTime() + this.options.claimMs));
-    if (claimed) this.held.add(id);
-    return claimed;
+    const ahead = await this.repos.events.nextWakeUp(now);
+    return Math.min(this.options.pollIntervalMs, ahead ? Math.max(1, ahead.getTime() - now.getTime()) : Infinity);
+  }
+
+  /** Claims what is due, as many as there are free slots, in one transaction, and starts running them. */
+  private async startDue(): Promise<{ started: number; contended: boolean }> {
+    const free = this.concurrency - this.inFlight.size;
+    if (free <= 0 || (!this.running && this.loop)) return { started: 0, contended: false };
+    const now = this.clock.now();
+    const { claimed, contended } = await this.repos.events.claimDue(this.owner, now, new Date(now.getTime() + this.options.claimMs), free);
+    let started = 0;
+    for (const id of claimed) {
+      if (this.held.has(id)) continue; // still running here (its claim had lapsed): once is enough
+      this.held.add(id);
+      started++;
+      // An outcome that could not be written (the database gone): logged, the claim kept until stop() releases it or
+      // it expires. Caught here, since nothing awaits a running event but stop() and runDueOnce().
+      const job = this.execute(id)
+        .catch((error) => { this.loopFailures.error(this.logger, 'event loop error; retrying', { event_id: id, error: String(error) }); })
+        .finally(() => {
+          this.inFlight.delete(job);
+          this.sleeper.wake();
+        });
+      this.inFlight.add(job);
+    }
+    return { started, contended };
   }
 
   /**
@@ -188,6 +218,7 @@ export class EventRunner {
     }
     // Reached only when the outcome (done, retry or error) was written: the claim is given back.
     this.held.delete(id);
+    this.options.afterEvent?.();
   }
 
   private async failed(event: EventRecord, error: unknown): Promise<void> {

@@ -23,6 +23,8 @@ export interface TestServiceOptions {
   listen?: boolean;
   /** Run the manager's event loop and notification dispatch. */
   manager?: boolean;
+  /** Receives every SQL statement the service runs. */
+  logSql?: (sql: string) => void;
 }
 
 /** Climate on a fresh database, migrated, as the all-in-one builds it. */
@@ -33,7 +35,9 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
     database: { connection: database.url, ...options.config?.database },
     notifications: { driver: 'noop', ...options.config?.notifications },
   });
-  const services = await buildServices(config, { migrate: true, clock: options.clock, logger: options.logger ?? silentLogger });
+  const services = await buildServices(config, {
+    migrate: true, clock: options.clock, logger: options.logger ?? silentLogger, logSql: options.logSql,
+  });
   const app = services.app();
   let server: Server | null = null;
   let url = '';

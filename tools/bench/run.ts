@@ -15,6 +15,8 @@ import { configWith } from '../../src/config';
 import { createTestDatabase, type TestDialect } from '../../test/support/database';
 import { benchAvailability, type AvailabilityResult } from './availability';
 import { call } from './http';
+import { eventLateness } from './events';
+import { benchLists, type ListsResult } from './lists';
 import { runKeystoneBench } from './keystone';
 import { summarize, timed, type Summary } from './stats';
 
@@ -54,7 +56,8 @@ interface Result {
   createSequential: Summary;
   createConcurrent: { clients: number; creates: number; perSecond: number; latency: Summary };
   listLeases: Summary;
-  allocations: Summary;
+  /** GET /v1/leases?limit=1000, GET /v1/os-hosts and GET /v1/os-hosts/allocations (issue 18). */
+  lists: ListsResult;
   /** GET /v1/os-hosts/capacity over the 30 days holding the existing leases, 1-hour steps (720). */
   capacity: Summary;
   eventLateness: Summary & { events: number };
@@ -127,8 +130,7 @@ async function benchDialect(dialect: TestDialect, o: Options): Promise<Result> {
 
     log('GET /v1/leases?limit=100');
     const list = await timed(200, 1, async () => { await call(base, 'GET', '/v1/leases?limit=100'); });
-    log('GET /v1/os-hosts/allocations');
-    const allocations = await timed(20, 1, async () => { await call(base, 'GET', '/v1/os-hosts/allocations'); });
+    const lists = await benchLists(base, 1000, 50, log);
     log('GET /v1/os-hosts/capacity, 30 days at 1-hour steps');
     const capacityPath = `/v1/os-hosts/capacity?start=${encodeURIComponent(iso(origin))}`
       + `&end=${encodeURIComponent(iso(new Date(origin.getTime() + 30 * DAY)))}&step=3600`;
@@ -138,14 +140,14 @@ async function benchDialect(dialect: TestDialect, o: Options): Promise<Result> {
     const availability = await benchAvailability(base, origin, 100, log);
 
     log(`event lateness: ${o.events} leases starting within one minute`);
-    const lateness = await eventLateness(services, o.events);
+    const { lateness } = await eventLateness(services, o.events);
 
     return {
       dialect, hosts: o.hosts, existingLeases: o.leases,
       createSequential: summarize(sequential.durations),
       createConcurrent: { clients: 8, creates, perSecond: creates / (concurrent.wallMs / 1000), latency: summarize(concurrent.durations) },
       listLeases: summarize(list.durations),
-      allocations: summarize(allocations.durations),
+      lists,
       capacity: summarize(capacity.durations),
       eventLateness: { ...summarize(lateness), events: lateness.length },
       availability,
@@ -154,34 +156,6 @@ async function benchDialect(dialect: TestDialect, o: Options): Promise<Result> {
     await new Promise<void>((resolve) => server.close(() => resolve()));
     await services.close();
     await db.drop();
-  }
-}
-
-/**
- * Leases whose start events all fall within one minute, created ahead of time; the manager runs with its
- * real clock. Lateness = when the event was marked done minus when it was due.
- */
-async function eventLateness(services: Services, count: number): Promise<number[]> {
-  const admin = { userId: 'bench', projectId: 'bench', roles: ['admin'], isAdmin: true, requestId: 'req-bench' };
-  const minute = Math.ceil((Date.now() + 45_000) / 60_000) * 60_000;
-  const ids: string[] = [];
-  await timed(count, 8, async (i) => {
-    const start = new Date(minute + Math.floor((i * 60_000) / count / 1000) * 1000);
-    const lease = await services.leases.create(admin, {
-      name: `timed-${i}`, start_date: iso(start), end_date: iso(new Date(minute + 30 * DAY)), reservations: [],
-    });
-    ids.push(lease.id);
-  });
-  services.runner.start();
-  const deadline = minute + 60_000 + 120_000;
-  for (;;) {
-    const events = await services.repos.events.listByLeases(ids);
-    const starts = events.filter((e) => e.eventType === 'start_lease');
-    if (starts.every((e) => e.status === 'DONE') || Date.now() > deadline) {
-      await services.runner.stop();
-      return starts.filter((e) => e.status === 'DONE').map((e) => (e.updatedAt ?? e.time).getTime() - e.time.getTime());
-    }
-    await new Promise((resolve) => setTimeout(resolve, 1000));
   }
 }
 
@@ -196,7 +170,9 @@ function table(results: Result[]): string {
     ['creates/s, 8 clients', ...results.map((r) => r.createConcurrent.perSecond.toFixed(0))],
     ['create p50 / p99, 8 clients', ...results.map((r) => `${ms(r.createConcurrent.latency.p50)} / ${ms(r.createConcurrent.latency.p99)}`)],
     ['GET /v1/leases?limit=100 p50 / p99', ...results.map((r) => `${ms(r.listLeases.p50)} / ${ms(r.listLeases.p99)}`)],
-    ['GET /v1/os-hosts/allocations p50 / p99', ...results.map((r) => `${ms(r.allocations.p50)} / ${ms(r.allocations.p99)}`)],
+    ['GET /v1/leases, 1,000 leases p50 / p99', ...results.map((r) => `${ms(r.lists.listLeases.p50)} / ${ms(r.lists.listLeases.p99)}`)],
+    ['GET /v1/os-hosts, all hosts p50 / p99', ...results.map((r) => `${ms(r.lists.listHosts.p50)} / ${ms(r.lists.listHosts.p99)} (${r.lists.hostsListed})`)],
+    ['GET /v1/os-hosts/allocations p50 / p99', ...results.map((r) => `${ms(r.lists.allocations.p50)} / ${ms(r.lists.allocations.p99)} (${r.lists.allocationsListed})`)],
     ['GET /v1/os-hosts/capacity 30 d, 1 h steps p50 / p99', ...results.map((r) => `${ms(r.capacity.p50)} / ${ms(r.capacity.p99)}`)],
     ['find slot p50 / p99 (8 hosts, filter, 30 days)', ...results.map((r) => `${ms(r.availability.findSlot.p50)} / ${ms(r.availability.findSlot.p99)}`)],
     ['earliest-fit create p50 / p99', ...results.map((r) => `${ms(r.availability.earliestCreate.p50)} / ${ms(r.availability.earliestCreate.p99)}`)],

@@ -54,7 +54,7 @@ export class EventRepository {
 
   async listByLeases(leaseIds: readonly string[], tx?: Tx): Promise<EventRecord[]> {
     if (!leaseIds.length) return [];
-    const rows = await this.db.select(
+    const rows = await this.db.selectMany(
       `SELECT ${COLUMNS} FROM events WHERE lease_id IN (${placeholders(leaseIds.length)}) ORDER BY time, sequence`,
       leaseIds, tx);
     return rows.map(toEvent);
@@ -95,12 +95,23 @@ export class EventRepository {
     return rows.map((r) => String(r.id));
   }
 
-  /** The earliest time at which something waits to run (a future event or a claim that will expire). */
-  async nextWakeUp(): Promise<Date | null> {
-    const [row] = await this.db.select<{ t: unknown; c: unknown }>(
-      "SELECT (SELECT MIN(CASE WHEN retry_at IS NOT NULL AND retry_at > time THEN retry_at ELSE time END) FROM events WHERE status = 'UNDONE') AS t, "
-      + "(SELECT MIN(claim_expires_at) FROM events WHERE status = 'IN_PROGRESS') AS c");
-    const times = [row?.t, row?.c].filter((v) => v != null).map((v) => fromSqlDate(v).getTime());
+  /**
+   * The earliest time at which something waits to run: an event's due time, a failed event's retry, or a claim
+   * that will expire; with `after`, the earliest later than that (what is past but blocked behind an earlier event
+   * of its lease is not a reason to wake). One statement that reads the first entry of three index ranges, however
+   * many events wait: every manager asks it after each event and at each poll.
+   */
+  async nextWakeUp(after?: Date): Promise<Date | null> {
+    const bound = after ? sqlDate(after) : null;
+    const later = (column: string) => (bound ? ` AND ${column} > ?` : '');
+    // A waiting retry's event time is earlier than its retry: the due time is read among events with no retry pending.
+    const [row] = await this.db.select<{ t: unknown; r: unknown; c: unknown }>(
+      `SELECT (SELECT time FROM events WHERE status = 'UNDONE' AND (retry_at IS NULL OR retry_at <= time)${later('time')}
+               ORDER BY status, time LIMIT 1) AS t,
+              (SELECT MIN(retry_at) FROM events WHERE status = 'UNDONE' AND retry_at IS NOT NULL${later('retry_at')}) AS r,
+              (SELECT MIN(claim_expires_at) FROM events WHERE status = 'IN_PROGRESS'${later('claim_expires_at')}) AS c`,
+      bound ? [bound, bound, bound] : []);
+    const times = [row?.t, row?.r, row?.c].filter((v) => v != null).map((v) => fromSqlDate(v).getTime());
     return times.length ? new Date(Math.min(...times)) : null;
   }
 
@@ -121,6 +132,49 @@ export class EventRepository {
          WHERE id = ? AND id IN (SELECT id FROM (SELECT e.id FROM events e WHERE e.id = ? AND ${RUNNABLE}) AS runnable)`,
         [owner, sqlDate(expiresAt), at, id, id, at, at, at], tx);
       return changed > 0;
+    });
+  }
+
+  /**
+   * Claims up to `limit` events that may run now, oldest first, for `owner` until `expiresAt`, in one transaction
+   * whatever their number: what a manager takes when a timer it set to their due time fires. Returns the ids this
+   * caller won, and whether others were claiming the same events at that moment (look again at once: what they
+   * leave is free once they commit). The oldest due events are read, then locked in id order passing over rows
+   * another manager holds (SKIP LOCKED; SQLite's IMMEDIATE transaction lets one claimer in at a time), so managers
+   * whose timers fire together take different events rather than queue on the same ones; the UPDATE re-checks
+   * that each is still runnable.
+   */
+  async claimDue(owner: string, now: Date, expiresAt: Date, limit: number): Promise<{ claimed: string[]; contended: boolean }> {
+    const at = sqlDate(now);
+    const want = Math.max(1, Math.floor(limit));
+    return this.db.transaction(async (tx) => {
+      // Twice as many as wanted: what a manager claiming at the same moment takes first, the other takes after.
+      const due = await this.db.select<{ id: unknown }>(
+        `SELECT e.id FROM events e WHERE ${RUNNABLE} ORDER BY e.time, e.sequence LIMIT ${2 * want}`, [at, at, at], tx);
+      if (!due.length) return { claimed: [], contended: false };
+      let ids = due.map((row) => String(row.id));
+      if (this.db.dialect === 'sqlite') {
+        ids = ids.slice(0, want);
+      } else {
+        // In primary-key order with a LIMIT: only the rows taken are locked (a sort would lock every candidate).
+        const locked = await this.db.select<{ id: unknown }>(
+          `SELECT id FROM events WHERE id IN (${placeholders(ids.length)}) ORDER BY id LIMIT ${want} FOR UPDATE SKIP LOCKED`, ids, tx);
+        const mine = new Set(locked.map((row) => String(row.id)));
+        ids = ids.filter((id) => mine.has(id));
+      }
+      const contended = ids.length < Math.min(want, due.length);
+      if (!ids.length) return { claimed: [], contended };
+      const list = placeholders(ids.length);
+      const changed = await this.db.execute(
+        `UPDATE events SET status = 'IN_PROGRESS', claimed_by = ?, claim_expires_at = ?, updated_at = ?
+         WHERE id IN (${list}) AND id IN (SELECT id FROM (SELECT e.id FROM events e WHERE e.id IN (${list}) AND ${RUNNABLE}) AS runnable)`,
+        [owner, sqlDate(expiresAt), at, ...ids, ...ids, at, at, at], tx);
+      if (changed === ids.length) return { claimed: ids, contended };
+      const won = changed === 0 ? [] : await this.db.select<{ id: unknown }>(
+        `SELECT id FROM events WHERE id IN (${list}) AND claimed_by = ? AND claim_expires_at = ? AND status = 'IN_PROGRESS'`,
+        [...ids, owner, sqlDate(expiresAt)], tx);
+      const wonIds = new Set(won.map((row) => String(row.id)));
+      return { claimed: ids.filter((id) => wonIds.has(id)), contended: true };
     });
   }
 

@@ -225,7 +225,7 @@ export class HostAllocationRepository {
     if (filter.hostId !== undefined) { where.push('host_id = ?'); params.push(filter.hostId); }
     if (filter.endsAfter !== undefined) { where.push('end_date > ?'); params.push(sqlDate(filter.endsAfter)); }
     if (filter.startsBefore !== undefined) { where.push('start_date < ?'); params.push(sqlDate(filter.startsBefore)); }
-    const rows = await this.db.select(
+    const rows = await this.db.selectMany(
       'SELECT host_id, reservation_id, lease_id, start_date, end_date FROM computehost_allocations'
       + `${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY host_id, start_date`, params, tx);
     return rows.map(toAllocation);

@@ -67,9 +67,13 @@ export class HostRepository {
 
   /** All hosts with their capabilities: two queries whatever the number of hosts. */
   async list(): Promise<HostRecord[]> {
-    const rows = await this.db.select(`SELECT ${COLUMNS} FROM hosts ORDER BY id`);
-    const extras = await this.extrasOf(null);
+    const [rows, extras] = await Promise.all([this.db.selectMany(`SELECT ${COLUMNS} FROM hosts ORDER BY id`), this.extrasOf(null)]);
     return rows.map((row) => toHost(row, extras.get(Number(row.id))));
+  }
+
+  /** Every host id, in order: what the allocation listing needs of the hosts (not their columns and capabilities). */
+  async ids(): Promise<number[]> {
+    return (await this.db.selectMany<{ id: unknown }>('SELECT id FROM hosts ORDER BY id')).map((row) => Number(row.id));
   }
 
   async delete(tx: Tx, id: number): Promise<void> {
@@ -114,7 +118,7 @@ export class HostRepository {
   async extrasOf(hostIds: readonly number[] | null, tx?: Tx): Promise<Map<number, Record<string, string>>> {
     const where = hostIds === null ? '' : ` WHERE c.host_id IN (${placeholders(hostIds.length)})`;
     if (hostIds !== null && !hostIds.length) return new Map();
-    const rows = await this.db.select<{ host_id: number; property_name: string; capability_value: string }>(
+    const rows = await this.db.selectMany<{ host_id: number; property_name: string; capability_value: string }>(
       'SELECT c.host_id, p.property_name, c.capability_value FROM host_extra_capabilities c '
       + `JOIN resource_properties p ON p.id = c.property_id${where}`, hostIds ?? [], tx);
     const byHost = new Map<number, Record<string, string>>();

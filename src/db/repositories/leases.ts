@@ -94,7 +94,7 @@ export class LeaseRepository {
     const limit = query.limit === undefined ? '' : ` LIMIT ${Math.floor(query.limit)}`;
     const sql = `SELECT ${COLUMNS} FROM leases${where.length ? ` WHERE ${where.join(' AND ')}` : ''} `
       + `ORDER BY created_at, id${limit}`;
-    return (await this.db.select(sql, params)).map(toLease);
+    return (await this.db.selectMany(sql, params)).map(toLease);
   }
 
   /**

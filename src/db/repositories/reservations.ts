@@ -35,7 +35,7 @@ export class ReservationRepository {
   /** Reservations of the given leases, in creation order. One query for any number of leases. */
   async listByLeases(leaseIds: readonly string[], tx?: Tx): Promise<ReservationRecord[]> {
     if (!leaseIds.length) return [];
-    const rows = await this.db.select(
+    const rows = await this.db.selectMany(
       `SELECT ${COLUMNS} FROM reservations WHERE lease_id IN (${placeholders(leaseIds.length)}) ORDER BY created_at, id`,
       leaseIds, tx);
     return rows.map(toReservation);

@@ -239,11 +239,14 @@ export class HostInventory {
       throw new InvalidInput(`Query parameter end (${end.toISOString()}) must be later than start (${start.toISOString()})`);
     }
     const targeted = filter.leaseId !== undefined || filter.reservationId !== undefined;
-    const rows = await this.repos.hostAllocations.list({
-      leaseId: filter.leaseId, reservationId: filter.reservationId, hostId: filter.hostId,
-      endsAfter: start ?? (targeted ? undefined : now), startsBefore: end,
-    });
-    const ids = filter.hostId !== undefined ? [filter.hostId] : (await this.repos.hosts.list()).map((h) => h.id);
+    // Two queries whatever the number of hosts and allocations, run side by side.
+    const [rows, ids] = await Promise.all([
+      this.repos.hostAllocations.list({
+        leaseId: filter.leaseId, reservationId: filter.reservationId, hostId: filter.hostId,
+        endsAfter: start ?? (targeted ? undefined : now), startsBefore: end,
+      }),
+      filter.hostId !== undefined ? [filter.hostId] : this.repos.hosts.ids(),
+    ]);
     const byHost = new Map<number, Record<string, unknown>[]>(ids.map((id) => [id, []]));
     for (const a of rows) {
       byHost.get(a.hostId)?.push({

@@ -1,6 +1,7 @@
 /** Real RabbitMQ (STOMP plugin) and a real oslo.messaging listener for the notification tests. */
 import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
 import * as path from 'node:path';
 import type { Logger } from '../../../src/common';
@@ -8,7 +9,9 @@ import type { Logger } from '../../../src/common';
 /** tools/ensure-rabbitmq-stomp.sh makes sure these answer (npm test runs it). */
 export const STOMP_URL = process.env.CLIMATE_TEST_STOMP_URL ?? 'stomp://guest:guest@127.0.0.1:61613/';
 export const RABBIT_URL = process.env.CLIMATE_TEST_RABBIT_URL ?? 'rabbit://guest:guest@127.0.0.1:5672/';
-const LISTENER = path.resolve(__dirname, '../../support/oslo-listener.py');
+// From the sources (jest), or from the compiled copy under dist/ (the benchmark), which has no Python files.
+const LISTENER = [path.resolve(__dirname, '../../support/oslo-listener.py'), path.resolve(__dirname, '../../../../test/support/oslo-listener.py')]
+  .find((file) => existsSync(file)) ?? path.resolve(__dirname, '../../support/oslo-listener.py');
 const PYTHON = '/usr/bin/python3';
 
 /** A name no other test (nor another run of this one on the same broker) uses. */

@@ -25,7 +25,7 @@ describe('defaultConfig', () => {
       plugins: ['physical:host'],
       minutesBeforeEndLease: 60,
       minutesBeforeStartLease: 0,
-      pollIntervalMs: 1000,
+      pollIntervalMs: 200,
       eventMaxRetries: 5,
       eventClaimMs: 60000,
       eventRetryDelayMs: 5000,

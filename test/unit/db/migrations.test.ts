@@ -7,7 +7,7 @@ const TABLES = ['leases', 'reservations', 'events', 'hosts', 'resource_propertie
   'computehost_allocations', 'floatingips', 'notifications', 'instance_allocations',
   'volume_pools', 'volume_allocations', 'floatingip_allocations', 'usage_ledger', 'enforcement_calls', 'project_quotas'];
 const ALL = ['001-initial-schema', '002-instance-allocations', '003-floatingip-allocations', '004-volume-pools', '005-allocation-end-index',
-  '006-usage-ledger', '007-enforcement-calls', '008-quotas', '009-allocation-versions'];
+  '006-usage-ledger', '007-enforcement-calls', '008-quotas', '009-allocation-versions', '010-event-retry-index'];
 
 describe.each(ENGINES)('migrations on %s', (dialect) => {
   let t: Db;
