@@ -126,4 +126,24 @@ describe('flavor leases on a real Nova and Placement', () => {
       await w.novaAdmin.deleteServer(server.id as string);
     }
   });
+
+  it('a flavor the project cannot see is refused (400, nothing written) until Nova shares it; the CLI\'s numeric id is taken', async () => {
+    // A private flavor with a numeric id, as the CLI's `flavor_id=4242` sends it (a JSON number).
+    await w.novaAdmin.call('POST', '/flavors', { flavor: { id: '4242', name: 'e2e-private', vcpus: 1, ram: 64, disk: 1, 'os-flavor-access:is_public': false } });
+    const body = (flavorId: unknown) => ({
+      name: 'e2e-private', start_date: new Date(Date.now() + 3600_000).toISOString(), end_date: new Date(Date.now() + 7200_000).toISOString(),
+      reservations: [{ resource_type: 'flavor:instance', flavor_id: flavorId, amount: 1 }],
+    });
+    const before = (await w.api('GET', '/leases', w.demo)).leases.length as number;
+    for (const id of [4242, 'e2e-no-such-flavor']) {
+      const refused = await w.api('POST', '/leases', w.demo, body(id), [400]);
+      expect(refused.error_message).toMatch(new RegExp(`${id}.*No such flavor visible to project ${w.demo.projectId}`));
+    }
+    expect((await w.api('GET', '/leases', w.demo)).leases).toHaveLength(before);
+
+    await w.novaAdmin.call('POST', '/flavors/4242/action', { addTenantAccess: { tenant: w.demo.projectId } });
+    const lease = (await w.api('POST', '/leases', w.demo, body(4242), [201])).lease;
+    expect(lease.reservations[0]).toMatchObject({ flavor_id: null, source_flavor: { id: '4242', name: 'e2e-private' } });
+    await w.api('DELETE', `/leases/${lease.id}`, w.demo, undefined, [200, 204]);
+  });
 });
