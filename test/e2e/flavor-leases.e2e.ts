@@ -15,8 +15,11 @@ jest.setTimeout(10 * 60_000);
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const AMOUNT = 2;
-/** Extra specs of the flavor asked for, which its copy must carry (harmless to the fake virt driver). */
-const SOURCE_SPECS = { 'hw:cpu_policy': 'shared', 'e2e:purpose': 'flavor-leases' };
+/**
+ * Extra specs of the flavor asked for, which its copy must carry (harmless to the fake virt driver); Nova schedules
+ * 2 GB of disk instead of the flavor's 1 GB, and Climate counts the slots with that.
+ */
+const SOURCE_SPECS = { 'hw:cpu_policy': 'shared', 'e2e:purpose': 'flavor-leases', 'resources:DISK_GB': '2' };
 
 let w: E2eWorld;
 let source: Json;
@@ -65,7 +68,7 @@ describe('flavor leases on a real Nova and Placement', () => {
     rid = lease.reservations[0].id as string;
     const reservation = (await w.leaseReaches(leaseId, 'ACTIVE')).reservations[0] as Json;
     expect(reservation).toMatchObject({
-      resource_type: 'flavor:instance', amount: AMOUNT, vcpus: 1, memory_mb: 64, disk_gb: 1, flavor_id: rid,
+      resource_type: 'flavor:instance', amount: AMOUNT, vcpus: 1, memory_mb: 64, disk_gb: 2, flavor_id: rid,
       source_flavor: { id: source.id, vcpus: 1, ram: 64, disk: 1, extra_specs: SOURCE_SPECS },
     });
 
@@ -92,7 +95,7 @@ describe('flavor leases on a real Nova and Placement', () => {
       expect(server.fault?.message).toBeUndefined();
       expect(server.status).toBe('ACTIVE');
       expect(Object.keys(reserved)).toContain(server['OS-EXT-SRV-ATTR:host']);
-      expect(await w.placement.allocations(server.id as string)).toMatchObject({ [reservationResourceClass(rid)]: 1, VCPU: 1, MEMORY_MB: 64 });
+      expect(await w.placement.allocations(server.id as string)).toMatchObject({ [reservationResourceClass(rid)]: 1, VCPU: 1, MEMORY_MB: 64, DISK_GB: 2 });
     }
     const extra = await w.novaAdmin.settled(await w.novaDemo.boot('e2e-flavor-extra', {}, rid));
     expect(extra.status).toBe('ERROR');
