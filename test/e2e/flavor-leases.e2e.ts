@@ -15,11 +15,25 @@ jest.setTimeout(10 * 60_000);
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const AMOUNT = 2;
+/** A trait every compute node's provider gets for this file (the copy's trait is on the node, its class on the child). */
+const TRAIT = 'CUSTOM_E2E_FLAVOR_LEASES';
 /**
  * Extra specs of the flavor asked for, which its copy must carry (harmless to the fake virt driver); Nova schedules
  * 2 GB of disk instead of the flavor's 1 GB, and Climate counts the slots with that.
  */
-const SOURCE_SPECS = { 'hw:cpu_policy': 'shared', 'e2e:purpose': 'flavor-leases', 'resources:DISK_GB': '2' };
+const SOURCE_SPECS = { 'hw:cpu_policy': 'shared', [`trait:${TRAIT}`]: 'required', 'resources:DISK_GB': '2' };
+
+/** Adds or removes the trait on a provider (retried when nova-compute moved its generation meanwhile). */
+async function setTrait(uuid: string, present: boolean): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    const { traits, resource_provider_generation: generation } = await w.placement.call('GET', `/resource_providers/${uuid}/traits`);
+    const wanted = (traits as string[]).filter((t) => t !== TRAIT).concat(present ? [TRAIT] : []);
+    const res = await w.placement.call('PUT', `/resource_providers/${uuid}/traits`, { traits: wanted, resource_provider_generation: generation }, [200, 409]);
+    if (res.traits) return;
+    if (attempt >= 10) throw new Error(`could not ${present ? 'add' : 'remove'} ${TRAIT} on provider ${uuid}: ${JSON.stringify(res)}`);
+  }
+}
+const computeProviders = async () => (await w.placement.providers()).filter((p) => w.cloud.computes.includes(p.name as string));
 
 let w: E2eWorld;
 let source: Json;
@@ -32,8 +46,16 @@ beforeAll(async () => {
     flavor: { name: 'e2e-reservable', vcpus: 1, ram: 64, disk: 1, 'os-flavor-access:is_public': true },
   })).flavor as Json;
   await w.novaAdmin.call('POST', `/flavors/${source.id}/os-extra_specs`, { extra_specs: SOURCE_SPECS });
+  await w.placement.call('PUT', `/traits/${TRAIT}`, undefined, [201, 204]);
+  for (const p of await computeProviders()) await setTrait(p.uuid as string, true);
+  for (const p of await computeProviders()) {
+    expect((await w.placement.call('GET', `/resource_providers/${p.uuid}/traits`)).traits).toContain(TRAIT);
+  }
 }, CLOUD_START_TIMEOUT_MS);
-afterAll(async () => { await w?.close(); });
+afterAll(async () => {
+  if (w) for (const p of await computeProviders()) await setTrait(p.uuid as string, false);
+  await w?.close();
+});
 
 /** The reservation's slots by host: its class's inventory on each compute node's slots provider (never on the node). */
 async function slots(rid: string): Promise<Record<string, number>> {
