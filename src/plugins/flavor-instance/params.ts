@@ -39,8 +39,26 @@ function checkKnown(raw: Record<string, unknown>, allowOutput: boolean): void {
   }
 }
 
-/** The slot size of a flavor: its vCPUs, RAM, and root plus ephemeral disk (what an instance of it takes on a host). */
-export const sizeOf = (f: SourceFlavor) => ({ vcpus: f.vcpus, memory_mb: f.ram, disk_gb: f.disk + f.ephemeral });
+/**
+ * The amount of a standard class a `resources:<CLASS>` extra spec asks for instead of the flavor's field: Nova's
+ * scheduler requests that amount from Placement (Ironic flavors set them to 0 and ask for a custom class), and
+ * Blazar's flavor plugin counts it too. Undefined without such a spec or when it is not a whole number >= 0.
+ */
+function overridden(specs: Record<string, string>, resourceClass: string): number | undefined {
+  const raw = specs[`resources:${resourceClass}`];
+  if (raw === undefined || !/^\s*\d+\s*$/.test(raw)) return undefined;
+  return Number(raw);
+}
+
+/**
+ * The slot size of a flavor: what an instance of it takes on a host, its vCPUs, RAM, and root plus ephemeral
+ * disk, each replaced by the flavor's `resources:VCPU`, `resources:MEMORY_MB` or `resources:DISK_GB` when set.
+ */
+export const sizeOf = (f: SourceFlavor) => ({
+  vcpus: overridden(f.extra_specs, 'VCPU') ?? f.vcpus,
+  memory_mb: overridden(f.extra_specs, 'MEMORY_MB') ?? f.ram,
+  disk_gb: overridden(f.extra_specs, 'DISK_GB') ?? f.disk + f.ephemeral,
+});
 
 /**
  * Checks a new reservation's parameters and looks its flavor up for `projectId` (null lookup: no compute service).
@@ -68,7 +86,7 @@ export async function parseFlavorParams(raw: Record<string, unknown>, projectId:
   }
   const size = sizeOf(flavor);
   if (size.vcpus <= 0 && size.memory_mb <= 0 && size.disk_gb <= 0) {
-    throw new InvalidInput(`Flavor ${flavor.id} asks for no vCPU, RAM or disk: its instances cannot be counted in slots`);
+    throw new InvalidInput(`Flavor ${flavor.id} asks for no vCPU, RAM or disk (with its resources:* extra specs): its instances cannot be counted in slots`);
   }
   return { ...base, ...size, source_flavor: flavor };
 }

@@ -16,7 +16,7 @@ import { ADMIN_CTX, novaWorld, type NovaWorld } from './world';
 jest.setTimeout(60_000);
 
 /** Flavors of the cloud before any lease: public, shared with p1, shared with p2 only, and one sized by its disks. */
-const SOURCES = ['f-medium', 'f-shared', 'f-other', 'f-disk', 'f-reserved'];
+const SOURCES = ['f-medium', 'f-shared', 'f-other', 'f-disk', 'f-reserved', 'f-override', 'f-baremetal'];
 function addFlavors(fake: FakeNovaPlacement): void {
   const add = (id: string, fields: Partial<Parameters<FakeNovaPlacement['flavors']['set']>[1]>) => fake.flavors.set(id, {
     id, name: id, vcpus: 2, ram: 4096, disk: 10, isPublic: true, extraSpecs: {}, access: [], ...fields,
@@ -27,6 +27,10 @@ function addFlavors(fake: FakeNovaPlacement): void {
   add('f-other', { isPublic: false, access: ['p2'] });
   // 20 GB root + 30 GB ephemeral: 2 slots on a fake host.
   add('f-disk', { vcpus: 1, ram: 1024, disk: 20, ephemeral: 30 });
+  // Nova schedules `resources:DISK_GB` (50 GB) instead of the 1 GB disk: 2 slots on a fake host, as f-disk.
+  add('f-override', { vcpus: 1, ram: 1024, disk: 1, extraSpecs: { 'resources:DISK_GB': '50' } });
+  // An Ironic flavor: the standard classes zeroed, a custom one asked for instead.
+  add('f-baremetal', { extraSpecs: { 'resources:VCPU': '0', 'resources:MEMORY_MB': '0', 'resources:DISK_GB': '0', 'resources:CUSTOM_BAREMETAL': '1' } });
   // The flavor of another reservation, shared with p1.
   add('f-reserved', { isPublic: false, access: ['p1'], extraSpecs: { 'climate:reservation': 'r-old', 'resources:CUSTOM_RESERVATION_R_OLD': '1' } });
 }
@@ -137,6 +141,17 @@ describe.each(DIALECTS)('flavor:instance leases in Nova (%s)', (dialect) => {
     const rid = full.reservations[0].id as string;
     expect(placementSlots(w.fake, rid)).toEqual({ 'compute-1': 2, 'compute-2': 2, 'compute-3': 2 });
     expect(w.fake.flavors.get(rid)).toMatchObject({ vcpus: 1, ram: 1024, disk: 20, ephemeral: 30 });
+  });
+
+  it('counts what Nova schedules: a flavor\'s resources:VCPU/MEMORY_MB/DISK_GB extra specs replace its fields', async () => {
+    const lease = await w.svc.services.leases.create(ADMIN_CTX, flavorLease('override', { flavor_id: 'f-override', amount: 6, affinity: null }));
+    expect(lease.reservations[0]).toMatchObject({ vcpus: 1, memory_mb: 1024, disk_gb: 50 });
+    await expect(w.svc.services.leases.create(ADMIN_CTX, flavorLease('one more', { flavor_id: 'f-override', amount: 1, affinity: null })))
+      .rejects.toThrow(/Not enough capacity for flavor:instance/);
+    const baremetal = await api().post('/v1/leases').set(P1).send(flavorLease('baremetal', { flavor_id: 'f-baremetal', amount: 1 }));
+    expect(baremetal.status).toBe(400);
+    expect(baremetal.body.error_message).toMatch(/Flavor f-baremetal asks for no vCPU, RAM or disk \(with its resources:\* extra specs\)/);
+    expect(await leaseCount()).toBe(1);
   });
 
   it('finds windows in the flavor\'s slots, after what other leases hold; a lease at the window found is made', async () => {
