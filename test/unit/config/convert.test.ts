@@ -127,8 +127,8 @@ describe('value conversion', () => {
     it('rejects a database URL it cannot use, without repeating it', () => {
       const message = problem('database', 'connection', 'oracle://scott:tiger@db/orcl');
       expect(message).toBe(
-        '[database] connection: Oracle (oracle://) is not supported: Climate runs on SQLite (sqlite:///path/to/file) '
-          + 'or MySQL/MariaDB (mysql://user:password@host:port/database)',
+        '[database] connection: Oracle (oracle://) is not supported: Climate runs on SQLite (sqlite:///path/to/file), '
+          + 'MySQL/MariaDB (mysql://user:password@host:port/database) or PostgreSQL (postgresql://user:password@host:port/database)',
       );
       expect(message).not.toContain('tiger');
     });
