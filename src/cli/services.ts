@@ -26,7 +26,7 @@ import {
 } from '../plugins/virtual-volume';
 import { buildNeutronClient } from '../openstack/neutron';
 import { buildHeatClient } from '../openstack/heat';
-import { FlavorInstancePlugin, FLAVOR_INSTANCE, novaFlavorLookup, type ProjectFlavorLookup } from '../plugins/flavor-instance';
+import { FlavorInstancePlugin, FLAVOR_INSTANCE, novaFlavorLookup, placementTraitHosts, traitHostScope, type ProjectFlavorLookup, type TraitProviderNames } from '../plugins/flavor-instance';
 import { HeatStackActions, noStackActions, VirtualStackPlugin, VIRTUAL_STACK, type VirtualStackDeps } from '../plugins/virtual-stack';
 import { Reconciler } from '../manager/reconciler';
 import { buildEnforcement, OnEndSender, type UsageEnforcement } from '../enforcement';
@@ -110,7 +110,7 @@ function notificationDriver(config: ClimateConfig, logger: Logger): Notification
 export function buildPlugins(config: ClimateConfig, repos: Repositories, hostActions: HostActions, instanceActions: InstanceActions,
   floatingIpActions: FloatingIpActions = noFloatingIpActions, volumeActions: VolumeActions = noVolumeActions,
   stack: Omit<VirtualStackDeps, 'instanceActions'> = { stackActions: noStackActions, flavors: null },
-  projectFlavors: ProjectFlavorLookup | null = null): PluginRegistry {
+  projectFlavors: ProjectFlavorLookup | null = null, traitHosts: TraitProviderNames | null = null): PluginRegistry {
   const registry = new PluginRegistry();
   for (const type of config.manager.plugins) {
     if (type === PHYSICAL_HOST) {
@@ -124,7 +124,7 @@ export function buildPlugins(config: ClimateConfig, repos: Repositories, hostAct
     } else if (type === VIRTUAL_STACK) {
       registry.register(new VirtualStackPlugin(repos, { ...stack, instanceActions }));
     } else if (type === FLAVOR_INSTANCE) {
-      registry.register(new FlavorInstancePlugin(repos, instanceActions, projectFlavors, stack.clock));
+      registry.register(new FlavorInstancePlugin(repos, instanceActions, projectFlavors, stack.clock, traitHosts));
     } else {
       throw new Error(`[manager] plugins: unknown resource type "${type}" (available: ${PHYSICAL_HOST}, ${VIRTUAL_INSTANCE}, `
         + `${VIRTUAL_FLOATINGIP}, ${VIRTUAL_VOLUME}, ${VIRTUAL_STACK}, ${FLAVOR_INSTANCE})`);
@@ -185,9 +185,11 @@ export async function buildServices(config: ClimateConfig, options: BuildOptions
     const f = await compute.nova.findFlavor(ref);
     return f && { vcpus: f.vcpus, memory_mb: f.ram, disk_gb: f.disk };
   } : null;
+  // flavor:instance uses only the compute nodes its flavor's trait:* specs allow (Placement, at allocation and healing).
+  const traitHosts = compute ? placementTraitHosts(compute.placement) : null;
   const plugins = buildPlugins(config, repos, novaHosts ?? noHostActions, novaInstances ?? noInstanceActions,
     neutronFloatingIps ?? noFloatingIpActions, cinderVolumes ?? noVolumeActions, { stackActions: heatStacks ?? noStackActions, flavors, clock },
-    compute ? novaFlavorLookup(compute.nova) : null);
+    compute ? novaFlavorLookup(compute.nova) : null, traitHosts);
   const reconciler = compute && novaHosts ? new Reconciler(compute.nova, repos, novaHosts,
     { freepoolName: config.nova.aggregateFreepoolName, repair: config.nova.reconcileRepair }, logger.child('reconciler')) : null;
   const managerJobs = reconciler && config.nova.reconcileIntervalMs > 0
@@ -199,7 +201,7 @@ export async function buildServices(config: ClimateConfig, options: BuildOptions
     aggregates: new ReservationAggregateSync(compute.nova, {
       freepoolName: config.nova.aggregateFreepoolName, instanceDeleteTimeoutMs: config.nova.instanceDeleteTimeoutMs,
     }, logger.child('healing')),
-    instances: slotTypes ? new InstanceSlotReplacer(repos) : null,
+    instances: slotTypes ? new InstanceSlotReplacer(repos, traitHosts ? traitHostScope(traitHosts) : null) : null,
     // The runner is built below; healing runs only once everything is built.
     onEventsChanged: () => runner.wake(),
   }) : null;

@@ -23,16 +23,21 @@ const TRAIT = 'CUSTOM_E2E_FLAVOR_LEASES';
  */
 const SOURCE_SPECS = { 'hw:cpu_policy': 'shared', [`trait:${TRAIT}`]: 'required', 'resources:DISK_GB': '2' };
 
-/** Adds or removes the trait on a provider (retried when nova-compute moved its generation meanwhile). */
-async function setTrait(uuid: string, present: boolean): Promise<void> {
+/** Traits of one compute node each, for the test of the hosts a flavor's trait specs allow. */
+const ONLY_ONE = 'CUSTOM_E2E_ONLY_COMPUTE_1';
+const ONLY_THREE = 'CUSTOM_E2E_ONLY_COMPUTE_3';
+
+/** Adds or removes a trait on a provider (retried when nova-compute moved its generation meanwhile). */
+async function setTrait(uuid: string, present: boolean, trait = TRAIT): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     const { traits, resource_provider_generation: generation } = await w.placement.call('GET', `/resource_providers/${uuid}/traits`);
-    const wanted = (traits as string[]).filter((t) => t !== TRAIT).concat(present ? [TRAIT] : []);
+    const wanted = (traits as string[]).filter((t) => t !== trait).concat(present ? [trait] : []);
     const res = await w.placement.call('PUT', `/resource_providers/${uuid}/traits`, { traits: wanted, resource_provider_generation: generation }, [200, 409]);
     if (res.traits) return;
-    if (attempt >= 10) throw new Error(`could not ${present ? 'add' : 'remove'} ${TRAIT} on provider ${uuid}: ${JSON.stringify(res)}`);
+    if (attempt >= 10) throw new Error(`could not ${present ? 'add' : 'remove'} ${trait} on provider ${uuid}: ${JSON.stringify(res)}`);
   }
 }
+const providerOf = async (host: string) => (await computeProviders()).find((p) => p.name === host)!.uuid as string;
 const computeProviders = async () => (await w.placement.providers()).filter((p) => w.cloud.computes.includes(p.name as string));
 
 let w: E2eWorld;
@@ -53,7 +58,7 @@ beforeAll(async () => {
   }
 }, CLOUD_START_TIMEOUT_MS);
 afterAll(async () => {
-  if (w) for (const p of await computeProviders()) await setTrait(p.uuid as string, false);
+  if (w) for (const p of await computeProviders()) for (const t of [TRAIT, ONLY_ONE, ONLY_THREE]) await setTrait(p.uuid as string, false, t);
   await w?.close();
 });
 
@@ -170,5 +175,43 @@ describe('flavor leases on a real Nova and Placement', () => {
     const lease = (await w.api('POST', '/leases', w.demo, body(4242), [201])).lease;
     expect(lease.reservations[0]).toMatchObject({ flavor_id: null, source_flavor: { id: '4242', name: 'e2e-private' } });
     await w.api('DELETE', `/leases/${lease.id}`, w.demo, undefined, [200, 204]);
+  });
+
+  it('only hosts whose compute node has the flavor\'s required traits and none of its forbidden ones are held (the real Placement decides)', async () => {
+    for (const t of [ONLY_ONE, ONLY_THREE]) await w.placement.call('PUT', `/traits/${t}`, undefined, [201, 204]);
+    await setTrait(await providerOf('compute-1'), true, ONLY_ONE);
+    await setTrait(await providerOf('compute-3'), true, ONLY_THREE);
+    const flavorWith = async (name: string, specs: Record<string, string>) => {
+      const f = (await w.novaAdmin.call('POST', '/flavors', { flavor: { name, vcpus: 1, ram: 64, disk: 1, 'os-flavor-access:is_public': true } })).flavor as Json;
+      await w.novaAdmin.call('POST', `/flavors/${f.id}/os-extra_specs`, { extra_specs: specs });
+      return f.id as string;
+    };
+    const lease = (flavorId: string, name: string) => ({
+      name, start_date: 'now', end_date: new Date(Date.now() + 3600_000).toISOString(),
+      reservations: [{ resource_type: 'flavor:instance', flavor_id: flavorId, amount: 1 }],
+    });
+    const before = (await w.api('GET', '/leases', w.demo)).leases.length as number;
+    // Only compute-3 has it, and compute-3 is not Climate's: refused, nothing written (Nova would answer NoValidHost).
+    const onThree = await flavorWith('e2e-trait-three', { [`trait:${ONLY_THREE}`]: 'required' });
+    const refused = await w.api('POST', '/leases', w.demo, lease(onThree, 'e2e-trait-three'), [409]);
+    expect(refused.error_message).toMatch(new RegExp(`0 reservable host\\(s\\) with trait\\(s\\) ${ONLY_THREE} in Placement`));
+    expect((await w.api('GET', '/leases', w.demo)).leases).toHaveLength(before);
+    // Required on compute-1 only: held there, and the real scheduler boots the server there.
+    const onOne = await flavorWith('e2e-trait-one', { [`trait:${ONLY_ONE}`]: 'required' });
+    const one = (await w.api('POST', '/leases', w.demo, lease(onOne, 'e2e-trait-one'), [201])).lease;
+    const oneRid = one.reservations[0].id as string;
+    await w.leaseReaches(one.id as string, 'ACTIVE');
+    expect(await slots(oneRid)).toEqual({ 'compute-1': 1 });
+    const server = await w.novaAdmin.settled(await w.novaDemo.boot('e2e-trait-one', {}, oneRid));
+    expect(server.status).toBe('ACTIVE');
+    expect(server['OS-EXT-SRV-ATTR:host']).toBe('compute-1');
+    await w.novaDemo.deleteServer(server.id as string);
+    await w.api('DELETE', `/leases/${one.id}`, w.demo, undefined, [200, 204]);
+    // Forbidden on compute-1: compute-2 only.
+    const notOne = await flavorWith('e2e-trait-not-one', { [`trait:${ONLY_ONE}`]: 'forbidden' });
+    const other = (await w.api('POST', '/leases', w.demo, lease(notOne, 'e2e-trait-not-one'), [201])).lease;
+    await w.leaseReaches(other.id as string, 'ACTIVE');
+    expect(await slots(other.reservations[0].id as string)).toEqual({ 'compute-2': 1 });
+    await w.api('DELETE', `/leases/${other.id}`, w.demo, undefined, [200, 204]);
   });
 });

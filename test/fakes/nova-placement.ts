@@ -85,6 +85,8 @@ export interface FakeProvider {
   generation: number;
   /** null for a root provider (a compute node). */
   parentUuid: string | null;
+  /** Traits of this provider (a compute node's: what Nova's `trait:*` flavor specs ask for). */
+  traits?: Set<string>;
   inventories: Record<string, Json & { total: number }>;
 }
 
@@ -120,6 +122,8 @@ export class FakeNovaPlacement extends FakeService {
   readonly serverGroups = new Map<string, FakeServerGroup>();
   readonly providers = new Map<string, FakeProvider>();
   readonly resourceClasses = new Set<string>(STANDARD_CLASSES);
+  /** Traits Placement knows (os-traits' standard ones and custom ones made); a query naming another is a 400. */
+  readonly traits = new Set<string>(['HW_CPU_X86_AVX2', 'COMPUTE_STATUS_DISABLED']);
   /** Placement allocations by consumer (server) uuid. */
   readonly allocations = new Map<string, FakeAllocation>();
   /** Expected X-Auth-Token; null accepts requests without one. */
@@ -160,7 +164,7 @@ export class FakeNovaPlacement extends FakeService {
     };
     this.hypervisors.push(h);
     this.providers.set(h.providerUuid, {
-      uuid: h.providerUuid, name: h.hypervisorHostname, generation: 1, parentUuid: null,
+      uuid: h.providerUuid, name: h.hypervisorHostname, generation: 1, parentUuid: null, traits: new Set(),
       inventories: {
         VCPU: { total: h.vcpus, reserved: 0, min_unit: 1, max_unit: h.vcpus, step_size: 1, allocation_ratio: 16 },
         MEMORY_MB: { total: h.memoryMb, reserved: 512, min_unit: 1, max_unit: h.memoryMb, step_size: 1, allocation_ratio: 1.5 },
@@ -168,6 +172,14 @@ export class FakeNovaPlacement extends FakeService {
       },
     });
     return h;
+  }
+
+  /** Sets a compute node's traits (as an operator's `openstack resource provider trait set`), creating custom ones. */
+  setTraits(hypervisorHostname: string, traits: string[]): void {
+    const h = this.hypervisors.find((x) => x.hypervisorHostname === hypervisorHostname);
+    if (!h) throw new Error(`no hypervisor ${hypervisorHostname}`);
+    for (const t of traits) this.traits.add(t);
+    this.provider(h.providerUuid).traits = new Set(traits);
   }
 
   addAggregate(name: string, hosts: string[] = [], metadata: Record<string, string> = {}, availabilityZone: string | null = null): FakeAggregate {
@@ -548,6 +560,19 @@ export class FakeNovaPlacement extends FakeService {
     return out;
   }
 
+  /** Placement's `required` filter: traits from 1.18, `!NAME` (forbidden) from 1.22; an unknown name is a 400. */
+  private traitQuery(raw: string | null, v: [number, number]): { required: string[]; forbidden: string[] } {
+    if (raw === null) return { required: [], forbidden: [] };
+    if (!atLeast(v, [1, 18])) throw new HttpError(400, "Invalid query string parameters: Additional properties are not allowed ('required' was unexpected)");
+    const names = raw.split(',').map((t) => t.trim());
+    if (!atLeast(v, [1, 22]) && names.some((t) => t.startsWith('!'))) {
+      throw new HttpError(400, "Invalid query string parameters: Expected 'required' parameter value of the form: HW_CPU_X86_VMX,CUSTOM_MAGIC.");
+    }
+    const unknown = names.map((t) => t.replace(/^!/, '')).filter((t) => !this.traits.has(t));
+    if (unknown.length) throw new HttpError(400, `No such trait(s): ${unknown.join(', ')}`);
+    return { required: names.filter((t) => !t.startsWith('!')), forbidden: names.filter((t) => t.startsWith('!')).map((t) => t.slice(1)) };
+  }
+
   private provider(uuid: string): FakeProvider {
     const p = this.providers.get(uuid);
     if (!p) throw new HttpError(404, `No resource provider with uuid ${uuid} found`, 'placement.resource_provider.not_found');
@@ -562,8 +587,10 @@ export class FakeNovaPlacement extends FakeService {
       const name = q.get('name');
       const inTree = q.get('in_tree');
       if (inTree !== null && !atLeast(v, [1, 14])) throw new HttpError(400, "Invalid query string parameters: Additional properties are not allowed ('in_tree' was unexpected)");
+      const traits = this.traitQuery(q.get('required'), v);
       const list = [...this.providers.values()].filter((p) => (name === null || p.name === name)
-        && (inTree === null || this.rootOf(p.uuid) === this.rootOf(inTree)));
+        && (inTree === null || this.rootOf(p.uuid) === this.rootOf(inTree))
+        && traits.required.every((t) => p.traits?.has(t)) && !traits.forbidden.some((t) => p.traits?.has(t)));
       return { status: 200, body: { resource_providers: list.map((p) => this.showProvider(p, v)) } };
     }
     if (method === 'POST' && path === '/resource_providers') {
@@ -582,7 +609,7 @@ export class FakeNovaPlacement extends FakeService {
       if (parent !== null && (typeof parent !== 'string' || !this.providers.has(parent))) {
         throw new HttpError(400, `Unable to create resource provider "${b.name}", ${uuid}: Unable to create: parent provider UUID does not exist.`);
       }
-      const p: FakeProvider = { uuid, name: b.name, generation: 0, parentUuid: parent as string | null, inventories: {} };
+      const p: FakeProvider = { uuid, name: b.name, generation: 0, parentUuid: parent as string | null, traits: new Set(), inventories: {} };
       this.providers.set(uuid, p);
       return atLeast(v, [1, 20]) ? { status: 200, body: this.showProvider(p, v) } : { status: 201 };
     }
@@ -601,6 +628,12 @@ export class FakeNovaPlacement extends FakeService {
         this.providers.delete(p.uuid);
         return { status: 204 };
       }
+    }
+    if (method === 'GET' && path === '/traits') {
+      // Only the `in:A,B` form of the name filter (what Climate sends).
+      const filter = q.get('name');
+      const wanted = filter?.startsWith('in:') ? new Set(filter.slice(3).split(',')) : null;
+      return { status: 200, body: { traits: [...this.traits].filter((t) => !wanted || wanted.has(t)).sort() } };
     }
     if (seg[0] === 'resource_classes' && seg.length === 2) {
       const name = seg[1];

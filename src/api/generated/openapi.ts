@@ -654,7 +654,7 @@ export interface components {
             affinity?: boolean | null;
             /** @description virtual:instance, virtual:stack - the flavor created for the reservation (passed to a stack's template as its `reservation_flavor` parameter). flavor:instance - the same once started; in a request, the Nova flavor to reserve instances of. */
             flavor_id?: string | null;
-            /** @description flavor:instance - the flavor asked for as read from Nova at create (its size gives vcpus, memory_mb and disk_gb = disk + ephemeral, each replaced by its resources:VCPU, resources:MEMORY_MB or resources:DISK_GB extra spec when set). */
+            /** @description flavor:instance - the flavor asked for as read from Nova at create (its size gives vcpus, memory_mb and disk_gb = disk + ephemeral, each replaced by its resources:VCPU, resources:MEMORY_MB or resources:DISK_GB extra spec when set). Its trait:<TRAIT>=required|forbidden extra specs limit the hosts to those whose compute node in Placement has (or lacks) the trait; a flavor of dedicated CPUs (hw:cpu_policy=dedicated or mixed, resources:PCPU) is refused with 400. */
             source_flavor?: {
                 id?: string;
                 name?: string;

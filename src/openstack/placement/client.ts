@@ -5,6 +5,8 @@ import { isStatus, OpenStackConflict, type ServiceClient } from '../http';
  * `parent_provider_uuid` (1.14), POST /resource_providers answering with the new provider (1.20).
  */
 export const PLACEMENT_MICROVERSION = '1.20';
+/** Forbidden traits (`!NAME` in `required`) on GET /resource_providers. */
+export const TRAITS_MICROVERSION = '1.22';
 
 export interface ResourceProvider {
   uuid: string;
@@ -39,6 +41,25 @@ export class PlacementClient {
   async providerByName(name: string): Promise<ResourceProvider | null> {
     const res = await this.http.get<{ resource_providers: ResourceProvider[] }>('/resource_providers', { query: { name } });
     return res.body.resource_providers[0] ?? null;
+  }
+
+  /**
+   * The compute nodes (root providers) that have every `required` trait and none of the `forbidden` ones, in one
+   * call: `required=A,!B` (forbidden traits need microversion 1.22). Placement refuses names it does not know with
+   * a 400, so it is first asked which exist: a required trait it does not know is on no provider, an unknown
+   * forbidden one excludes none.
+   */
+  async computeNodesWithTraits(required: readonly string[], forbidden: readonly string[]): Promise<ResourceProvider[]> {
+    const names = [...required, ...forbidden];
+    const known = names.length
+      ? new Set((await this.http.get<{ traits: string[] }>('/traits', { query: { name: `in:${names.join(',')}` } })).body.traits)
+      : new Set<string>();
+    if (required.some((t) => !known.has(t))) return [];
+    const spec = [...required, ...forbidden.filter((t) => known.has(t)).map((t) => `!${t}`)].join(',');
+    const res = await this.http.get<{ resource_providers: ResourceProvider[] }>('/resource_providers', {
+      query: spec ? { required: spec } : {}, headers: { 'OpenStack-API-Version': `placement ${TRAITS_MICROVERSION}` },
+    });
+    return res.body.resource_providers.filter((p) => !p.parent_provider_uuid);
   }
 
   /** Every provider (one call; for finding the ones Climate named after a reservation). */

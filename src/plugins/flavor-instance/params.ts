@@ -61,6 +61,23 @@ export const sizeOf = (f: SourceFlavor) => ({
 });
 
 /**
+ * A flavor with dedicated CPUs (`hw:cpu_policy=dedicated|mixed`, or `resources:PCPU`) is scheduled by Nova on
+ * the hosts' PCPU inventory, not VCPU. Climate counts slots in the vCPUs of its host records and knows no PCPU
+ * count per host, so it could not say how many such instances fit: it refuses the flavor rather than hold slots
+ * Nova would not honour.
+ */
+function refuseDedicatedCpus(flavor: SourceFlavor): void {
+  const policy = flavor.extra_specs['hw:cpu_policy']?.trim().toLowerCase();
+  const pcpu = flavor.extra_specs['resources:PCPU'];
+  const why = policy === 'dedicated' || policy === 'mixed' ? `hw:cpu_policy=${policy}`
+    : pcpu !== undefined && !/^\s*0*\s*$/.test(pcpu) ? `resources:PCPU=${pcpu.trim()}` : null;
+  if (why) {
+    throw new InvalidInput(`Flavor ${flavor.id} asks for dedicated CPUs (${why}): Nova places them on hosts' PCPU inventory, `
+      + 'which Climate does not count; flavor:instance reservations take flavors of shared vCPUs only');
+  }
+}
+
+/**
  * Checks a new reservation's parameters and looks its flavor up for `projectId` (null lookup: no compute service).
  * Everything is checked before anything is written; an unknown or invisible flavor is a 400 naming it.
  */
@@ -84,6 +101,7 @@ export async function parseFlavorParams(raw: Record<string, unknown>, projectId:
     throw new InvalidInput(`Invalid input for field/attribute flavor_id. Value: ${JSON.stringify(ref)}. It is the flavor of reservation `
       + `${owner}; name the flavor it was made from`);
   }
+  refuseDedicatedCpus(flavor);
   const size = sizeOf(flavor);
   if (size.vcpus <= 0 && size.memory_mb <= 0 && size.disk_gb <= 0) {
     throw new InvalidInput(`Flavor ${flavor.id} asks for no vCPU, RAM or disk (with its resources:* extra specs): its instances cannot be counted in slots`);

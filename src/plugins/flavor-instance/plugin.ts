@@ -2,6 +2,7 @@ import { InvalidInput, systemClock, type Clock } from '../../common';
 import type { Repositories, ReservationRecord, Tx, Window } from '../../db';
 import type { AvailabilityPlanner, AvailabilityQuery, HookArgs, ReservationParams, ResourcePlugin, ValidateContext } from '../types';
 import { VirtualInstancePlugin, type InstanceActions } from '../virtual-instance';
+import { traitHostScope, type TraitProviderNames } from './traits';
 import { parseFlavorParams, updateFlavorParams, type FlavorInstanceParams, type ProjectFlavorLookup } from './params';
 
 export const FLAVOR_INSTANCE = 'flavor:instance';
@@ -20,9 +21,13 @@ export class FlavorInstancePlugin implements ResourcePlugin {
   readonly actsAsOwner = false;
   private readonly slots: VirtualInstancePlugin;
 
-  /** `flavors` is null without a compute service: every create is then refused (there is no flavor to read). */
-  constructor(repos: Repositories, actions: InstanceActions, private readonly flavors: ProjectFlavorLookup | null, clock: Clock = systemClock) {
-    this.slots = new VirtualInstancePlugin(repos, actions, clock, FLAVOR_INSTANCE);
+  /**
+   * `flavors` is null without a compute service: every create is then refused (there is no flavor to read).
+   * `traitHosts` (Placement) gives the compute nodes a flavor's `trait:*` specs allow; only they are used.
+   */
+  constructor(repos: Repositories, actions: InstanceActions, private readonly flavors: ProjectFlavorLookup | null, clock: Clock = systemClock,
+    traitHosts: TraitProviderNames | null = null) {
+    this.slots = new VirtualInstancePlugin(repos, actions, clock, FLAVOR_INSTANCE, traitHosts ? traitHostScope(traitHosts) : null);
   }
 
   async validate(raw: Record<string, unknown>, context?: ValidateContext): Promise<FlavorInstanceParams> {

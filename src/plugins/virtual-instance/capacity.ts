@@ -11,6 +11,21 @@ export async function instanceConditions(repos: Repositories, tx: Tx | undefined
 }
 
 /**
+ * A further limit on the hosts a reservation may use, asked of the cloud outside the database (flavor:instance
+ * asks Placement which compute nodes have the flavor's required traits): a condition on hosts `h`, and the words
+ * naming it in a refusal. Null: no limit for this reservation.
+ */
+export type InstanceHostScope = (params: InstanceReservationParams) => Promise<{ condition: HostCondition; words: string } | null>;
+
+/** The reservation's `resource_properties` condition and the scope's, with the scope's words ('' without one). */
+export async function scopedConditions(repos: Repositories, tx: Tx | undefined, params: InstanceReservationParams,
+  scope: InstanceHostScope | null): Promise<{ conditions: HostCondition[]; scopeWords: string }> {
+  const conditions = await instanceConditions(repos, tx, params);
+  const extra = scope ? await scope(params) : null;
+  return extra ? { conditions: [...conditions, extra.condition], scopeWords: extra.words } : { conditions, scopeWords: '' };
+}
+
+/**
  * Plans over free slots with the hosts of the plan locked: the candidates are read (one set-based query), a plan
  * is made, the plan's hosts are locked in id order and everything is read and planned again, until every host
  * of the plan is locked and was read after its lock. Host rows are the locks every allocation takes, so two

@@ -1,6 +1,6 @@
 import type { HostSlots, Repositories, ReservationRecord, Tx, Window } from '../../db';
 import type { Replacement } from '../physical-host';
-import { beyondHeld, instanceConditions, lockedPlan } from './capacity';
+import { beyondHeld, lockedPlan, scopedConditions, type InstanceHostScope } from './capacity';
 import type { Affinity, InstanceReservationParams } from './params';
 import { planExtraSlots, slotsByHost } from './slots';
 
@@ -41,7 +41,8 @@ export function planMoves(candidates: readonly HostSlots[], held: readonly HostS
  * are its own), and the moved slots are recorded for `window` (from now on for an active reservation).
  */
 export class InstanceSlotReplacer {
-  constructor(private readonly repos: Repositories) {}
+  /** `scope`: the hosts a reservation may use besides its filter (a flavor's traits), the same as at allocation. */
+  constructor(private readonly repos: Repositories, private readonly scope: InstanceHostScope | null = null) {}
 
   async replace(tx: Tx, reservation: ReservationRecord, failed: readonly number[], window: Window): Promise<Replacement> {
     if (!failed.length) return { removed: [], added: [] };
@@ -51,7 +52,7 @@ export class InstanceSlotReplacer {
     const failing = new Set(failed);
     const healthy = mine.filter((m) => !failing.has(m.hostId));
     const lost = mine.filter((m) => failing.has(m.hostId));
-    const conditions = await instanceConditions(this.repos, tx, params);
+    const { conditions } = await scopedConditions(this.repos, tx, params, this.scope);
     const read = async () => beyondHeld(await allocations.freeSlots(tx, {
       conditions, size: params, window, ignoreReservationId: reservation.id,
     }), healthy);

@@ -5,7 +5,7 @@ import { isFailedStatus } from '../physical-host';
 import type { AvailabilityPlanner, AvailabilityQuery, HookArgs, ResourcePlugin } from '../types';
 import type { InstanceActions } from './actions';
 import { InstanceAvailability } from './availability';
-import { beyondHeld, instanceConditions, lockedPlan } from './capacity';
+import { beyondHeld, lockedPlan, scopedConditions, type InstanceHostScope } from './capacity';
 import { parseInstanceParams, updateInstanceParams, type InstanceReservationParams } from './params';
 import { describeFree, planExtraSlots, planSlots, slotsByHost } from './slots';
 
@@ -25,9 +25,12 @@ export class VirtualInstancePlugin implements ResourcePlugin {
   /** Does not act as the lease's owner: Nova flavors, aggregates and Placement with Climate's service token. */
   readonly actsAsOwner = false;
 
-  /** `typeName` names the type in refusals: flavor:instance reuses this plugin under its own name. */
+  /**
+   * `typeName` names the type in refusals: flavor:instance reuses this plugin under its own name, with `scope`
+   * (the hosts its flavor's traits allow) limiting the hosts as `resource_properties` does.
+   */
   constructor(private readonly repos: Repositories, private readonly actions: InstanceActions, private readonly clock: Clock = systemClock,
-    private readonly typeName: string = VIRTUAL_INSTANCE) {}
+    private readonly typeName: string = VIRTUAL_INSTANCE, private readonly scope: InstanceHostScope | null = null) {}
 
   async validate(raw: Record<string, unknown>): Promise<InstanceReservationParams> {
     return parseInstanceParams(raw);
@@ -39,8 +42,8 @@ export class VirtualInstancePlugin implements ResourcePlugin {
 
   async allocate(tx: Tx, reservation: ReservationRecord, window: Window): Promise<void> {
     const params = reservation.params as InstanceReservationParams;
-    const conditions = await instanceConditions(this.repos, tx, params);
-    const plan = await this.place(tx, params, conditions, window, reservation.id, []);
+    const { conditions, scopeWords } = await scopedConditions(this.repos, tx, params, this.scope);
+    const plan = await this.place(tx, params, conditions, window, reservation.id, [], scopeWords);
     await this.repos.instanceAllocations.insert(tx, reservation.id, reservation.leaseId, params, plan, window);
   }
 
@@ -54,9 +57,9 @@ export class VirtualInstancePlugin implements ResourcePlugin {
     const params = reservation.params as InstanceReservationParams;
     const allocations = this.repos.instanceAllocations;
     const held = await allocations.list({ reservationId: reservation.id }, tx);
-    const conditions = await instanceConditions(this.repos, tx, params);
+    const { conditions, scopeWords } = await scopedConditions(this.repos, tx, params, this.scope);
     if (!started) {
-      const plan = await this.place(tx, params, conditions, window, reservation.id, held.map((a) => a.hostId));
+      const plan = await this.place(tx, params, conditions, window, reservation.id, held.map((a) => a.hostId), scopeWords);
       await allocations.removeReservation(tx, reservation.id);
       await allocations.insert(tx, reservation.id, reservation.leaseId, params, plan, window);
       return false;
@@ -77,14 +80,14 @@ export class VirtualInstancePlugin implements ResourcePlugin {
     await allocations.moveEnd(tx, reservation.id, window.end);
     const extra = params.amount - total(mine);
     if (extra <= 0) return false;
-    const plan = await this.grow(tx, params, conditions, rest, reservation.id, mine, extra);
+    const plan = await this.grow(tx, params, conditions, rest, reservation.id, mine, extra, scopeWords);
     await allocations.insert(tx, reservation.id, reservation.leaseId, params, plan, rest);
     return true;
   }
 
   async planAvailability(tx: Tx | undefined, raw: Record<string, unknown>, query: AvailabilityQuery): Promise<AvailabilityPlanner> {
     const params = raw as InstanceReservationParams;
-    const conditions = await instanceConditions(this.repos, tx, params);
+    const { conditions } = await scopedConditions(this.repos, tx, params, this.scope);
     const { hosts, bookings } = await this.repos.hostTimeline.read(tx, conditions, { start: query.from, end: query.to });
     return new InstanceAvailability(hosts, bookings, params, query);
   }
@@ -147,20 +150,20 @@ export class VirtualInstancePlugin implements ResourcePlugin {
    * host of it locked and its slots read after the lock. Throws NotEnoughResources when they do not fit.
    */
   private async place(tx: Tx, params: InstanceReservationParams, conditions: HostCondition[], window: Window,
-    reservationId: string, preferred: number[]): Promise<HostSlots[]> {
+    reservationId: string, preferred: number[], scopeWords: string): Promise<HostSlots[]> {
     const rank = (id: number) => (preferred.includes(id) ? 0 : 1);
     const read = async () => (await this.repos.instanceAllocations.freeSlots(tx, {
       conditions, size: params, window, ignoreReservationId: reservationId,
     })).sort((a, b) => rank(a.hostId) - rank(b.hostId) || a.hostId - b.hostId);
     const { planned, candidates } = await lockedPlan(this.repos, tx, read,
       (c) => planSlots(c, params.amount, params.affinity), (p) => (p ?? []).map((s) => s.hostId));
-    if (!planned) throw await this.notEnough(tx, params, conditions, window, candidates);
+    if (!planned) throw await this.notEnough(tx, params, conditions, window, candidates, scopeWords);
     return planned;
   }
 
   /** `extra` more slots for a started reservation holding `held`, in `window` (the rest of the lease), locked like `place`. */
   private async grow(tx: Tx, params: InstanceReservationParams, conditions: HostCondition[], window: Window,
-    reservationId: string, held: HostSlots[], extra: number): Promise<HostSlots[]> {
+    reservationId: string, held: HostSlots[], extra: number, scopeWords: string): Promise<HostSlots[]> {
     const read = async () => beyondHeld(await this.repos.instanceAllocations.freeSlots(tx, {
       conditions, size: params, window, ignoreReservationId: reservationId,
     }), held);
@@ -168,7 +171,8 @@ export class VirtualInstancePlugin implements ResourcePlugin {
       (c) => planExtraSlots(c, held, extra, params.affinity), (p) => (p ?? []).map((s) => s.hostId));
     if (planned) return planned;
     const holds = (id: number) => held.some((h) => h.hostId === id);
-    const spread = params.affinity === true ? ' on the host it holds' : params.affinity === false ? ' on hosts it does not hold yet' : '';
+    const spread = (params.affinity === true ? ' on the host it holds' : params.affinity === false ? ' on hosts it does not hold yet' : '')
+      + (scopeWords ? ` (hosts ${scopeWords} only)` : '');
     // What the message counts follows the rule: the held host for affinity, the others for anti-affinity.
     const usable = params.affinity === null ? candidates : candidates.filter((c) => holds(c.hostId) === (params.affinity === true));
     throw new NotEnoughResources(
@@ -178,10 +182,10 @@ export class VirtualInstancePlugin implements ResourcePlugin {
   }
 
   private async notEnough(tx: Tx, params: InstanceReservationParams, conditions: HostCondition[], window: Window,
-    candidates: HostSlots[]): Promise<NotEnoughResources> {
+    candidates: HostSlots[], scopeWords: string): Promise<NotEnoughResources> {
     const matching = await this.repos.instanceAllocations.countMatching(tx, conditions);
     const spread = params.affinity === true ? ' on one host' : params.affinity === false ? ' on distinct hosts' : '';
-    const filter = params.resource_properties ? ` matching ${params.resource_properties}` : '';
+    const filter = (params.resource_properties ? ` matching ${params.resource_properties}` : '') + (scopeWords ? ` ${scopeWords}` : '');
     return new NotEnoughResources(
       `Not enough capacity for ${this.typeName}: asked for ${params.amount} instance(s) of ${params.vcpus} vCPU, `
       + `${params.memory_mb} MB RAM, ${params.disk_gb} GB disk${spread} from ${window.start.toISOString()} to ${window.end.toISOString()}; `

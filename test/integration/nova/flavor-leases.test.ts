@@ -16,7 +16,8 @@ import { ADMIN_CTX, novaWorld, type NovaWorld } from './world';
 jest.setTimeout(60_000);
 
 /** Flavors of the cloud before any lease: public, shared with p1, shared with p2 only, and one sized by its disks. */
-const SOURCES = ['f-medium', 'f-shared', 'f-other', 'f-disk', 'f-reserved', 'f-override', 'f-baremetal'];
+const SOURCES = ['f-medium', 'f-shared', 'f-other', 'f-disk', 'f-reserved', 'f-override', 'f-baremetal', 'f-not-slow', 'f-nowhere',
+  'f-dedicated', 'f-pcpu'];
 function addFlavors(fake: FakeNovaPlacement): void {
   const add = (id: string, fields: Partial<Parameters<FakeNovaPlacement['flavors']['set']>[1]>) => fake.flavors.set(id, {
     id, name: id, vcpus: 2, ram: 4096, disk: 10, isPublic: true, extraSpecs: {}, access: [], ...fields,
@@ -31,6 +32,12 @@ function addFlavors(fake: FakeNovaPlacement): void {
   add('f-override', { vcpus: 1, ram: 1024, disk: 1, extraSpecs: { 'resources:DISK_GB': '50' } });
   // An Ironic flavor: the standard classes zeroed, a custom one asked for instead.
   add('f-baremetal', { extraSpecs: { 'resources:VCPU': '0', 'resources:MEMORY_MB': '0', 'resources:DISK_GB': '0', 'resources:CUSTOM_BAREMETAL': '1' } });
+  // Trait specs: hosts without CUSTOM_SLOW only; a trait Placement does not know (no host has it).
+  add('f-not-slow', { extraSpecs: { 'trait:CUSTOM_SLOW': 'forbidden' } });
+  add('f-nowhere', { extraSpecs: { 'trait:CUSTOM_NOWHERE': 'required' } });
+  // Dedicated CPUs: Nova places them on PCPU inventory, which Climate does not count.
+  add('f-dedicated', { extraSpecs: { 'hw:cpu_policy': 'dedicated' } });
+  add('f-pcpu', { extraSpecs: { 'resources:VCPU': '0', 'resources:PCPU': '2' } });
   // The flavor of another reservation, shared with p1.
   add('f-reserved', { isPublic: false, access: ['p1'], extraSpecs: { 'climate:reservation': 'r-old', 'resources:CUSTOM_RESERVATION_R_OLD': '1' } });
 }
@@ -54,6 +61,8 @@ describe.each(DIALECTS)('flavor:instance leases in Nova (%s)', (dialect) => {
   beforeEach(async () => {
     w = await novaWorld({ manager: { plugins: ['physical:host', 'flavor:instance'] } }, (fake) => {
       for (const name of ['compute-1', 'compute-2', 'compute-3']) fake.addHypervisor(name);
+      // f-medium requires CUSTOM_FAST: every host has it unless a test says otherwise.
+      for (const name of ['compute-1', 'compute-2', 'compute-3']) fake.setTraits(name, ['CUSTOM_FAST']);
       addFlavors(fake);
     }, { dialect });
     await w.register('compute-1', 'compute-2', 'compute-3');
@@ -183,6 +192,8 @@ describe.each(DIALECTS)('flavor:instance leases in Nova (%s)', (dialect) => {
       [{ vcpus: 4 }, /vcpus: the flavor gives it/],
       [{ affinity: 'maybe' }, /affinity/],
       [{ resource_properties: '["=", "$nope", "x"]' }, /nope/],
+      [{ flavor_id: 'f-dedicated' }, /Flavor f-dedicated asks for dedicated CPUs \(hw:cpu_policy=dedicated\): Nova places them on hosts' PCPU inventory/],
+      [{ flavor_id: 'f-pcpu' }, /Flavor f-pcpu asks for dedicated CPUs \(resources:PCPU=2\)/],
     ];
     for (const [extra, message] of cases) {
       const res = await api().post('/v1/leases').set(P1).send(flavorLease('bad', extra));
@@ -194,6 +205,53 @@ describe.each(DIALECTS)('flavor:instance leases in Nova (%s)', (dialect) => {
     expect((await api().post('/v1/leases').set(P1).send(flavorLease('shared', { flavor_id: 'f-shared', amount: 1 }))).status).toBe(201);
     const p2 = await api().post('/v1/leases').set({ 'X-Project-Id': 'p2' }).send(flavorLease('other', { flavor_id: 'f-other', amount: 1 }));
     expect(p2.status).toBe(201);
+  });
+
+  it('holds slots only on hosts whose compute node has the flavor\'s required traits and none of its forbidden ones', async () => {
+    // CUSTOM_FAST on compute-3 only, CUSTOM_SLOW on compute-2: f-medium (4 slots a host) fits on compute-3 alone.
+    w.fake.setTraits('compute-1', []);
+    w.fake.setTraits('compute-2', ['CUSTOM_SLOW']);
+    const five = await api().post('/v1/leases').set(P1).send(flavorLease('five', { amount: 5, affinity: null }));
+    expect(five.status).toBe(409);
+    expect(five.body.error_message).toMatch(/asked for 5 instance\(s\) .*; 1 reservable host\(s\) with trait\(s\) CUSTOM_FAST in Placement/);
+    const four = await api().post('/v1/leases').set(P1).send(flavorLease('four', { amount: 4, affinity: null }));
+    expect(four.status).toBe(201);
+    await w.svc.services.runner.runDueOnce();
+    const rid = four.body.lease.reservations[0].id as string;
+    expect(placementSlots(w.fake, rid)).toEqual({ 'compute-3': 4 });
+    // Raising it needs a fifth slot on a host with the trait: there is none (compute-1 and -2 have room).
+    const raise = await api().put(`/v1/leases/${four.body.lease.id}`).set(P1)
+      .send({ reservations: [{ id: rid, amount: 5 }] });
+    expect(raise.status).toBe(409);
+    expect(raise.body.error_message).toMatch(/\(hosts with trait\(s\) CUSTOM_FAST in Placement only\)/);
+    // Forbidden: compute-2 has CUSTOM_SLOW and compute-3 is full, so compute-1 alone (4 slots).
+    const notSlow = { flavor_id: 'f-not-slow', affinity: null };
+    const tooMany = await api().post('/v1/leases').set(P1).send(flavorLease('not slow 5', { ...notSlow, amount: 5 }));
+    expect(tooMany.status).toBe(409);
+    expect(tooMany.body.error_message).toMatch(/2 reservable host\(s\) with none of trait\(s\) CUSTOM_SLOW in Placement/);
+    const fits = await api().post('/v1/leases').set(P1).send(flavorLease('not slow 4', { ...notSlow, amount: 4 }));
+    expect(fits.status).toBe(201);
+    await w.svc.services.runner.runDueOnce();
+    expect(placementSlots(w.fake, fits.body.lease.reservations[0].id as string)).toEqual({ 'compute-1': 4 });
+    // A trait no host has (Placement does not know it): no host, whatever the room.
+    const nowhere = await api().post('/v1/leases').set(P1).send(flavorLease('nowhere', { flavor_id: 'f-nowhere', amount: 1 },
+      { start_date: '2030-01-01 14:00', end_date: '2030-01-01 15:00' }));
+    expect(nowhere.status).toBe(409);
+    expect(nowhere.body.error_message).toMatch(/0 reservable host\(s\) with trait\(s\) CUSTOM_NOWHERE in Placement/);
+    expect(await leaseCount()).toBe(2);
+  });
+
+  it('host healing moves a slot only to a host with the flavor\'s traits', async () => {
+    w.fake.setTraits('compute-2', []);
+    const lease = await w.svc.services.leases.create(ADMIN_CTX, flavorLease('healed', { amount: 1, affinity: null }));
+    await w.svc.services.runner.runDueOnce();
+    const rid = (await get(lease.id)).reservations[0].id as string;
+    expect(placementSlots(w.fake, rid)).toEqual({ 'compute-1': 1 });
+    w.fake.hypervisors.find((h) => h.hypervisorHostname === 'compute-1')!.state = 'down';
+    await w.svc.services.healer!.runOnce();
+    await w.runEvents(3);
+    // compute-2 has room and a lower id, but lacks CUSTOM_FAST.
+    expect(placementSlots(w.fake, rid)).toEqual({ 'compute-3': 1 });
   });
 
   it('host healing moves an active reservation\'s slot off a failed host; Nova and Placement follow', async () => {
@@ -263,6 +321,7 @@ describe.each(DIALECTS)('flavor:instance and the external enforcement service (%
         enforcement: { enabledFilters: ['ExternalServiceFilter'], externalServiceEndpoint: service.url, externalServiceToken: 'operator-token' },
       }, (fake) => {
         fake.addHypervisor('compute-1');
+        fake.setTraits('compute-1', ['CUSTOM_FAST']);
         addFlavors(fake);
       }, { dialect });
       await w.register('compute-1');

@@ -39,6 +39,29 @@ describe('PlacementClient and the fake Placement', () => {
     expect((await placement.listProviders()).map((p) => p.name).sort()).toEqual(['compute-1', 'compute-2', 'reservation-r1-compute-1']);
   });
 
+  it('finds the compute nodes with required traits and without forbidden ones in one providers query (1.22), never their children', async () => {
+    fake.addHypervisor('compute-2');
+    fake.addHypervisor('compute-3');
+    fake.setTraits('compute-1', ['CUSTOM_FAST']);
+    fake.setTraits('compute-2', ['CUSTOM_FAST', 'CUSTOM_SLOW']);
+    fake.setTraits('compute-3', ['CUSTOM_SLOW']);
+    const placement = client();
+    await placement.ensureChildProvider('reservation-r1-compute-1', node);
+    const names = async (required: string[], forbidden: string[]) => (await placement.computeNodesWithTraits(required, forbidden)).map((p) => p.name).sort();
+    const before = fake.calls('GET /resource_providers').length;
+    expect(await names(['CUSTOM_FAST'], [])).toEqual(['compute-1', 'compute-2']);
+    expect(await names(['CUSTOM_FAST'], ['CUSTOM_SLOW'])).toEqual(['compute-1']);
+    expect(await names([], ['CUSTOM_FAST'])).toEqual(['compute-3']);
+    expect(fake.calls('GET /resource_providers').length - before).toBe(3);
+    // Names Placement does not know: a required one is on no node (and the providers are not asked); a forbidden one excludes none.
+    expect(await names(['CUSTOM_NOWHERE'], [])).toEqual([]);
+    expect(fake.calls('GET /resource_providers').length - before).toBe(3);
+    expect(await names(['CUSTOM_SLOW'], ['CUSTOM_NOWHERE'])).toEqual(['compute-2', 'compute-3']);
+    // The fake answers as Placement: forbidden traits need 1.22, unknown names are a 400.
+    expect(await status(http('1.20').get('/resource_providers', { query: { required: '!CUSTOM_SLOW' } }))).toEqual([400, 'placement.undefined_code']);
+    expect(await status(http('1.22').get('/resource_providers', { query: { required: 'CUSTOM_NOWHERE' } }))).toEqual([400, 'placement.undefined_code']);
+  });
+
   it('a create whose reply was lost is found by its name on the retry (409 placement.duplicate_name)', async () => {
     fake.fault('POST /resource_providers', { status: 500, afterHandling: true });
     const child = await client().ensureChildProvider('reservation-r1-compute-1', node);
