@@ -2,39 +2,12 @@
  * Usage enforcement in the compiled all-in-one (`climate`): the [enforcement] section of climate.conf is read,
  * checks reach the external service, and the manager's periodic job sends the on-end calls queued by the API.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { promisify } from 'node:util';
 import { FakeEnforcementService } from '../support/enforcement-service';
-
-const ROOT = path.resolve(__dirname, '../..');
-const bin = (name: string) => path.join(ROOT, 'dist/src/cli', `${name}.js`);
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** Waits until the process prints `text`, or fails after `ms`. */
-function waitFor(child: ChildProcess, text: string, ms = 30_000): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let seen = '';
-    const timer = setTimeout(() => reject(new Error(`no "${text}" within ${ms} ms; output:\n${seen}`)), ms);
-    const onData = (chunk: Buffer) => {
-      seen += chunk.toString();
-      if (seen.includes(text)) { clearTimeout(timer); resolve(); }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-  });
-}
+import { bin, ensureBuilt, freePort, waitForOutput } from '../support/processes';
 
 /** Polls `check` every 200 ms until it returns true, or fails after `ms`. */
 async function eventually(check: () => boolean, what: string, ms = 30_000): Promise<void> {
@@ -51,7 +24,7 @@ describe('usage enforcement in the all-in-one (compiled)', () => {
   const service = new FakeEnforcementService();
 
   beforeAll(async () => {
-    if (!existsSync(bin('climate'))) await promisify(execFile)('npm', ['run', 'build'], { cwd: ROOT });
+    await ensureBuilt();
     await service.start();
     dir = mkdtempSync(path.join(tmpdir(), 'climate-enforce-'));
   }, 180_000);
@@ -70,7 +43,7 @@ describe('usage enforcement in the all-in-one (compiled)', () => {
       'external_service_token = from-the-config', '',
     ].join('\n'));
     child = spawn(process.execPath, [bin('climate'), '--config-file', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
-    await waitFor(child, 'manager running as');
+    await waitForOutput(child, 'manager running as');
     const api = (method: string, url: string, body?: unknown) => fetch(`http://127.0.0.1:${port}${url}`, {
       method, headers: { 'Content-Type': 'application/json', 'X-Project-Id': 'alpha', 'X-User-Id': 'alice', 'X-Roles': 'member' },
       body: body === undefined ? undefined : JSON.stringify(body),

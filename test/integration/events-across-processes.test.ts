@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { createTestDatabase, DIALECTS, type TestDatabase } from '../support/database';
-import { freePort } from '../support/processes';
+import { freePort, waitForOutput } from '../support/processes';
 
 const ROOT = path.resolve(__dirname, '../..');
 const bin = (name: string) => path.join(ROOT, 'dist/src/cli', `${name}.js`);
@@ -19,18 +19,6 @@ const HEADERS = { 'content-type': 'application/json', 'x-roles': 'admin', 'x-pro
 interface Lease { id: string; status: string; events: { event_type: string; status: string; time: string }[] }
 const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
-function started(child: ChildProcess, text: string, ms = 60_000): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let seen = '';
-    const timer = setTimeout(() => reject(new Error(`no "${text}" within ${ms} ms; output:\n${seen}`)), ms);
-    const onData = (chunk: Buffer) => {
-      seen += chunk.toString();
-      if (seen.includes(text)) { clearTimeout(timer); resolve(); }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-  });
-}
 
 async function stop(child: ChildProcess | undefined): Promise<void> {
   if (!child || child.exitCode !== null) return;
@@ -76,7 +64,7 @@ describe.each(DIALECTS)('events committed by climate-api run on climate-manager 
     await run(process.execPath, [bin('climate-manage'), '--config-file', conf, 'db', 'sync']);
     manager = spawn(process.execPath, [bin('climate-manager'), '--config-file', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
     api = spawn(process.execPath, [bin('climate-api'), '--config-file', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
-    await Promise.all([started(manager, 'manager running as'), started(api, 'API listening on')]);
+    await Promise.all([waitForOutput(manager, 'manager running as', 60_000), waitForOutput(api, 'API listening on', 60_000)]);
   }, 180_000);
 
   afterAll(async () => {

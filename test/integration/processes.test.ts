@@ -3,25 +3,12 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { freePort } from '../support/processes';
+import { freePort, waitForOutput } from '../support/processes';
 
 const ROOT = path.resolve(__dirname, '../..');
 const bin = (name: string) => path.join(ROOT, 'dist/src/cli', `${name}.js`);
 const run = promisify(execFile);
 
-/** Waits until the process prints `text` (stdout or stderr), or fails after `ms`. */
-function waitFor(child: ChildProcess, text: string, ms = 20_000): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let seen = '';
-    const timer = setTimeout(() => reject(new Error(`no "${text}" within ${ms} ms; output:\n${seen}`)), ms);
-    const onData = (chunk: Buffer) => {
-      seen += chunk.toString();
-      if (seen.includes(text)) { clearTimeout(timer); resolve(seen); }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-  });
-}
 
 function exitOf(child: ChildProcess): Promise<number | null> {
   return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
@@ -54,17 +41,17 @@ describe('the processes operators run (compiled)', () => {
     const bad = path.join(dir, 'bad.conf');
     writeFileSync(bad, '[DEFAULT]\nport = abc\n');
     const child = spawn(process.execPath, [bin('climate'), '--config-file', bad], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const output = waitFor(child, 'port');
+    const output = waitForOutput(child, 'port');
     expect(await exitOf(child)).toBe(2);
     expect(await output).toMatch(/\[DEFAULT\] port: "abc" is not an integer/);
   });
 
   it('the all-in-one serves, then stops cleanly on SIGTERM', async () => {
     const child = spawn(process.execPath, [bin('climate'), '--config-file', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
-    await waitFor(child, 'manager running as');
+    await waitForOutput(child, 'manager running as');
     const res = await fetch(`http://127.0.0.1:${port}/v1/leases`, { headers: { 'x-roles': 'admin' } });
     expect(res.status).toBe(200);
-    const stopped = waitFor(child, 'SIGTERM received');
+    const stopped = waitForOutput(child, 'SIGTERM received');
     child.kill('SIGTERM');
     await stopped;
     expect(await exitOf(child)).toBe(0);
@@ -72,7 +59,7 @@ describe('the processes operators run (compiled)', () => {
 
   it('climate-manager stops cleanly on SIGTERM', async () => {
     const child = spawn(process.execPath, [bin('climate-manager'), '--config-file', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
-    await waitFor(child, 'manager running as');
+    await waitForOutput(child, 'manager running as');
     child.kill('SIGTERM');
     expect(await exitOf(child)).toBe(0);
   }, 60_000);

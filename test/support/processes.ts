@@ -91,3 +91,17 @@ export async function runToEnd(name: EntryPoint, args: string[], env: NodeJS.Pro
       });
   });
 }
+
+/** Waits until the process prints `text` (stdout or stderr), or fails after `ms` with what it printed; resolves to that output. */
+export function waitForOutput(child: ChildProcess, text: string, ms = 30_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let seen = '';
+    const timer = setTimeout(() => reject(new Error(`no "${text}" within ${ms} ms; output:\n${seen}`)), ms);
+    const onData = (chunk: Buffer) => {
+      seen += chunk.toString();
+      if (seen.includes(text)) { clearTimeout(timer); resolve(seen); }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+  });
+}
