@@ -18,6 +18,8 @@ let w: E2eWorld;
 let network = '';
 // Addresses of the external network Climate manages here (another run may have left floating IPs on them).
 const ADDRESSES = ['172.24.4.201', '172.24.4.202', '172.24.4.203', '172.24.4.204'];
+/** The gateway address of the owner's router, out of ADDRESSES. */
+const ROUTER_GATEWAY = '172.24.4.205';
 
 const neutron = async (method: string, path: string, as: Session, body?: unknown, expected?: number[]) =>
   (await http(method, `${w.cloud.endpoints.network}/v2.0${path}`, as.token, body, {}, expected)).json;
@@ -100,8 +102,13 @@ describe('floating IPs in a real Neutron', () => {
       subnet: { network_id: net.id, ip_version: 4, cidr: '10.19.0.0/24', enable_dhcp: false },
     })).subnet;
     undo.push(() => neutron('DELETE', `/subnets/${subnet.id}`, w.demo, undefined, [204, 404]));
-    router = (await neutron('POST', '/routers', w.demo, {
-      router: { name: 'e2e-fip-router', external_gateway_info: { network_id: network } },
+    // Made by admin for the owner only to pin its gateway address (admin-only by policy): Neutron picks a free
+    // address at random, which could be one of ADDRESSES that a later lease reserves.
+    router = (await neutron('POST', '/routers', w.admin, {
+      router: {
+        name: 'e2e-fip-router', project_id: w.demo.projectId,
+        external_gateway_info: { network_id: network, external_fixed_ips: [{ ip_address: ROUTER_GATEWAY }] },
+      },
     })).router;
     undo.push(() => neutron('DELETE', `/routers/${router.id}`, w.demo, undefined, [204, 404]));
     await neutron('PUT', `/routers/${router.id}/add_router_interface`, w.demo, { subnet_id: subnet.id });
