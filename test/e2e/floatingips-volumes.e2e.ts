@@ -2,9 +2,10 @@
  * virtual:floatingip and virtual:volume against a real Neutron (ML2, logger mechanism driver, router service
  * plugin, no agents) and a real Cinder (FakeLoggingVolumeDriver): the floating IPs of a lease exist in Neutron in
  * the owner's project, tagged with the reservation, from start to end; an address another project holds fails the
- * start with the reason; the volumes are made with the owner's trust, reach `available`, are attached to a
- * server of the owner and are detached and deleted at the end; `on_start: none` / `on_end: none` leave both
- * services alone.
+ * start with the reason; one the owner associated with a port of its own is disassociated and deleted at the end,
+ * the port and its router left as they were; the volumes are made with the owner's trust, reach `available`, are
+ * attached to a server of the owner and are detached and deleted at the end; `on_start: none` / `on_end: none`
+ * leave both services alone.
  */
 import { CLOUD_START_TIMEOUT_MS, http, waitFor, type Session } from './cloud';
 import { e2eWorld, type E2eWorld } from './world';
@@ -17,6 +18,8 @@ let w: E2eWorld;
 let network = '';
 // Addresses of the external network Climate manages here (another run may have left floating IPs on them).
 const ADDRESSES = ['172.24.4.201', '172.24.4.202', '172.24.4.203', '172.24.4.204'];
+/** The gateway address of the owner's router, out of ADDRESSES. */
+const ROUTER_GATEWAY = '172.24.4.205';
 
 const neutron = async (method: string, path: string, as: Session, body?: unknown, expected?: number[]) =>
   (await http(method, `${w.cloud.endpoints.network}/v2.0${path}`, as.token, body, {}, expected)).json;
@@ -44,6 +47,11 @@ afterAll(async () => { await w?.close(); });
 describe('floating IPs in a real Neutron', () => {
   let leaseId = '';
   let rid = '';
+  let router: Json = {};
+  let port: Json = {};
+  /** Removes the owner's network, subnet, router and port, last made first. */
+  const undo: (() => Promise<unknown>)[] = [];
+  afterAll(async () => { for (const step of undo.reverse()) await step(); });
 
   it('a lease reserving two: at start they exist in the owner\'s project, tagged with the reservation', async () => {
     const lease = (await w.api('POST', '/leases', w.demo, {
@@ -86,9 +94,42 @@ describe('floating IPs in a real Neutron', () => {
     await waitFor('its floating IP deleted', async () => ((await floatingIps()).some((f) => f.floating_ip_address === taken) ? null : true));
   });
 
-  it('the lease ending deletes them from Neutron', async () => {
+  it('the owner associates one with a port of its own while the lease is active', async () => {
+    // Tenant network behind a router whose gateway is on the external network: what Neutron needs to associate.
+    const net = (await neutron('POST', '/networks', w.demo, { network: { name: 'e2e-fip-net' } })).network;
+    undo.push(() => neutron('DELETE', `/networks/${net.id}`, w.demo, undefined, [204, 404]));
+    const subnet = (await neutron('POST', '/subnets', w.demo, {
+      subnet: { network_id: net.id, ip_version: 4, cidr: '10.19.0.0/24', enable_dhcp: false },
+    })).subnet;
+    undo.push(() => neutron('DELETE', `/subnets/${subnet.id}`, w.demo, undefined, [204, 404]));
+    // Made by admin for the owner only to pin its gateway address (admin-only by policy): Neutron picks a free
+    // address at random, which could be one of ADDRESSES that a later lease reserves.
+    router = (await neutron('POST', '/routers', w.admin, {
+      router: {
+        name: 'e2e-fip-router', project_id: w.demo.projectId,
+        external_gateway_info: { network_id: network, external_fixed_ips: [{ ip_address: ROUTER_GATEWAY }] },
+      },
+    })).router;
+    undo.push(() => neutron('DELETE', `/routers/${router.id}`, w.demo, undefined, [204, 404]));
+    await neutron('PUT', `/routers/${router.id}/add_router_interface`, w.demo, { subnet_id: subnet.id });
+    undo.push(() => neutron('PUT', `/routers/${router.id}/remove_router_interface`, w.demo, { subnet_id: subnet.id }, [200, 404]));
+    port = (await neutron('POST', '/ports', w.demo, { port: { network_id: net.id, name: 'e2e-fip-port' } })).port;
+    undo.push(() => neutron('DELETE', `/ports/${port.id}`, w.demo, undefined, [204, 404]));
+
+    const [ip] = (await neutron('GET', `/floatingips?tags=${encodeURIComponent(`reservation:${rid}`)}`, w.demo)).floatingips as Json[];
+    const associated = (await neutron('PUT', `/floatingips/${ip.id}`, w.demo, { floatingip: { port_id: port.id } })).floatingip;
+    expect(associated).toMatchObject({ port_id: port.id, router_id: router.id, fixed_ip_address: port.fixed_ips[0].ip_address });
+  });
+
+  it('the lease ending disassociates and deletes them from Neutron, leaving the port and the router', async () => {
     await w.endLease(leaseId);
     expect((await floatingIps()).map((f) => f.floating_ip_address)).toEqual([]);
+    expect((await neutron('GET', `/floatingips?port_id=${port.id}`, w.demo)).floatingips).toEqual([]);
+    const after = (await neutron('GET', `/ports/${port.id}`, w.demo)).port;
+    expect(after.fixed_ips).toEqual(port.fixed_ips);
+    expect((await neutron('GET', `/routers/${router.id}`, w.demo)).router.external_gateway_info).toMatchObject({ network_id: network });
+    const interfaces = (await neutron('GET', `/ports?device_id=${router.id}&device_owner=network:router_interface`, w.demo)).ports as Json[];
+    expect(interfaces).toHaveLength(1);
   });
 });
 
