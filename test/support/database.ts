@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { createConnection } from 'mysql2/promise';
+import { createConnection, type Connection } from 'mysql2/promise';
 import { Client } from 'pg';
 
 export type TestDialect = 'sqlite' | 'mariadb' | 'postgres';
@@ -30,7 +30,16 @@ function dialectsFromEnv(): TestDialect[] | undefined {
 }
 
 /** Where the test MariaDB lives (tools/test.sh makes sure it runs); override with CLIMATE_TEST_MYSQL. */
-const MYSQL_BASE = process.env.CLIMATE_TEST_MYSQL ?? 'mysql://root@127.0.0.1:3306';
+export const MYSQL_BASE = process.env.CLIMATE_TEST_MYSQL ?? 'mysql://root@127.0.0.1:3306';
+
+/** A connection to the test MariaDB server without a default database, as root (creating and dropping databases). */
+export function mysqlAdmin(options: { multipleStatements?: boolean } = {}): Promise<Connection> {
+  const base = new URL(MYSQL_BASE);
+  return createConnection({
+    host: base.hostname, port: Number(base.port || 3306), user: decodeURIComponent(base.username || 'root'),
+    password: decodeURIComponent(base.password), ...options,
+  });
+}
 
 /**
  * Where the test PostgreSQL lives (tools/ensure-postgresql.sh makes sure it answers): a user allowed to create
@@ -78,20 +87,13 @@ export async function createTestDatabase(dialect: TestDialect, createOptions = '
       drop: () => postgresAdmin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
     };
   }
-  const base = new URL(MYSQL_BASE);
-  const admin = await createConnection({
-    host: base.hostname, port: Number(base.port || 3306), user: decodeURIComponent(base.username || 'root'),
-    password: decodeURIComponent(base.password),
-  });
+  const admin = await mysqlAdmin();
   await admin.query(`CREATE DATABASE ${name} ${createOptions}`.trim());
   await admin.end();
   return {
     url: `${MYSQL_BASE}/${name}`,
     drop: async () => {
-      const conn = await createConnection({
-        host: base.hostname, port: Number(base.port || 3306), user: decodeURIComponent(base.username || 'root'),
-        password: decodeURIComponent(base.password),
-      });
+      const conn = await mysqlAdmin();
       await conn.query(`DROP DATABASE IF EXISTS ${name}`);
       await conn.end();
     },

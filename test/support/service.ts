@@ -4,7 +4,8 @@ import type { Express } from 'express';
 import { buildServices, type Services } from '../../src/cli/services';
 import { silentLogger, type Clock, type Logger } from '../../src/common';
 import { configWith, type ClimateConfig, type DeepPartial } from '../../src/config';
-import { createTestDatabase, type TestDialect } from './database';
+import type { TestDialect } from './database';
+import { createMigratedTestDatabase } from './migrated-database';
 
 export interface TestService {
   services: Services;
@@ -27,9 +28,12 @@ export interface TestServiceOptions {
   logSql?: (sql: string) => void;
 }
 
-/** Climate on a fresh database, migrated, as the all-in-one builds it. */
+/**
+ * Climate on a fresh database, migrated, as the all-in-one builds it (a copy of a migrated template where the engine
+ * can copy one: see migrated-database.ts; the start-up's migration check then finds nothing to do).
+ */
 export async function startTestService(options: TestServiceOptions = {}): Promise<TestService> {
-  const database = await createTestDatabase(options.dialect ?? 'sqlite');
+  const database = await createMigratedTestDatabase(options.dialect ?? 'sqlite');
   const config = configWith({
     ...options.config,
     database: { connection: database.url, ...options.config?.database },
