@@ -1,5 +1,5 @@
 /**
- * `climate-manage` as operators run it: the compiled command against a real database (SQLite and MariaDB),
+ * `climate-manage` as operators run it: the compiled command against a real database (SQLite, MariaDB, PostgreSQL),
  * with leases made through the service and run by the manager's event runner on a controlled clock.
  */
 import { execFile } from 'node:child_process';
@@ -12,6 +12,7 @@ import type { RequestContext } from '../../src/auth';
 import { ManualClock } from '../../src/common';
 import { MIGRATION_NAMES } from '../../src/db';
 import { createTestDatabase, ENGINES, type TestDatabase } from '../support/database';
+import { createMigratedTestDatabase } from '../support/migrated-database';
 import { startTestService, type TestService } from '../support/service';
 
 jest.setTimeout(120_000);
@@ -96,6 +97,17 @@ describe.each(ENGINES)('climate-manage db upgrade and upgrade check on %s', (dia
       expect(checkResult(after.stdout, check).result).toBe('Success');
     }
   });
+});
+
+/*
+ * The policy and configuration checks read files, not the database (which they only need to reach), and the
+ * commands' argument checks come before any SQL: they run on one engine. The database checks above (connection, schema, pending migrations) run on every engine.
+ */
+describe('climate-manage upgrade check of the policy file and the configuration, and refused arguments', () => {
+  const dialect = 'sqlite';
+  let db: TestDatabase;
+  beforeAll(async () => { db = await createMigratedTestDatabase(dialect); });
+  afterAll(async () => { await db.drop(); });
 
   it('fails the policy check for a policy file the services would refuse, naming the rule', async () => {
     const policy = writeConf(`policy-${dialect}.yaml`, '"climate:leases:get": "role:admin or"\n');
@@ -120,19 +132,30 @@ describe.each(ENGINES)('climate-manage db upgrade and upgrade check on %s', (dia
 
   it('fails the configuration check for an option that would refuse start-up', async () => {
     const badPlugin = writeConf(`plugin-${dialect}.conf`, `[database]\nconnection = ${db.url}\n\n[manager]\nplugins = physical:host, virtual:nope\n`);
-    const run = await manage(['--config-file', badPlugin, 'upgrade', 'check']);
+    const keystone = writeConf(`keystone-${dialect}.conf`, `[DEFAULT]\nauth_strategy = keystone\n\n[database]\nconnection = ${db.url}\n`);
+    const nova = writeConf(`nova-${dialect}.conf`, `[compute]\ndriver = nova\n\n[database]\nconnection = ${db.url}\n`);
+    // Three processes that only read: run side by side.
+    const [run, run2, run3] = await Promise.all([badPlugin, keystone, nova].map((conf) => manage(['--config-file', conf, 'upgrade', 'check'])));
     expect(run.code).toBe(2);
     const check = checkResult(run.stdout, 'Configuration');
     expect(check.result).toBe('Failure');
     expect(check.details).toMatch(/\[manager\] plugins: unknown resource type "virtual:nope"/);
-    const keystone = writeConf(`keystone-${dialect}.conf`, `[DEFAULT]\nauth_strategy = keystone\n\n[database]\nconnection = ${db.url}\n`);
-    const run2 = await manage(['--config-file', keystone, 'upgrade', 'check']);
     expect(run2.code).toBe(2);
     expect(checkResult(run2.stdout, 'Configuration').details).toMatch(/\[keystone_authtoken\] auth_url, .* must be set/);
-    const nova = writeConf(`nova-${dialect}.conf`, `[compute]\ndriver = nova\n\n[database]\nconnection = ${db.url}\n`);
-    const run3 = await manage(['--config-file', nova, 'upgrade', 'check']);
     expect(run3.code).toBe(2);
     expect(checkResult(run3.stdout, 'Configuration').details).toMatch(/\[compute\] driver = nova needs Keystone .* \[nova\] endpoint_override/);
+  });
+
+  it('refuses an unknown event status and a purge without a usable --before, exit code 2', async () => {
+    const conf = writeConf('arguments.conf', `[database]\nconnection = ${db.url}\n`);
+    const [status, badDate, noDate] = await Promise.all([
+      ['event', 'list', '--status', 'FINISHED'], ['purge', '--before', 'yesterday'], ['purge'],
+    ].map((args) => manage(['--config-file', conf, ...args])));
+    expect(status.code).toBe(2);
+    expect(status.stderr).toMatch(/--status FINISHED: expected one of UNDONE, IN_PROGRESS, DONE, ERROR/);
+    expect(badDate.code).toBe(2);
+    expect(badDate.stderr).toMatch(/--before yesterday: not a date/);
+    expect(noDate.stderr).toMatch(/purge needs --before DATE/);
   });
 });
 
@@ -284,19 +307,16 @@ describe.each(ENGINES)('climate-manage event list, lease repair and purge on %s'
     expect(rows.every((r) => r[1] === ids.old && r[2] === 'old' && r[5] === 'DONE')).toBe(true);
     expect(rows.map((r) => r[3])).toEqual(expect.arrayContaining(['start_lease', 'end_lease']));
     expect(rows.map((r) => r[3]).indexOf('start_lease')).toBeLessThan(rows.map((r) => r[3]).indexOf('end_lease'));
-    const refused = await manage(['--config-file', conf, 'event', 'list', '--status', 'FINISHED']);
-    expect(refused.code).toBe(2);
-    expect(refused.stderr).toMatch(/--status FINISHED: expected one of UNDONE, IN_PROGRESS, DONE, ERROR/);
   });
 
   it('lease repair refuses a lease that is not in ERROR, changing nothing', async () => {
     const before = await notificationCount(ids.active);
-    const run = await manage(['--config-file', conf, 'lease', 'repair', ids.active]);
+    // Two refusals that change nothing: run side by side.
+    const [run, missing] = await Promise.all([ids.active, 'no-such-lease'].map((id) => manage(['--config-file', conf, 'lease', 'repair', id])));
     expect(run.code).toBe(1);
     expect(run.stderr).toContain(`Lease ${ids.active} is ACTIVE, not ERROR: there is nothing to repair`);
     expect(await leaseStatus(ids.active)).toBe('ACTIVE');
     expect(await notificationCount(ids.active)).toBe(before);
-    const missing = await manage(['--config-file', conf, 'lease', 'repair', 'no-such-lease']);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('no lease with id no-such-lease');
   });
@@ -398,9 +418,5 @@ describe.each(ENGINES)('climate-manage event list, lease repair and purge on %s'
     expect(await leaseStatus(ids['repair-me'])).toBe('ACTIVE');
     // The inventory is untouched: hosts, floating IPs and pools stay registered.
     expect(await svc.services.repos.hosts.list()).toHaveLength(4);
-    const bad = await manage(['--config-file', conf, 'purge', '--before', 'yesterday']);
-    expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/--before yesterday: not a date/);
-    expect((await manage(['--config-file', conf, 'purge'])).stderr).toMatch(/purge needs --before DATE/);
   });
 });
