@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { Database, migrateUp, Repositories, type EventRecord, type LeaseRecord, type ReservationRecord } from '../../../src/db';
 import { createTestDatabase, type TestDialect } from '../../support/database';
+import { createMigratedTestDatabase } from '../../support/migrated-database';
 
 export interface Db {
   db: Database;
@@ -11,13 +12,16 @@ export interface Db {
   close(): Promise<void>;
 }
 
-/** A fresh database; migrated unless `migrate: false`. */
+/**
+ * A fresh database with the whole schema: by default a copy of the migrated template (test/support/migrated-database.ts);
+ * `migrate: true` runs the migrations on an empty database instead (the migration tests), `migrate: false` leaves it empty.
+ */
 export async function openDb(dialect: TestDialect, options: { migrate?: boolean } = {}): Promise<Db> {
-  const target = await createTestDatabase(dialect);
+  const target = options.migrate === undefined ? await createMigratedTestDatabase(dialect) : await createTestDatabase(dialect);
   const db = new Database({ connection: target.url });
   try {
     await db.open();
-    if (options.migrate !== false) await migrateUp(db);
+    if (options.migrate) await migrateUp(db);
   } catch (error) {
     await db.close();
     await target.drop();
