@@ -22,15 +22,19 @@ import { MYSQL_BASE, mysqlAdmin, POSTGRES_BASE, postgresAdmin, type TestDatabase
 
 const DB_SOURCE = path.resolve(__dirname, '../../src/db');
 
-/** A digest of the code that decides the schema: the migrations, the migrator and the connection set-up. */
+/**
+ * A digest of the code that decides the schema: the migrations, the migrator, the connection set-up, and the
+ * version of Sequelize that turns the migrations' steps into SQL.
+ */
 function schemaDigest(): string {
   const files = [
+    require.resolve('sequelize/package.json'),
     path.join(DB_SOURCE, 'migrate.ts'),
     path.join(DB_SOURCE, 'database.ts'),
     ...readdirSync(path.join(DB_SOURCE, 'migrations')).sort().map((name) => path.join(DB_SOURCE, 'migrations', name)),
   ];
   const hash = createHash('sha256');
-  for (const file of files) hash.update(file.slice(DB_SOURCE.length)).update('\0').update(readFileSync(file)).update('\0');
+  for (const file of files) hash.update(path.basename(file)).update('\0').update(readFileSync(file)).update('\0');
   return hash.digest('hex').slice(0, 16);
 }
 
