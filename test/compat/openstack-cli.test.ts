@@ -133,8 +133,12 @@ interface Observation {
   status: string;
 }
 
-/** Polls `lease show <id>` until the lease is TERMINATED (or ERROR), recording each status change. */
-async function watchLease(id: string, deadline: number, signal: AbortSignal): Promise<{ seen: Observation[]; last: Json }> {
+/**
+ * Polls `lease show <id>` until the lease is TERMINATED (or ERROR), recording each status change: every second
+ * within 10 s of the lease's start or end (`moments`), where its status changes, every 5 s elsewhere, since each
+ * poll is a Python start-up taking CPU from the tests running meanwhile.
+ */
+async function watchLease(id: string, moments: number[], deadline: number, signal: AbortSignal): Promise<{ seen: Observation[]; last: Json }> {
   const seen: Observation[] = [];
   for (;;) {
     const shown = await cliJson(['lease', 'show', id], signal);
@@ -143,7 +147,8 @@ async function watchLease(id: string, deadline: number, signal: AbortSignal): Pr
     if (status === 'TERMINATED' || status === 'ERROR') return { seen, last: shown };
     if (signal.aborted) throw new Error('lease watcher stopped');
     if (Date.now() > deadline) throw new Error(`lease ${id} still ${status} after its end; seen: ${JSON.stringify(seen)}`);
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const nearest = Math.min(...moments.map((moment) => Math.abs(moment - Date.now())));
+    await new Promise((resolve) => setTimeout(resolve, nearest < 10_000 ? 1000 : 5000));
   }
 }
 
@@ -171,12 +176,12 @@ describe('openstack reservation CLI (python3-blazarclient) against Climate', () 
     await svc?.close();
   });
 
-  // The CLI takes dates to the minute, so the lease starts at a whole minute; 20 s is room for the two CLI runs
-  // (create, then the watcher's first show) that must come before it starts, at 1-2 s each, on a busy machine.
-  it('creates a lease starting at the next whole minute at least 20 s away (watched in the background)', async () => {
+  // The CLI takes dates to the minute, so the lease starts at a whole minute; 40 s is room for the two CLI runs
+  // (create, then the watcher's first show) that must come before it starts: 20 s was too little on a loaded machine.
+  it('creates a lease starting at the next whole minute at least 40 s away (watched in the background)', async () => {
     const created = fromCli(await cliJson(['host', 'create', '--extra', 'pool=timed', 'timed-host']));
     hostIds['timed-host'] = String(created.id);
-    const start = Math.ceil((Date.now() + 20_000) / MINUTE) * MINUTE;
+    const start = Math.ceil((Date.now() + 40_000) / MINUTE) * MINUTE;
     const end = start + MINUTE;
     const lease = fromCli(await cliJson([
       'lease', 'create', '--start-date', cliDate(start), '--end-date', cliDate(end),
@@ -184,7 +189,7 @@ describe('openstack reservation CLI (python3-blazarclient) against Climate', () 
     ]), ['reservations', 'events']);
     expect(lease).toMatchObject({ name: 'cli-timed', status: 'PENDING', start_date: wireDate(start), end_date: wireDate(end) });
     const id = String(lease.id);
-    const watcher = watchLease(id, end + 2 * MINUTE, watcherAbort.signal);
+    const watcher = watchLease(id, [start, end], end + 2 * MINUTE, watcherAbort.signal);
     watcher.catch(() => undefined); // awaited (and reported) by the last test
     timed = { id, start, end, watcher };
     expect(lease).toEqual(asShown(await apiLease(id)));
