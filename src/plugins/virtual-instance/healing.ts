@@ -52,7 +52,7 @@ export class InstanceSlotReplacer {
     const failing = new Set(failed);
     const healthy = mine.filter((m) => !failing.has(m.hostId));
     const lost = mine.filter((m) => failing.has(m.hostId));
-    const { conditions } = await scopedConditions(this.repos, tx, params, this.scope);
+    const { conditions } = await scopedConditions(this.repos, tx, params, this.scope ? await this.scope(params) : null);
     const read = async () => beyondHeld(await allocations.freeSlots(tx, {
       conditions, size: params, window, ignoreReservationId: reservation.id,
     }), healthy);
