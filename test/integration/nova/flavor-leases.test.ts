@@ -243,19 +243,26 @@ describe.each(DIALECTS)('flavor:instance leases in Nova (%s)', (dialect) => {
     expect(await leaseCount()).toBe(2);
   });
 
-  it('asks Placement for the flavor\'s trait hosts before the transaction of a create, an earliest create and an update', async () => {
+  /** Placement's answers about trait hosts so far. */
+  const traitQueries = () => w.fake.requests.filter((r) => r.route === 'GET /resource_providers' && 'required' in queryOf(r.path)).length;
+  /** From now on, how many trait queries each transaction saw start and end (the query must come before, outside it). */
+  function traitQueriesPerTransaction(): number[] {
     const db = w.svc.services.db;
-    const placementCalls = () => w.fake.requests.filter((r) => r.route === 'GET /resource_providers' && 'required' in queryOf(r.path)).length;
-    const duringTransactions: number[] = [];
+    const seen: number[] = [];
     const transaction = db.transaction.bind(db);
     jest.spyOn(db, 'transaction').mockImplementation(async (fn) => {
-      const before = placementCalls();
+      const before = traitQueries();
       try {
         return await transaction(fn);
       } finally {
-        duringTransactions.push(placementCalls() - before);
+        seen.push(traitQueries() - before);
       }
     });
+    return seen;
+  }
+
+  it('asks Placement for the flavor\'s trait hosts before the transaction of a create, an earliest create and an update', async () => {
+    const duringTransactions = traitQueriesPerTransaction();
     const created = await api().post('/v1/leases').set(P1).send(flavorLease('first', { amount: 1 }));
     expect(created.status).toBe(201);
     const earliest = await api().post('/v1/leases').set(P1).send(flavorLease('earliest', { amount: 1 },
@@ -268,7 +275,7 @@ describe.each(DIALECTS)('flavor:instance leases in Nova (%s)', (dialect) => {
     // Never inside one of the transactions; once for each request.
     expect(duringTransactions.length).toBeGreaterThanOrEqual(3);
     expect(duringTransactions.filter((n) => n > 0)).toEqual([]);
-    expect(placementCalls()).toBe(3);
+    expect(traitQueries()).toBe(3);
   });
 
   // Asked before the transaction (no row lock waits on Placement); when it cannot answer, a 503 naming it.
@@ -304,7 +311,12 @@ describe.each(DIALECTS)('flavor:instance leases in Nova (%s)', (dialect) => {
     const rid = (await get(lease.id)).reservations[0].id as string;
     expect(placementSlots(w.fake, rid)).toEqual({ 'compute-1': 1 });
     w.fake.hypervisors.find((h) => h.hypervisorHostname === 'compute-1')!.state = 'down';
+    const duringTransactions = traitQueriesPerTransaction();
+    const asked = traitQueries();
     await w.svc.services.healer!.runOnce();
+    // Placement was asked, before the healing's transaction.
+    expect(traitQueries()).toBe(asked + 1);
+    expect(duringTransactions.filter((n) => n > 0)).toEqual([]);
     await w.runEvents(3);
     // compute-2 has room and a lower id, but lacks CUSTOM_FAST.
     expect(placementSlots(w.fake, rid)).toEqual({ 'compute-3': 1 });
