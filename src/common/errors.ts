@@ -56,6 +56,16 @@ export class InvalidState extends Conflict {
   }
 }
 
+/**
+ * 503: a service Climate must ask before it can decide did not answer (down, 5xx, timed out); nothing was
+ * written and the same request may succeed later. The message names the service and what it was asked.
+ */
+export class ServiceUnavailable extends ClimateError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(503, 'service_unavailable', message, options);
+  }
+}
+
 /** 403 from the policy engine. */
 export class Forbidden extends ClimateError {
   constructor(message: string) {

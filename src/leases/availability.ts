@@ -3,16 +3,18 @@ import { durationSeconds, InvalidInput } from '../common';
 import type { Tx } from '../db';
 import { ceilMinute } from '../plugins/availability-sweep';
 import type {
-  AvailabilityPlanner, AvailabilityQuery, ReservationParams, ResourcePlugin, SlotPlacement, TrialHolds, ValidateContext,
+  AvailabilityPlanner, AvailabilityQuery, Prepared, ReservationParams, ResourcePlugin, SlotPlacement, TrialHolds, ValidateContext,
 } from '../plugins';
 import { parseLeaseDate, renderLeaseDate } from './dates';
 import { messageDate } from './lease-rules';
 import type { LeaseDomainDeps } from './deps';
 
-/** A reservation of a lease body, checked by its plugin. */
+/** A reservation of a lease body, checked by its plugin, with what the plugin asked the cloud for its allocation. */
 export interface ValidatedReservation {
   plugin: ResourcePlugin;
   params: ReservationParams;
+  /** The plugin's `prepare` answer (undefined: it has none), asked before any transaction. */
+  prepared?: Prepared;
 }
 
 /** A window in which every reservation of a lease fits, with what each would get. */
@@ -117,10 +119,13 @@ async function plannerOf(tx: Tx | undefined, r: ValidatedReservation, query: Ava
   if (!r.plugin.planAvailability) {
     throw new InvalidInput(`Invalid input for field/attribute resource_type: ${r.plugin.resourceType} is not supported for availability yet`);
   }
-  return r.plugin.planAvailability(tx, r.params, query);
+  return r.plugin.planAvailability(tx, r.params, query, r.prepared);
 }
 
-/** Validates the reservations of a body with their plugins; errors name the reservation when there are several. */
+/**
+ * Validates the reservations of a body with their plugins, and asks the cloud what their allocation needs
+ * (`prepare`): outside any transaction. Errors name the reservation when there are several.
+ */
 export async function validateReservations(deps: Pick<LeaseDomainDeps, 'plugins'>, raw: unknown,
   context?: ValidateContext): Promise<ValidatedReservation[]> {
   const list = Array.isArray(raw) ? (raw as Record<string, unknown>[]) : [];
@@ -131,7 +136,8 @@ export async function validateReservations(deps: Pick<LeaseDomainDeps, 'plugins'
       throw new InvalidInput(`Invalid resource_type ${JSON.stringify(type)}; enabled types: ${deps.plugins.types().join(', ')}`);
     }
     try {
-      return { plugin, params: await plugin.validate(params, context) };
+      const valid = await plugin.validate(params, context);
+      return { plugin, params: valid, prepared: await plugin.prepare?.(valid) };
     } catch (error) {
       if (error instanceof InvalidInput && list.length > 1) throw new InvalidInput(`reservations[${index}]: ${error.message}`);
       throw error;

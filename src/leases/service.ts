@@ -5,7 +5,7 @@ import { Conflict, InvalidInput, InvalidState, NotEnoughResources, NotFound } fr
 import type { UsageEnforcement } from '../enforcement';
 import type { QuotaCheck } from '../quotas';
 import { isUniqueViolation, type EventRecord, type LeaseRecord, type LeaseStatus, type Repositories, type ReservationRecord, type Tx } from '../db';
-import { actsOn, ConflictNamingLeases, type AvailabilityQuery, type ResourcePlugin } from '../plugins';
+import { actsOn, ConflictNamingLeases, type AvailabilityQuery, type Prepared, type ResourcePlugin } from '../plugins';
 import { findSlots, parseSearchRange, validateReservations } from './availability';
 import { parseLeaseDate } from './dates';
 import type { LeaseDomainDeps } from './deps';
@@ -187,7 +187,7 @@ export class LeaseService {
       await this.repos.leases.insert(tx, lease);
       for (const [i, r] of reservations.entries()) {
         await this.repos.reservations.insert(tx, r);
-        await validated[i].plugin.allocate(tx, r, { start: lease.startDate, end: lease.endDate });
+        await validated[i].plugin.allocate(tx, r, { start: lease.startDate, end: lease.endDate }, validated[i].prepared);
       }
       // The usage ledger records the allocations with them (GET /v1/usage outlives the lease).
       await this.repos.usage.recordLease(tx, lease.id, now, { fresh: true });
@@ -235,6 +235,8 @@ export class LeaseService {
 
   async update(ctx: RequestContext, id: string, body: Body): Promise<LeaseView> {
     const now = this.deps.clock.now();
+    // What the allocation needs from the cloud, before the transaction (and before a trust is made for nothing).
+    const prepared = await this.prepareUpdate(ctx, id, body);
     // A change that makes the lease act as its owner gets the owner's trust first, as a create would have.
     const trust = await this.trustForUpdate(ctx, id, body);
     let trustStored = false;
@@ -280,7 +282,8 @@ export class LeaseService {
         const updated = change ? { ...r, params, updatedAt: now } : r;
         if (change) await this.repos.reservations.updateParams(tx, r.id, params, now);
         if ((change || windowChanged) && r.status !== 'deleted') {
-          if (await plugin.reallocate(tx, updated, { start: next.startDate, end: next.endDate }, started)) cloudChanged = true;
+          const window = { start: next.startDate, end: next.endDate };
+          if (await plugin.reallocate(tx, updated, window, started, prepared.get(r.id))) cloudChanged = true;
         }
         updatedReservations.push(updated);
       }
@@ -333,6 +336,25 @@ export class LeaseService {
     this.deps.logger.info(`lease ${id} updated`, { lease_id: id });
     this.deps.onEventsChanged?.();
     return view;
+  }
+
+  /**
+   * What the plugins must ask the cloud before an update reallocates (their `prepare`), by reservation id: asked
+   * here, before the transaction, from the stored parameters (a PUT cannot change what `prepare` depends on), for
+   * the reservations the update may reallocate: those it changes, or all when it sends dates.
+   */
+  private async prepareUpdate(ctx: RequestContext, id: string, body: Body): Promise<Map<string, Prepared>> {
+    const out = new Map<string, Prepared>();
+    // Checked again in the transaction; here so that a lease the caller may not see costs no cloud call.
+    this.visible(ctx, await this.repos.leases.get(id), id, 'climate:leases:put');
+    const datesSent = body.start_date !== undefined || body.end_date !== undefined;
+    const named = new Set(Array.isArray(body.reservations) ? body.reservations.map((r) => (r as { id?: unknown } | null)?.id) : []);
+    for (const r of await this.repos.reservations.listByLeases([id])) {
+      const plugin = this.deps.plugins.get(r.resourceType);
+      if (!plugin?.prepare || r.status === 'deleted' || !(datesSent || named.has(r.id))) continue;
+      out.set(r.id, await plugin.prepare(r.params));
+    }
+    return out;
   }
 
   async delete(ctx: RequestContext, id: string): Promise<void> {

@@ -3,13 +3,13 @@ import type { Database, HostRecord, Repositories, ReservationRecord, Tx, Window 
 import { renderLease, scheduleLeaseUpdate } from '../leases';
 import type { Notifier } from '../notifications';
 import type { NovaClient, NovaHypervisor, NovaService } from '../openstack';
-import type { PluginRegistry } from '../plugins';
+import type { PluginRegistry, Prepared } from '../plugins';
 import {
   FAILED_HOST_STATUSES, isFailedStatus, PHYSICAL_HOST, serviceHostOf, type HostFailure, type HostReplacer,
   type Replacement, type ReservationAggregateSync,
 } from '../plugins/physical-host';
 import { FLAVOR_INSTANCE } from '../plugins/flavor-instance';
-import { VIRTUAL_INSTANCE, type InstanceSlotReplacer } from '../plugins/virtual-instance';
+import { VIRTUAL_INSTANCE, type HostScope, type InstanceSlotReplacer } from '../plugins/virtual-instance';
 
 /** What Nova says is wrong with a registered host, or null when its compute service is up and enabled. */
 export function hostFailure(host: Pick<HostRecord, 'hypervisorHostname' | 'serviceName'>, services: readonly NovaService[],
@@ -158,6 +158,7 @@ export class HostHealer {
     return {
       targets: (now) => repos.hostAllocations.reservationsToHeal(now, FAILED_HOST_STATUSES),
       allocations: (tx, reservationId) => repos.hostAllocations.list({ reservationId }, tx),
+      prepare: async () => undefined,
       replace: (tx, reservation, failed, window) => replacer.replace(tx, reservation, failed, window),
       scheduleUpdate: false,
     };
@@ -171,7 +172,12 @@ export class HostHealer {
       // flavor:instance reservations are instance slots of a flavor read at create: moved alike.
       targets: (now) => repos.instanceAllocations.reservationsToHeal(now, FAILED_HOST_STATUSES, [VIRTUAL_INSTANCE, FLAVOR_INSTANCE]),
       allocations: (tx, reservationId) => repos.instanceAllocations.list({ reservationId }, tx),
-      replace: (tx, reservation, failed, window) => instances.replace(tx, reservation, failed, window),
+      // The hosts a flavor's traits allow, from Placement before the transaction (from its stored parameters).
+      prepare: async (reservationId) => {
+        const reservation = await repos.reservations.get(reservationId);
+        return reservation ? instances.prepare(reservation) : undefined;
+      },
+      replace: (tx, reservation, failed, window, prepared) => instances.replace(tx, reservation, failed, window, prepared as HostScope | null | undefined),
       scheduleUpdate: true,
     };
   }
@@ -184,6 +190,7 @@ export class HostHealer {
     report: HealingReport): Promise<boolean> {
     const { db, repos, notifier, plugins, clock } = this.deps;
     const now = clock.now();
+    const prepared = await kind.prepare(reservationId);
     const outcome = await db.transaction(async (tx) => {
       const lease = await repos.leases.getForUpdate(tx, leaseId);
       const reservation = await repos.reservations.get(reservationId, tx);
@@ -202,7 +209,7 @@ export class HostHealer {
         const endDate = new Date(Math.max(...allocations.map((a) => a.endDate.getTime())));
         // An active reservation needs its new host from now on only.
         const start = reservation.status === 'active' && startDate < now ? now : startDate;
-        replacement = await kind.replace(tx, reservation, failed, { start, end: endDate });
+        replacement = await kind.replace(tx, reservation, failed, { start, end: endDate }, prepared);
         // The failed hosts' usage ends now, the replacements' starts (the usage ledger keeps the past).
         if (replacement.added.length) await repos.usage.recordLease(tx, leaseId, now);
       }
@@ -257,8 +264,10 @@ interface HealingKind {
   targets(now: Date): Promise<{ reservationId: string; leaseId: string }[]>;
   /** The reservation's allocations (one or more per host), each with its window. */
   allocations(tx: Tx, reservationId: string): Promise<{ hostId: number; startDate: Date; endDate: Date }[]>;
+  /** What `replace` needs from the cloud for the reservation, asked before the transaction (see ResourcePlugin.prepare). */
+  prepare(reservationId: string): Promise<Prepared>;
   /** Puts other hosts in place of failed ones, as far as free capacity allows (inside `tx`). */
-  replace(tx: Tx, reservation: ReservationRecord, failed: number[], window: Window): Promise<Replacement>;
+  replace(tx: Tx, reservation: ReservationRecord, failed: number[], window: Window, prepared: Prepared): Promise<Replacement>;
   /** Whether an active reservation's replacement reaches the cloud through the lease's `update_lease` event. */
   scheduleUpdate: boolean;
 }

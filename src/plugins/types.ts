@@ -8,6 +8,12 @@ export interface ValidateContext {
   projectId: string;
 }
 
+/**
+ * What a plugin's `prepare` learnt from the cloud for one reservation, handed back to its allocation methods.
+ * Opaque to the lease service, which only carries it from before the transaction into it.
+ */
+export type Prepared = unknown;
+
 /** What an event hook gets: the lease and the one reservation of this plugin's type. */
 export interface HookArgs {
   lease: LeaseRecord;
@@ -46,8 +52,17 @@ export interface ResourcePlugin {
    */
   validateUpdate(current: ReservationParams, changes: Record<string, unknown>, started: boolean): Promise<ReservationParams>;
 
+  /**
+   * Asks the cloud what `allocate`, `reallocate` and `planAvailability` of this reservation will need from it
+   * (flavor:instance: the compute nodes Placement says have its flavor's traits). The lease service calls it
+   * before its transaction and passes the answer to those methods as `prepared`, so no row lock waits on a
+   * cloud call. An update prepares from the stored parameters, so the answer may depend only on parameters a PUT
+   * cannot change. Throws ServiceUnavailable (503) when the cloud does not answer. Absent: nothing to ask.
+   */
+  prepare?(params: ReservationParams): Promise<Prepared>;
+
   /** Finds and records resources for a new reservation. Throws NotEnoughResources (409) when short. */
-  allocate(tx: Tx, reservation: ReservationRecord, window: Window): Promise<void>;
+  allocate(tx: Tx, reservation: ReservationRecord, window: Window, prepared?: Prepared): Promise<void>;
 
   /**
    * Re-checks and re-allocates after the window or the parameters changed, keeping the resources already held
@@ -55,13 +70,13 @@ export interface ResourcePlugin {
    * and the resources changed in a way the cloud must follow: the lease service then schedules an
    * `update_lease` event in the same transaction, which runs `onUpdate` once the change is committed.
    */
-  reallocate(tx: Tx, reservation: ReservationRecord, window: Window, started: boolean): Promise<boolean | void>;
+  reallocate(tx: Tx, reservation: ReservationRecord, window: Window, started: boolean, prepared?: Prepared): Promise<boolean | void>;
 
   /**
    * Reads what availability questions about these (validated) parameters need, once, and answers them in memory.
    * Absent: the type does not answer availability questions yet (the API says so with a 400).
    */
-  planAvailability?(tx: Tx | undefined, params: ReservationParams, query: AvailabilityQuery): Promise<AvailabilityPlanner>;
+  planAvailability?(tx: Tx | undefined, params: ReservationParams, query: AvailabilityQuery, prepared?: Prepared): Promise<AvailabilityPlanner>;
 
   /** Releases everything the reservation holds. */
   release(tx: Tx, reservation: ReservationRecord): Promise<void>;

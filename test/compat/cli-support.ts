@@ -4,6 +4,7 @@
  */
 import { execFile } from 'node:child_process';
 import * as path from 'node:path';
+import { cleanEnv } from '../support/keystone';
 
 export const OPENSTACK = '/usr/bin/openstack';
 /** Installs Debian's python3-openstackclient and python3-blazarclient when missing. */
@@ -17,10 +18,21 @@ export interface RunResult {
   stderr: string;
 }
 
+/**
+ * The openstack CLI's options to log in to a Keystone as `user` in `project` (password, default domain) and
+ * find services in its catalog (public interface of its region), before the command's own words.
+ */
+export function keystoneCliOptions(keystone: { url: string; region: string }, user: string, password: string, project: string): string[] {
+  return [
+    '--os-auth-type', 'password', '--os-auth-url', keystone.url, '--os-identity-api-version', '3',
+    '--os-username', user, '--os-password', password, '--os-project-name', project,
+    '--os-user-domain-name', 'Default', '--os-project-domain-name', 'Default',
+    '--os-region-name', keystone.region, '--os-interface', 'public',
+  ];
+}
+
 /** The environment without anything that could point the CLI at another cloud or another Python. */
-export const cliEnv: NodeJS.ProcessEnv = Object.fromEntries(
-  Object.entries(process.env).filter(([key]) => !/^(OS_|PYTHON)/.test(key)),
-);
+export const cliEnv: NodeJS.ProcessEnv = cleanEnv;
 
 /** Runs a program (no shell); resolves with its exit code whatever it is. */
 export function run(file: string, args: string[], options: { timeout: number; signal?: AbortSignal }): Promise<RunResult> {

@@ -9,48 +9,18 @@
  *
  * tools/ensure-openstack-cli.sh installs the CLI from Debian's packages when it is missing.
  */
-import { execFile } from 'node:child_process';
-import * as path from 'node:path';
 import request from 'supertest';
 import { startTestService, type TestService } from '../support/service';
+import { ensureOpenstackCli, INSTALL_TIMEOUT_MS, OPENSTACK, run, type RunResult } from './cli-support';
 
-const OPENSTACK = '/usr/bin/openstack';
-const ENSURE_CLI = path.resolve(__dirname, '../../tools/ensure-openstack-cli.sh');
 /** One CLI run (python start-up included) normally takes about a second. */
 const CLI_TIMEOUT_MS = 60_000;
-/** apt-get update + install on a fresh machine. */
-const INSTALL_TIMEOUT_MS = 15 * 60_000;
 const MINUTE = 60_000;
 
 // Each CLI run is a Python start-up: tests with several steps need more than jest's default.
 jest.setTimeout(2 * MINUTE);
 
 type Json = Record<string, unknown>;
-
-interface RunResult {
-  code: number | string | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** The environment without anything that could point the CLI at another cloud or another Python. */
-const cliEnv: NodeJS.ProcessEnv = Object.fromEntries(
-  Object.entries(process.env).filter(([key]) => !/^(OS_|PYTHON)/.test(key)),
-);
-
-/** Runs a program (no shell); resolves with its exit code whatever it is. */
-function run(file: string, args: string[], options: { timeout: number; signal?: AbortSignal }): Promise<RunResult> {
-  return new Promise((resolve) => {
-    execFile(
-      file, args,
-      { env: cliEnv, timeout: options.timeout, killSignal: 'SIGKILL', maxBuffer: 16 * 1024 * 1024, signal: options.signal },
-      (error, stdout, stderr) => {
-        const code = error ? ((error as NodeJS.ErrnoException & { code?: number | string }).code ?? null) : 0;
-        resolve({ code: error && (error as { killed?: boolean }).killed ? 'killed (timeout)' : code, stdout, stderr });
-      },
-    );
-  });
-}
 
 let svc: TestService;
 /** Stops the background lease watcher (and the CLI process it may be running) when the tests end early. */
@@ -157,8 +127,7 @@ describe('openstack reservation CLI (python3-blazarclient) against Climate', () 
   let timed: { id: string; start: number; end: number; watcher: Promise<{ seen: Observation[]; last: Json }> } | undefined;
 
   beforeAll(async () => {
-    const ensured = await run('bash', [ENSURE_CLI], { timeout: INSTALL_TIMEOUT_MS });
-    if (ensured.code !== 0) throw new Error(`tools/ensure-openstack-cli.sh failed (${ensured.code}):\n${ensured.stderr}${ensured.stdout}`);
+    await ensureOpenstackCli();
     svc = await startTestService({ listen: true, manager: true, config: { manager: { pollIntervalMs: 200 } } });
     // Hosts with CPU counts for the `$vcpus` filters. Without Nova (compute driver "none") the counts come
     // from the registration: the CLI sends `--extra vcpus=4` as the string "4", which Climate stores as a number.

@@ -9,7 +9,7 @@
  * Screenshots of every view go to var/screenshots/.
  */
 import type { Browser, Page } from 'playwright-core';
-import { KeystoneAdmin, login, revokeToken, type Login } from '../support/keystone-admin';
+import { keystoneMode, KeystoneAdmin, login, revokeToken, type Login } from '../support/keystone-admin';
 import { startKeystone, KEYSTONE_INSTALL_TIMEOUT_MS, KEYSTONE_START_TIMEOUT_MS, type TestKeystone } from '../support/keystone';
 import { startTestService, type TestService } from '../support/service';
 import { launchChromium, openPage, screenshot, type WatchedPage } from '../support/browser';
@@ -67,48 +67,29 @@ describe('dashboard in keystone mode, against a real Keystone', () => {
   let keystone: TestKeystone;
   let svc: TestService;
   let admin: Login;
-  const ids: Record<string, string> = {};
   const hostIds: string[] = [];
   let bobLease: Json;
 
   beforeAll(async () => {
     keystone = await startKeystone({ provider: 'fernet' });
-    try {
-      const kadmin = await KeystoneAdmin.connect(keystone.url, keystone.adminPassword);
-      ids.alpha = await kadmin.createProject('alpha');
-      ids.beta = await kadmin.createProject('beta');
-      ids.service = await kadmin.createProject('service');
-      await kadmin.createMember('climate', PASSWORD, ids.service, 'service');
-      await kadmin.createMember('alice', PASSWORD, ids.alpha, 'member');
-      await kadmin.createMember('rita', PASSWORD, ids.alpha, 'reader');
-      await kadmin.createMember('bob', PASSWORD, ids.beta, 'member');
-      svc = await startTestService({
-        listen: true,
-        config: {
-          default: { authStrategy: 'keystone' },
-          keystoneAuthtoken: { authUrl: keystone.url, username: 'climate', password: PASSWORD, projectName: 'service', tokenCacheTimeMs: 1000 },
-        },
-      });
-      admin = await login(keystone.url, 'admin', keystone.adminPassword, { project: 'admin' });
-      for (const [i, gpu] of [[1, 'true'], [2, 'false'], [3, 'true']] as const) {
-        const host = await api(svc.url, 'POST', '/v1/os-hosts', admin.token, { name: `compute-${i}`, vcpus: 16, memory_mb: 65536, local_gb: 100, gpu });
-        expect(host.status).toBe(201);
-        hostIds.push(String((host.json.host as Json).id));
-      }
-      // Project beta holds every host for four hours from the next full hour on: alice's earliest slot is after it.
-      const bob = await login(keystone.url, 'bob', PASSWORD, { project: 'beta' });
-      const t0 = Math.ceil(Date.now() / HOUR) * HOUR + HOUR;
-      const created = await api(svc.url, 'POST', '/v1/leases', bob.token, {
-        name: 'beta-secret-lease', start_date: requestDate(t0), end_date: requestDate(t0 + 4 * HOUR), events: [],
-        reservations: [{ resource_type: 'physical:host', min: 3, max: 3, hypervisor_properties: '', resource_properties: '' }],
-      });
-      expect(created.status).toBe(201);
-      bobLease = created.json.lease as Json;
-    } catch (error) {
-      await svc?.close();
-      await keystone.stop();
-      throw error;
+    const kadmin = await KeystoneAdmin.connect(keystone.url, keystone.adminPassword);
+    await kadmin.createWorld(PASSWORD, [['alice', 'alpha', 'member'], ['rita', 'alpha', 'reader'], ['bob', 'beta', 'member']]);
+    svc = await startTestService({ listen: true, config: keystoneMode(keystone, PASSWORD, { tokenCacheTimeMs: 1000 }) });
+    admin = await login(keystone.url, 'admin', keystone.adminPassword, { project: 'admin' });
+    for (const [i, gpu] of [[1, 'true'], [2, 'false'], [3, 'true']] as const) {
+      const host = await api(svc.url, 'POST', '/v1/os-hosts', admin.token, { name: `compute-${i}`, vcpus: 16, memory_mb: 65536, local_gb: 100, gpu });
+      expect(host.status).toBe(201);
+      hostIds.push(String((host.json.host as Json).id));
     }
+    // Project beta holds every host for four hours from the next full hour on: alice's earliest slot is after it.
+    const bob = await login(keystone.url, 'bob', PASSWORD, { project: 'beta' });
+    const t0 = Math.ceil(Date.now() / HOUR) * HOUR + HOUR;
+    const created = await api(svc.url, 'POST', '/v1/leases', bob.token, {
+      name: 'beta-secret-lease', start_date: requestDate(t0), end_date: requestDate(t0 + 4 * HOUR), events: [],
+      reservations: [{ resource_type: 'physical:host', min: 3, max: 3, hypervisor_properties: '', resource_properties: '' }],
+    });
+    expect(created.status).toBe(201);
+    bobLease = created.json.lease as Json;
   }, KEYSTONE_INSTALL_TIMEOUT_MS + KEYSTONE_START_TIMEOUT_MS);
 
   afterAll(async () => {

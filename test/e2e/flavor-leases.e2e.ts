@@ -6,9 +6,9 @@
  * the copy on the reserved hosts only, and no more than `amount` of them. At the end all of it goes, the flavor
  * asked for stays, and the hosts take ordinary servers again.
  */
-import { reservationResourceClass, slotsProviderName } from '../../src/plugins/virtual-instance';
+import { reservationResourceClass } from '../../src/plugins/virtual-instance';
 import { CLOUD_START_TIMEOUT_MS } from './cloud';
-import { e2eWorld, type E2eWorld } from './world';
+import { e2eWorld, reservationSlots, type E2eWorld } from './world';
 
 jest.setTimeout(10 * 60_000);
 
@@ -62,23 +62,6 @@ afterAll(async () => {
   await w?.close();
 });
 
-/** The reservation's slots by host: its class's inventory on each compute node's slots provider (never on the node). */
-async function slots(rid: string): Promise<Record<string, number>> {
-  const rc = reservationResourceClass(rid);
-  const providers = await w.placement.providers();
-  const out: Record<string, number> = {};
-  for (const host of w.cloud.computes) {
-    const node = providers.find((p) => p.name === host)!;
-    expect(Object.keys(await w.placement.inventories(node.uuid as string))).not.toContain(rc);
-    const child = providers.find((p) => p.name === slotsProviderName(host));
-    if (!child) continue;
-    expect(child.parent_provider_uuid).toBe(node.uuid);
-    const inventory = (await w.placement.inventories(child.uuid as string))[rc];
-    if (inventory) out[host] = inventory.total as number;
-  }
-  return out;
-}
-
 describe('flavor leases on a real Nova and Placement', () => {
   let leaseId = '';
   let rid = '';
@@ -108,7 +91,7 @@ describe('flavor leases on a real Nova and Placement', () => {
     const access = (await w.novaAdmin.call('GET', `/flavors/${rid}/os-flavor-access`)).flavor_access as Json[];
     expect(access.map((a) => a.tenant_id)).toEqual([w.demo.projectId]);
 
-    reserved = await slots(rid);
+    reserved = await reservationSlots(w, rid);
     expect(Object.values(reserved).reduce((a, b) => a + b, 0)).toBe(AMOUNT);
     const aggregate = (await w.novaAdmin.call('GET', `/os-aggregates/${reservation.aggregate_id}`)).aggregate as Json;
     expect([...aggregate.hosts].sort()).toEqual(Object.keys(reserved).sort());
@@ -201,7 +184,7 @@ describe('flavor leases on a real Nova and Placement', () => {
     const one = (await w.api('POST', '/leases', w.demo, lease(onOne, 'e2e-trait-one'), [201])).lease;
     const oneRid = one.reservations[0].id as string;
     await w.leaseReaches(one.id as string, 'ACTIVE');
-    expect(await slots(oneRid)).toEqual({ 'compute-1': 1 });
+    expect(await reservationSlots(w, oneRid)).toEqual({ 'compute-1': 1 });
     const server = await w.novaAdmin.settled(await w.novaDemo.boot('e2e-trait-one', {}, oneRid));
     expect(server.status).toBe('ACTIVE');
     expect(server['OS-EXT-SRV-ATTR:host']).toBe('compute-1');
@@ -211,7 +194,7 @@ describe('flavor leases on a real Nova and Placement', () => {
     const notOne = await flavorWith('e2e-trait-not-one', { [`trait:${ONLY_ONE}`]: 'forbidden' });
     const other = (await w.api('POST', '/leases', w.demo, lease(notOne, 'e2e-trait-not-one'), [201])).lease;
     await w.leaseReaches(other.id as string, 'ACTIVE');
-    expect(await slots(other.reservations[0].id as string)).toEqual({ 'compute-2': 1 });
+    expect(await reservationSlots(w, other.reservations[0].id as string)).toEqual({ 'compute-2': 1 });
     await w.api('DELETE', `/leases/${other.id}`, w.demo, undefined, [200, 204]);
   });
 });

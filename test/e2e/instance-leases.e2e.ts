@@ -6,7 +6,7 @@
  */
 import { reservationResourceClass, slotsProviderName } from '../../src/plugins/virtual-instance';
 import { CLOUD_START_TIMEOUT_MS, waitFor } from './cloud';
-import { e2eWorld, type E2eWorld } from './world';
+import { e2eWorld, reservationSlots, type E2eWorld } from './world';
 
 jest.setTimeout(10 * 60_000);
 
@@ -17,23 +17,6 @@ beforeAll(async () => {
   await w.register('compute-1', 'compute-2');
 }, CLOUD_START_TIMEOUT_MS);
 afterAll(async () => { await w?.close(); });
-
-/** The reservation's slots in Placement by host: the inventory of its class on the slots provider (a child) of each compute node. */
-async function slots(rid: string): Promise<Record<string, number>> {
-  const rc = reservationResourceClass(rid);
-  const providers = await w.placement.providers();
-  const out: Record<string, number> = {};
-  for (const host of w.cloud.computes) {
-    const node = providers.find((p) => p.name === host)!;
-    expect(Object.keys(await w.placement.inventories(node.uuid as string))).not.toContain(rc);
-    const child = providers.find((p) => p.name === slotsProviderName(host));
-    if (!child) continue;
-    expect(child.parent_provider_uuid).toBe(node.uuid);
-    const inventories = await w.placement.inventories(child.uuid as string);
-    if (inventories[rc]) out[host] = inventories[rc].total as number;
-  }
-  return out;
-}
 
 describe('instance leases on a real Nova and Placement', () => {
   let leaseId = '';
@@ -68,12 +51,12 @@ describe('instance leases on a real Nova and Placement', () => {
       'climate:reservation_id': rid, 'climate:owner_project_id': w.demo.projectId, 'climate:reservation_type': 'virtual:instance',
     });
     expect(await w.placement.hasResourceClass(reservationResourceClass(rid))).toBe(true);
-    expect(await slots(rid)).toEqual({ [aggregate.hosts[0]]: 1 });
+    expect(await reservationSlots(w, rid)).toEqual({ [aggregate.hosts[0]]: 1 });
     expect(await w.climate.services.reconciler!.runOnce()).toEqual([]);
   });
 
   it('a server of the flavor lands on the reserved host; one more than the amount gets no valid host', async () => {
-    const [host] = Object.keys(await slots(rid));
+    const [host] = Object.keys(await reservationSlots(w, rid));
     const first = await bootOnFlavor('e2e-slot-1');
     flavorServers.push(first.id as string);
     expect(first.status).toBe('ACTIVE');
@@ -97,7 +80,7 @@ describe('instance leases on a real Nova and Placement', () => {
   it('raising the amount after the start adds a slot on another host (anti-affinity), which a server then uses', async () => {
     await w.api('PUT', `/leases/${leaseId}`, w.demo, { reservations: [{ id: rid, amount: 2 }] }, [200]);
     const grown = await waitFor('two hosts with a slot', async () => {
-      const now = await slots(rid);
+      const now = await reservationSlots(w, rid);
       return Object.keys(now).length === 2 ? now : null;
     });
     expect(Object.values(grown)).toEqual([1, 1]);

@@ -4,6 +4,7 @@
  * its catalog, Climate's service user "climate"), the manager running on the real clock.
  */
 import type { ClimateConfig, DeepPartial } from '../../src/config';
+import { reservationResourceClass, slotsProviderName } from '../../src/plugins/virtual-instance';
 import { startTestService, type TestService } from '../support/service';
 import { ensureCloud, http, login, Nova, Placement, useCloud, waitFor, type Cloud, type Session } from './cloud';
 
@@ -101,4 +102,24 @@ export async function e2eWorld(config: DeepPartial<ClimateConfig> = {}, options:
     release();
     throw error;
   }
+}
+
+/**
+ * An instance reservation's slots in Placement, by host: the inventory of its class on the slots provider (a
+ * child) of each compute node. Checks on the way that no compute node's own provider has inventory of the class.
+ */
+export async function reservationSlots(w: E2eWorld, rid: string): Promise<Record<string, number>> {
+  const rc = reservationResourceClass(rid);
+  const providers = await w.placement.providers();
+  const out: Record<string, number> = {};
+  for (const host of w.cloud.computes) {
+    const node = providers.find((p) => p.name === host)!;
+    expect(Object.keys(await w.placement.inventories(node.uuid as string))).not.toContain(rc);
+    const child = providers.find((p) => p.name === slotsProviderName(host));
+    if (!child) continue;
+    expect(child.parent_provider_uuid).toBe(node.uuid);
+    const inventory = (await w.placement.inventories(child.uuid as string))[rc];
+    if (inventory) out[host] = inventory.total as number;
+  }
+  return out;
 }

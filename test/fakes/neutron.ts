@@ -2,7 +2,9 @@
  * An in-process stand-in for Neutron's networking API v2.0 (floating IPs and their tags), answering the calls
  * Climate makes with Neutron's validation, status codes and error bodies (`{"NeutronError": {type, message,
  * detail}}`), and keeping enough state for tests to check that nothing is left behind. Faults can be injected
- * per route.
+ * per route. Ports and routers exist only as set up by a test (no API for them): a floating IP is associated
+ * with a port as Neutron's L3 code does it (the port must exist, have the one IPv4 address used, and a router
+ * must join its subnet to the floating IP's network), which fills `fixed_ip_address` and `router_id`.
  *
  * Routes are named "METHOD /path" with ids replaced by {id} and tags by {tag}: "POST /v2.0/floatingips",
  * "PUT /v2.0/floatingips/{id}", "DELETE /v2.0/floatingips/{id}", "PUT /v2.0/floatingips/{id}/tags/{tag}".
@@ -35,6 +37,21 @@ export interface FakeFloatingIp {
   tags: string[];
 }
 
+/** A port with its fixed IPs (a server's, on an internal network). */
+export interface FakePort {
+  id: string;
+  networkId: string;
+  projectId: string;
+  fixedIps: { subnetId: string; ipAddress: string }[];
+}
+
+/** A router: its external gateway's network and the subnets it has interfaces on. */
+export interface FakeRouter {
+  id: string;
+  gatewayNetworkId: string | null;
+  subnetIds: string[];
+}
+
 class NeutronHttpError extends Error {
   constructor(readonly status: number, readonly type: string, message: string) {
     super(message);
@@ -52,6 +69,8 @@ function render(f: FakeFloatingIp): Json {
 export class FakeNeutron extends FakeService {
   readonly networks = new Map<string, FakeNetwork>();
   readonly floatingIps = new Map<string, FakeFloatingIp>();
+  readonly ports = new Map<string, FakePort>();
+  readonly routers = new Map<string, FakeRouter>();
   /** Expected X-Auth-Token; null accepts requests without one. */
   token: string | null = null;
 
@@ -70,6 +89,41 @@ export class FakeNeutron extends FakeService {
       fixedIpAddress: null, routerId: null, status: 'DOWN', description: '', tags: [], ...fields,
     };
     this.floatingIps.set(f.id, f);
+    return f;
+  }
+
+  addPort(networkId: string, fields: Partial<Omit<FakePort, 'id' | 'networkId'>> = {}): FakePort {
+    const network = this.networks.get(networkId);
+    if (!network) throw new Error(`no network ${networkId}`);
+    const p: FakePort = {
+      id: randomUUID(), networkId, projectId: 'admin', fixedIps: [{ subnetId: network.subnetId, ipAddress: `10.0.0.${this.ports.size + 10}` }],
+      ...fields,
+    };
+    this.ports.set(p.id, p);
+    return p;
+  }
+
+  addRouter(gatewayNetworkId: string | null, subnetIds: string[]): FakeRouter {
+    const r: FakeRouter = { id: randomUUID(), gatewayNetworkId, subnetIds };
+    this.routers.set(r.id, r);
+    return r;
+  }
+
+  /**
+   * A server's port in `projectId` from which `externalNetworkId` is reachable, as a project's network is usually
+   * set up: an internal network, a router with its gateway on the external one and an interface on the internal
+   * subnet, and a port with one IPv4 address there.
+   */
+  addReachablePort(externalNetworkId: string, projectId: string): FakePort {
+    const internal = this.addNetwork(randomUUID(), { external: false });
+    this.addRouter(externalNetworkId, [internal.subnetId]);
+    return this.addPort(internal.id, { projectId });
+  }
+
+  /** Associates a floating IP with a port as `PUT /v2.0/floatingips/{id}` does (the project's user doing it). */
+  associate(floatingIpId: string, portId: string): FakeFloatingIp {
+    const f = this.floatingIp(floatingIpId);
+    this.setAssociation(f, { port_id: portId });
     return f;
   }
 
@@ -154,10 +208,7 @@ export class FakeNeutron extends FakeService {
           throw new NeutronHttpError(400, 'HTTPBadRequest', `Cannot update read-only attribute ${key}`);
         }
       }
-      if ('port_id' in b) {
-        f.portId = b.port_id === null ? null : String(b.port_id);
-        if (f.portId === null) { f.fixedIpAddress = null; f.routerId = null; f.status = 'DOWN'; }
-      }
+      this.setAssociation(f, b);
       if (typeof b.description === 'string') f.description = b.description;
       return { status: 200, body: { floatingip: render(f) } };
     }
@@ -174,6 +225,49 @@ export class FakeNeutron extends FakeService {
       return { status: 201 };
     }
     throw new NeutronHttpError(405, 'HTTPMethodNotAllowed', 'The method is not allowed for this resource.');
+  }
+
+  /**
+   * Applies `port_id` / `fixed_ip_address` of a create or update body as Neutron's L3 code does: a null port_id
+   * clears the association (port, fixed IP and router); a port_id must name an existing port (404), the fixed IP
+   * used is the one given (which the port must have) or the port's only IPv4 address (400 otherwise), a router
+   * must join that subnet to the floating IP's network (404), and no other floating IP of that network may hold
+   * the same port and address (409). Without port_id in the body the association is left as it is.
+   */
+  private setAssociation(f: FakeFloatingIp, b: Json): void {
+    const bad = (msg: string) => new NeutronHttpError(400, 'BadRequest', `Bad floatingip request: ${msg}.`);
+    if (b.fixed_ip_address && !b.port_id) throw bad('fixed_ip_address cannot be specified without a port_id');
+    if (!('port_id' in b)) return;
+    if (b.port_id === null) {
+      Object.assign(f, { portId: null, fixedIpAddress: null, routerId: null, status: 'DOWN' });
+      return;
+    }
+    const portId = String(b.port_id);
+    const port = this.ports.get(portId);
+    if (!port) throw new NeutronHttpError(404, 'PortNotFound', `Port ${portId} could not be found.`);
+    const v4 = port.fixedIps.filter((ip) => /^\d+\.\d+\.\d+\.\d+$/.test(ip.ipAddress));
+    let fixed: { subnetId: string; ipAddress: string } | undefined;
+    if (typeof b.fixed_ip_address === 'string' && b.fixed_ip_address) {
+      fixed = port.fixedIps.find((ip) => ip.ipAddress === b.fixed_ip_address);
+      if (!fixed) throw bad(`Port ${portId} does not have fixed ip ${b.fixed_ip_address}`);
+    } else {
+      if (!v4.length) throw bad(`Cannot add floating IP to port ${portId} that has no fixed IPv4 addresses`);
+      if (v4.length > 1) throw bad(`Port ${portId} has multiple fixed IPv4 addresses.  Must provide a specific IPv4 address when assigning a floating IP`);
+      fixed = v4[0];
+    }
+    const router = [...this.routers.values()].find((r) => r.gatewayNetworkId === f.floatingNetworkId && r.subnetIds.includes(fixed.subnetId));
+    if (!router) {
+      throw new NeutronHttpError(404, 'ExternalGatewayForFloatingIPNotFound', `External network ${f.floatingNetworkId} is not reachable from `
+        + `subnet ${fixed.subnetId}.  Therefore, cannot associate Port ${portId} with a Floating IP.`);
+    }
+    const other = [...this.floatingIps.values()].find((o) => o !== f && o.floatingNetworkId === f.floatingNetworkId
+      && o.portId === portId && o.fixedIpAddress === fixed.ipAddress);
+    if (other) {
+      throw new NeutronHttpError(409, 'FloatingIPPortAlreadyAssociated', `Cannot associate floating IP ${f.floatingIpAddress} (${f.id}) with `
+        + `port ${portId} using fixed IP ${fixed.ipAddress}, as that fixed IP already has a floating IP on external network ${f.floatingNetworkId}.`);
+    }
+    // Neutron answers ACTIVE once the L3 agent has set it up; the fake has nothing to wait for.
+    Object.assign(f, { portId, fixedIpAddress: fixed.ipAddress, routerId: router.id, status: 'ACTIVE' });
   }
 
   private create(body: unknown): { status: number; body: unknown } {
@@ -205,9 +299,10 @@ export class FakeNeutron extends FakeService {
     }
     const f: FakeFloatingIp = {
       id: randomUUID(), floatingNetworkId: networkId, floatingIpAddress: address,
-      projectId: String(b.project_id ?? b.tenant_id ?? 'admin'), portId: typeof b.port_id === 'string' ? b.port_id : null,
+      projectId: String(b.project_id ?? b.tenant_id ?? 'admin'), portId: null,
       fixedIpAddress: null, routerId: null, status: 'DOWN', description: typeof b.description === 'string' ? b.description : '', tags: [],
     };
+    this.setAssociation(f, b);
     this.floatingIps.set(f.id, f);
     return { status: 201, body: { floatingip: render(f) } };
   }

@@ -4,29 +4,22 @@
  */
 import { Database, MIGRATION_NAMES } from '../../src/db';
 import { createTestDatabase, type TestDatabase } from '../support/database';
-import { dbSync, interruptAfter, useTheApi } from './migrations-support';
+import { dbSync, describeInterruptedMigration, readSchema, useTheApi } from './migrations-support';
 
 /** The schema as MariaDB describes it: tables with their collation, columns, indexes and foreign keys. */
-async function schemaOf(url: string): Promise<Record<string, unknown[]>> {
-  const db = new Database({ connection: url });
-  try {
-    await db.open();
-    const q = (sql: string) => db.select(sql);
-    return {
-      tables: await q('SELECT TABLE_NAME, TABLE_COLLATION, ENGINE FROM information_schema.TABLES '
-        + 'WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME'),
-      columns: await q('SELECT TABLE_NAME, COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE, COLLATION_NAME, COLUMN_DEFAULT '
-        + 'FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME, COLUMN_NAME'),
-      indexes: await q('SELECT TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX, COLUMN_NAME, NON_UNIQUE FROM information_schema.STATISTICS '
-        + 'WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX'),
-      foreignKeys: await q('SELECT TABLE_NAME, COLUMN_NAME, REFERENCED_TABLE_NAME, REFERENCED_COLUMN_NAME '
-        + 'FROM information_schema.KEY_COLUMN_USAGE WHERE TABLE_SCHEMA = DATABASE() AND REFERENCED_TABLE_NAME IS NOT NULL '
-        + 'ORDER BY TABLE_NAME, COLUMN_NAME'),
-      migrations: await q('SELECT name FROM climate_migrations ORDER BY name'),
-    };
-  } finally {
-    await db.close();
-  }
+function schemaOf(url: string): Promise<Record<string, unknown[]>> {
+  return readSchema(url, {
+    tables: 'SELECT TABLE_NAME, TABLE_COLLATION, ENGINE FROM information_schema.TABLES '
+      + 'WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME',
+    columns: 'SELECT TABLE_NAME, COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE, COLLATION_NAME, COLUMN_DEFAULT '
+      + 'FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME, COLUMN_NAME',
+    indexes: 'SELECT TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX, COLUMN_NAME, NON_UNIQUE FROM information_schema.STATISTICS '
+      + 'WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX',
+    foreignKeys: 'SELECT TABLE_NAME, COLUMN_NAME, REFERENCED_TABLE_NAME, REFERENCED_COLUMN_NAME '
+      + 'FROM information_schema.KEY_COLUMN_USAGE WHERE TABLE_SCHEMA = DATABASE() AND REFERENCED_TABLE_NAME IS NOT NULL '
+      + 'ORDER BY TABLE_NAME, COLUMN_NAME',
+    migrations: 'SELECT name FROM climate_migrations ORDER BY name',
+  });
 }
 
 describe('climate-manage db sync on MariaDB databases made the ordinary way', () => {
@@ -74,27 +67,6 @@ describe('a MariaDB database migrated by the previous release', () => {
   }, 180_000);
 });
 
-describe('a migration interrupted half-way on MariaDB', () => {
-  let reference: Record<string, unknown[]>;
-  const made: TestDatabase[] = [];
-  beforeAll(async () => {
-    const fresh = await createTestDatabase('mariadb');
-    made.push(fresh);
-    expect((await dbSync(fresh.url)).code).toBe(0);
-    reference = await schemaOf(fresh.url);
-  }, 180_000);
-  afterAll(async () => { for (const d of made) await d.drop(); });
-
-  // 1: only `leases` made; 4: leases and its indexes (what the errno 150 failure left); 26: inside
-  // 002-instance-allocations; 42: inside 005-allocation-end-index, the new index added and the old one not yet removed.
-  it.each([1, 4, 26, 42])('after %i schema changes: the next db sync completes it, and the schema is as a fresh one', async (steps) => {
-    const database = await createTestDatabase('mariadb');
-    made.push(database);
-    await interruptAfter(database.url, steps);
-    const sync = await dbSync(database.url);
-    expect(sync.output).toMatch(new RegExp(`^applied: .*${MIGRATION_NAMES[MIGRATION_NAMES.length - 1]}\n$`));
-    expect(sync.code).toBe(0);
-    expect(await schemaOf(database.url)).toEqual(reference);
-    await useTheApi(database.url);
-  }, 180_000);
-});
+// 1: only `leases` made; 4: leases and its indexes (what the errno 150 failure left); 26: inside
+// 002-instance-allocations; 42: inside 005-allocation-end-index, the new index added and the old one not yet removed.
+describeInterruptedMigration('mariadb', 'MariaDB', [1, 4, 26, 42], schemaOf);

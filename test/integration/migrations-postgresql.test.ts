@@ -5,30 +5,23 @@
  * not wrap migrations), so an interrupted migration leaves what MariaDB's would.
  */
 import { randomBytes } from 'node:crypto';
-import { Database, MIGRATION_NAMES } from '../../src/db';
+import { MIGRATION_NAMES } from '../../src/db';
 import { createTestDatabase, postgresAdmin, type TestDatabase } from '../support/database';
-import { dbSync, interruptAfter, manageDb, useTheApi } from './migrations-support';
+import { dbSync, describeInterruptedMigration, manageDb, readSchema, useTheApi } from './migrations-support';
 
 const NEWEST = MIGRATION_NAMES[MIGRATION_NAMES.length - 1];
 
 /** The schema as PostgreSQL describes it: tables with their owner, columns, indexes and foreign keys. */
-async function schemaOf(url: string): Promise<Record<string, unknown[]>> {
-  const db = new Database({ connection: url });
-  try {
-    await db.open();
-    const q = (sql: string) => db.select(sql);
-    return {
-      tables: await q('SELECT tablename, tableowner FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename'),
-      columns: await q('SELECT table_name, column_name, data_type, is_nullable, column_default, collation_name FROM information_schema.columns '
-        + 'WHERE table_schema = current_schema() ORDER BY table_name, column_name'),
-      indexes: await q('SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() ORDER BY tablename, indexname'),
-      foreignKeys: await q("SELECT conrelid::regclass::text AS table_name, pg_get_constraintdef(oid) AS definition FROM pg_constraint WHERE contype = 'f' "
-        + 'ORDER BY 1, 2'),
-      migrations: await q('SELECT name FROM climate_migrations ORDER BY name'),
-    };
-  } finally {
-    await db.close();
-  }
+function schemaOf(url: string): Promise<Record<string, unknown[]>> {
+  return readSchema(url, {
+    tables: 'SELECT tablename, tableowner FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename',
+    columns: 'SELECT table_name, column_name, data_type, is_nullable, column_default, collation_name FROM information_schema.columns '
+      + 'WHERE table_schema = current_schema() ORDER BY table_name, column_name',
+    indexes: 'SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() ORDER BY tablename, indexname',
+    foreignKeys: "SELECT conrelid::regclass::text AS table_name, pg_get_constraintdef(oid) AS definition FROM pg_constraint WHERE contype = 'f' "
+      + 'ORDER BY 1, 2',
+    migrations: 'SELECT name FROM climate_migrations ORDER BY name',
+  });
 }
 
 /** `url` with another user name (PostgreSQL's trust authentication lets the test server's roles in without a password). */
@@ -85,27 +78,6 @@ describe('climate-manage db sync, upgrade and version on PostgreSQL databases ma
   }, 180_000);
 });
 
-describe('a migration interrupted half-way on PostgreSQL', () => {
-  let reference: Record<string, unknown[]>;
-  const made: TestDatabase[] = [];
-  beforeAll(async () => {
-    const fresh = await createTestDatabase('postgres');
-    made.push(fresh);
-    expect((await dbSync(fresh.url)).code).toBe(0);
-    reference = await schemaOf(fresh.url);
-  }, 180_000);
-  afterAll(async () => { for (const d of made) await d.drop(); });
-
-  // Inside 005-allocation-end-index, the new index added and the old one not yet removed (the MariaDB test
-  // covers more cut points of the same steps).
-  it.each([42])('after %i schema changes: the next db sync completes it, and the schema is as a fresh one', async (steps) => {
-    const database = await createTestDatabase('postgres');
-    made.push(database);
-    await interruptAfter(database.url, steps);
-    const sync = await dbSync(database.url);
-    expect(sync.output).toMatch(new RegExp(`^applied: .*${NEWEST}\n$`));
-    expect(sync.code).toBe(0);
-    expect(await schemaOf(database.url)).toEqual(reference);
-    await useTheApi(database.url);
-  }, 180_000);
-});
+// Inside 005-allocation-end-index, the new index added and the old one not yet removed (the MariaDB test
+// covers more cut points of the same steps).
+describeInterruptedMigration('postgres', 'PostgreSQL', [42], schemaOf);

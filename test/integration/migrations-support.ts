@@ -11,7 +11,8 @@ import request from 'supertest';
 import { buildServices } from '../../src/cli/services';
 import { silentLogger } from '../../src/common';
 import { configWith } from '../../src/config';
-import { Database, migrateUp, pendingMigrations } from '../../src/db';
+import { Database, MIGRATION_NAMES, migrateUp, pendingMigrations } from '../../src/db';
+import { createTestDatabase, type TestDatabase } from '../support/database';
 
 const ROOT = path.resolve(__dirname, '../..');
 const MANAGE = path.join(ROOT, 'dist/src/cli/climate-manage.js');
@@ -94,3 +95,47 @@ export async function interruptAfter(url: string, steps: number): Promise<void> 
   }
 }
 
+
+/**
+ * The interrupted-migration suite of one server engine: for each cut point (`interruptAfter`), the next db sync
+ * completes the migrations, the schema (as `schemaOf` reads it) is that of a freshly migrated database, and the
+ * API works on it.
+ */
+export function describeInterruptedMigration(dialect: 'mariadb' | 'postgres', name: string, cutPoints: readonly number[],
+  schemaOf: (url: string) => Promise<Record<string, unknown[]>>): void {
+  describe(`a migration interrupted half-way on ${name}`, () => {
+    let reference: Record<string, unknown[]>;
+    const made: TestDatabase[] = [];
+    beforeAll(async () => {
+      const fresh = await createTestDatabase(dialect);
+      made.push(fresh);
+      expect((await dbSync(fresh.url)).code).toBe(0);
+      reference = await schemaOf(fresh.url);
+    }, 180_000);
+    afterAll(async () => { for (const d of made) await d.drop(); });
+
+    it.each([...cutPoints])('after %i schema changes: the next db sync completes it, and the schema is as a fresh one', async (steps) => {
+      const database = await createTestDatabase(dialect);
+      made.push(database);
+      await interruptAfter(database.url, steps);
+      const sync = await dbSync(database.url);
+      expect(sync.output).toMatch(new RegExp(`^applied: .*${MIGRATION_NAMES[MIGRATION_NAMES.length - 1]}\n$`));
+      expect(sync.code).toBe(0);
+      expect(await schemaOf(database.url)).toEqual(reference);
+      await useTheApi(database.url);
+    }, 180_000);
+  });
+}
+
+/** Runs each named query on the database at `url` (a connection of its own): the schema as the engine describes it. */
+export async function readSchema(url: string, queries: Record<string, string>): Promise<Record<string, unknown[]>> {
+  const db = new Database({ connection: url });
+  try {
+    await db.open();
+    const out: Record<string, unknown[]> = {};
+    for (const [name, sql] of Object.entries(queries)) out[name] = await db.select(sql);
+    return out;
+  } finally {
+    await db.close();
+  }
+}

@@ -3,7 +3,16 @@
  * look at trusts. Plain HTTP (no openstack CLI), so setting up a world of users takes a second.
  */
 
+import type { ClimateConfig, DeepPartial } from '../../src/config';
+import type { TestKeystone } from './keystone';
+
 type Json = Record<string, unknown>;
+
+/** A user of a test world: its name, the project it is a member of, and its role there. */
+export type WorldUser = readonly [name: string, project: string, role: string];
+
+/** Climate's own service user, made in every test world: keystone mode logs in as it. */
+const CLIMATE_USER: WorldUser = ['climate', 'service', 'service'];
 
 export interface Login {
   token: string;
@@ -94,6 +103,19 @@ export class KeystoneAdmin {
     return id;
   }
 
+  /**
+   * The projects and users of a test world in one go, all users with `password`: each project the users name
+   * (made once), then each user with its role on its project. Climate's service user (climate, role service in
+   * project service) is always among them. Answers the ids of the projects and users, by name.
+   */
+  async createWorld(password: string, users: readonly WorldUser[]): Promise<Record<string, string>> {
+    const all = [CLIMATE_USER, ...users];
+    const ids: Record<string, string> = {};
+    for (const [, project] of all) ids[project] ??= await this.createProject(project);
+    for (const [name, project, role] of all) ids[name] = await this.createMember(name, password, ids[project], role);
+    return ids;
+  }
+
   async deleteUser(id: string): Promise<void> {
     await this.request('DELETE', `/users/${id}`);
   }
@@ -124,4 +146,20 @@ export async function trustsOf(url: string, token: string, trustorUserId: string
     const one = await call(url, 'GET', `/OS-TRUST/trusts/${t.id}`, token);
     return (one.status === 200 ? one.json.trust : t) as Trust;
   }));
+}
+
+/**
+ * Climate's configuration for keystone mode against `keystone`, logging in as the service user `createWorld`
+ * makes; JWS tokens are checked with the Keystone's public keys when it issues them. `authtoken` adds or
+ * overrides [keystone_authtoken] options.
+ */
+export function keystoneMode(keystone: Pick<TestKeystone, 'url' | 'provider' | 'jwsPublicKeyRepository'>, password: string,
+  authtoken: DeepPartial<ClimateConfig['keystoneAuthtoken']> = {}): DeepPartial<ClimateConfig> {
+  return {
+    default: { authStrategy: 'keystone' },
+    keystoneAuthtoken: {
+      authUrl: keystone.url, username: CLIMATE_USER[0], password, projectName: CLIMATE_USER[1],
+      jwsPublicKeyRepository: keystone.provider === 'jws' ? keystone.jwsPublicKeyRepository : '', ...authtoken,
+    },
+  };
 }

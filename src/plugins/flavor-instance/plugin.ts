@@ -1,6 +1,6 @@
 import { InvalidInput, systemClock, type Clock } from '../../common';
 import type { Repositories, ReservationRecord, Tx, Window } from '../../db';
-import type { AvailabilityPlanner, AvailabilityQuery, HookArgs, ReservationParams, ResourcePlugin, ValidateContext } from '../types';
+import type { AvailabilityPlanner, AvailabilityQuery, HookArgs, Prepared, ReservationParams, ResourcePlugin, ValidateContext } from '../types';
 import { VirtualInstancePlugin, type InstanceActions } from '../virtual-instance';
 import { traitHostScope, type TraitProviderNames } from './traits';
 import { parseFlavorParams, updateFlavorParams, type FlavorInstanceParams, type ProjectFlavorLookup } from './params';
@@ -39,12 +39,17 @@ export class FlavorInstancePlugin implements ResourcePlugin {
     return updateFlavorParams(current as FlavorInstanceParams, changes, started);
   }
 
-  allocate(tx: Tx, reservation: ReservationRecord, window: Window): Promise<void> {
-    return this.slots.allocate(tx, reservation, window);
+  /** Placement's compute nodes with the flavor's traits (none asked for a flavor without trait specs). */
+  prepare(params: ReservationParams): Promise<Prepared> {
+    return this.slots.prepare(params);
   }
 
-  reallocate(tx: Tx, reservation: ReservationRecord, window: Window, started: boolean): Promise<boolean> {
-    return this.slots.reallocate(tx, reservation, window, started);
+  allocate(tx: Tx, reservation: ReservationRecord, window: Window, prepared?: Prepared): Promise<void> {
+    return this.slots.allocate(tx, reservation, window, prepared);
+  }
+
+  reallocate(tx: Tx, reservation: ReservationRecord, window: Window, started: boolean, prepared?: Prepared): Promise<boolean> {
+    return this.slots.reallocate(tx, reservation, window, started, prepared);
   }
 
   release(tx: Tx, reservation: ReservationRecord): Promise<void> {
@@ -52,8 +57,8 @@ export class FlavorInstancePlugin implements ResourcePlugin {
   }
 
   /** The same question as for instance slots of the flavor's size: the parameters are stored in that shape. */
-  planAvailability(tx: Tx | undefined, params: ReservationParams, query: AvailabilityQuery): Promise<AvailabilityPlanner> {
-    return this.slots.planAvailability(tx, params, query);
+  planAvailability(tx: Tx | undefined, params: ReservationParams, query: AvailabilityQuery, prepared?: Prepared): Promise<AvailabilityPlanner> {
+    return this.slots.planAvailability(tx, params, query, prepared);
   }
 
   describe(reservation: ReservationRecord): Record<string, unknown> {

@@ -1,4 +1,5 @@
-import type { PlacementClient } from '../../openstack';
+import { ServiceUnavailable } from '../../common';
+import { OpenStackUnavailable, type PlacementClient } from '../../openstack';
 import type { InstanceHostScope, InstanceReservationParams } from '../virtual-instance';
 import type { SourceFlavor } from './params';
 
@@ -45,7 +46,11 @@ export function traitHostScope(names: TraitProviderNames): InstanceHostScope {
     if (!source) return null;
     const rule = traitRule(source.extra_specs);
     if (!rule.required.length && !rule.forbidden.length) return null;
-    const matching = await names(rule);
+    const matching = await names(rule).catch((error: unknown) => {
+      // Without Placement's answer Climate cannot tell where Nova would schedule the flavor: refuse, it may work later.
+      if (!(error instanceof OpenStackUnavailable)) throw error;
+      throw new ServiceUnavailable(`Placement could not say which compute nodes have the trait(s) of flavor ${source.id}: ${error.message}`, { cause: error });
+    });
     const words = `${describeRule(rule)} in Placement`;
     if (!matching.length) return { condition: { sql: '1 = 0', params: [] }, words };
     return { condition: { sql: `h.hypervisor_hostname IN (${matching.map(() => '?').join(', ')})`, params: matching }, words };

@@ -15,14 +15,19 @@ export async function instanceConditions(repos: Repositories, tx: Tx | undefined
  * asks Placement which compute nodes have the flavor's required traits): a condition on hosts `h`, and the words
  * naming it in a refusal. Null: no limit for this reservation.
  */
-export type InstanceHostScope = (params: InstanceReservationParams) => Promise<{ condition: HostCondition; words: string } | null>;
+export type InstanceHostScope = (params: InstanceReservationParams) => Promise<HostScope | null>;
+
+/** A scope's answer for one reservation. */
+export interface HostScope {
+  condition: HostCondition;
+  words: string;
+}
 
 /** The reservation's `resource_properties` condition and the scope's, with the scope's words ('' without one). */
 export async function scopedConditions(repos: Repositories, tx: Tx | undefined, params: InstanceReservationParams,
-  scope: InstanceHostScope | null): Promise<{ conditions: HostCondition[]; scopeWords: string }> {
+  scope: HostScope | null): Promise<{ conditions: HostCondition[]; scopeWords: string }> {
   const conditions = await instanceConditions(repos, tx, params);
-  const extra = scope ? await scope(params) : null;
-  return extra ? { conditions: [...conditions, extra.condition], scopeWords: extra.words } : { conditions, scopeWords: '' };
+  return scope ? { conditions: [...conditions, scope.condition], scopeWords: scope.words } : { conditions, scopeWords: '' };
 }
 
 /**

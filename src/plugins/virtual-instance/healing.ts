@@ -1,6 +1,6 @@
 import type { HostSlots, Repositories, ReservationRecord, Tx, Window } from '../../db';
 import type { Replacement } from '../physical-host';
-import { beyondHeld, lockedPlan, scopedConditions, type InstanceHostScope } from './capacity';
+import { beyondHeld, lockedPlan, scopedConditions, type HostScope, type InstanceHostScope } from './capacity';
 import type { Affinity, InstanceReservationParams } from './params';
 import { planExtraSlots, slotsByHost } from './slots';
 
@@ -44,15 +44,22 @@ export class InstanceSlotReplacer {
   /** `scope`: the hosts a reservation may use besides its filter (a flavor's traits), the same as at allocation. */
   constructor(private readonly repos: Repositories, private readonly scope: InstanceHostScope | null = null) {}
 
-  async replace(tx: Tx, reservation: ReservationRecord, failed: readonly number[], window: Window): Promise<Replacement> {
+  /** The scope's answer for the reservation (Placement, for a flavor's traits): asked before healing's transaction. */
+  async prepare(reservation: ReservationRecord): Promise<HostScope | null> {
+    return this.scope ? this.scope(reservation.params as InstanceReservationParams) : null;
+  }
+
+  /** `prepared`: what `prepare` answered for the reservation (needed with a scope: no cloud call under the locks). */
+  async replace(tx: Tx, reservation: ReservationRecord, failed: readonly number[], window: Window, prepared?: HostScope | null): Promise<Replacement> {
     if (!failed.length) return { removed: [], added: [] };
+    if (this.scope && prepared === undefined) throw new Error('InstanceSlotReplacer.replace without prepare() (the host scope is asked before the transaction)');
     const params = reservation.params as InstanceReservationParams;
     const allocations = this.repos.instanceAllocations;
     const mine = slotsByHost(await allocations.list({ reservationId: reservation.id }, tx));
     const failing = new Set(failed);
     const healthy = mine.filter((m) => !failing.has(m.hostId));
     const lost = mine.filter((m) => failing.has(m.hostId));
-    const { conditions } = await scopedConditions(this.repos, tx, params, this.scope);
+    const { conditions } = await scopedConditions(this.repos, tx, params, this.scope ? prepared ?? null : null);
     const read = async () => beyondHeld(await allocations.freeSlots(tx, {
       conditions, size: params, window, ignoreReservationId: reservation.id,
     }), healthy);

@@ -2,10 +2,10 @@ import { NotEnoughResources, systemClock, type Clock } from '../../common';
 import type { HostCondition, HostSlots, InstanceAllocationRecord, Repositories, ReservationRecord, Tx, Window } from '../../db';
 import { bookingWords, ConflictNamingLeases } from '../conflicts';
 import { isFailedStatus } from '../physical-host';
-import type { AvailabilityPlanner, AvailabilityQuery, HookArgs, ResourcePlugin } from '../types';
+import type { AvailabilityPlanner, AvailabilityQuery, HookArgs, Prepared, ResourcePlugin } from '../types';
 import type { InstanceActions } from './actions';
 import { InstanceAvailability } from './availability';
-import { beyondHeld, lockedPlan, scopedConditions, type InstanceHostScope } from './capacity';
+import { beyondHeld, lockedPlan, scopedConditions, type HostScope, type InstanceHostScope } from './capacity';
 import { parseInstanceParams, updateInstanceParams, type InstanceReservationParams } from './params';
 import { describeFree, planExtraSlots, planSlots, slotsByHost } from './slots';
 
@@ -40,9 +40,14 @@ export class VirtualInstancePlugin implements ResourcePlugin {
     return updateInstanceParams(current as InstanceReservationParams, changes, started);
   }
 
-  async allocate(tx: Tx, reservation: ReservationRecord, window: Window): Promise<void> {
+  /** The scope's answer (Placement, for a flavor's traits), asked before the lease's transaction; null without a scope. */
+  async prepare(params: Record<string, unknown>): Promise<HostScope | null> {
+    return this.scope ? this.scope(params as InstanceReservationParams) : null;
+  }
+
+  async allocate(tx: Tx, reservation: ReservationRecord, window: Window, prepared?: Prepared): Promise<void> {
     const params = reservation.params as InstanceReservationParams;
-    const { conditions, scopeWords } = await scopedConditions(this.repos, tx, params, this.scope);
+    const { conditions, scopeWords } = await scopedConditions(this.repos, tx, params, this.prepared(prepared));
     const plan = await this.place(tx, params, conditions, window, reservation.id, [], scopeWords);
     await this.repos.instanceAllocations.insert(tx, reservation.id, reservation.leaseId, params, plan, window);
   }
@@ -53,11 +58,11 @@ export class VirtualInstancePlugin implements ResourcePlugin {
    * takes more slots from now to the end (on the hosts held first, under the affinity rule) or is refused
    * (NotEnoughResources), and resolves true: the cloud must follow (the `update_lease` event's `onUpdate`).
    */
-  async reallocate(tx: Tx, reservation: ReservationRecord, window: Window, started: boolean): Promise<boolean> {
+  async reallocate(tx: Tx, reservation: ReservationRecord, window: Window, started: boolean, prepared?: Prepared): Promise<boolean> {
     const params = reservation.params as InstanceReservationParams;
     const allocations = this.repos.instanceAllocations;
     const held = await allocations.list({ reservationId: reservation.id }, tx);
-    const { conditions, scopeWords } = await scopedConditions(this.repos, tx, params, this.scope);
+    const { conditions, scopeWords } = await scopedConditions(this.repos, tx, params, this.prepared(prepared));
     if (!started) {
       const plan = await this.place(tx, params, conditions, window, reservation.id, held.map((a) => a.hostId), scopeWords);
       await allocations.removeReservation(tx, reservation.id);
@@ -85,9 +90,9 @@ export class VirtualInstancePlugin implements ResourcePlugin {
     return true;
   }
 
-  async planAvailability(tx: Tx | undefined, raw: Record<string, unknown>, query: AvailabilityQuery): Promise<AvailabilityPlanner> {
+  async planAvailability(tx: Tx | undefined, raw: Record<string, unknown>, query: AvailabilityQuery, prepared?: Prepared): Promise<AvailabilityPlanner> {
     const params = raw as InstanceReservationParams;
-    const { conditions } = await scopedConditions(this.repos, tx, params, this.scope);
+    const { conditions } = await scopedConditions(this.repos, tx, params, this.prepared(prepared));
     const { hosts, bookings } = await this.repos.hostTimeline.read(tx, conditions, { start: query.from, end: query.to });
     return new InstanceAvailability(hosts, bookings, params, query);
   }
@@ -149,6 +154,16 @@ export class VirtualInstancePlugin implements ResourcePlugin {
    * A placement of `params.amount` instances, preferring `preferred` hosts (those already held), with every
    * host of it locked and its slots read after the lock. Throws NotEnoughResources when they do not fit.
    */
+  /**
+   * The scope's answer `prepare` gave. With a scope, a caller that did not prepare is a bug: asking here would
+   * hold the transaction's row locks during a cloud call.
+   */
+  private prepared(prepared: Prepared): HostScope | null {
+    if (!this.scope) return null;
+    if (prepared === undefined) throw new Error(`${this.typeName}: allocation without prepare() (the host scope is asked before the transaction)`);
+    return prepared as HostScope | null;
+  }
+
   private async place(tx: Tx, params: InstanceReservationParams, conditions: HostCondition[], window: Window,
     reservationId: string, preferred: number[], scopeWords: string): Promise<HostSlots[]> {
     const rank = (id: number) => (preferred.includes(id) ? 0 : 1);

@@ -37,8 +37,9 @@ describe('NeutronClient', () => {
     expect(fake.floatingIps.get(ip.id)!.tags).toEqual(['reservation:r1']);
     expect(fake.calls('PUT /v2.0/floatingips/{id}/tags/{tag}')[0].path).toBe(`/v2.0/floatingips/${ip.id}/tags/reservation%3Ar1`);
 
-    fake.floatingIps.get(ip.id)!.portId = 'port-1';
-    expect((await client.disassociateFloatingIp(ip.id)).port_id).toBeNull();
+    const port = fake.addReachablePort(NET, 'p1');
+    expect(fake.associate(ip.id, port.id)).toMatchObject({ portId: port.id, fixedIpAddress: port.fixedIps[0].ipAddress });
+    expect(await client.disassociateFloatingIp(ip.id)).toMatchObject({ port_id: null, fixed_ip_address: null, router_id: null });
     await client.deleteFloatingIp(ip.id);
     await client.deleteFloatingIp(ip.id); // already gone: fine
     expect(fake.floatingIps.size).toBe(0);
@@ -58,6 +59,37 @@ describe('NeutronClient', () => {
       .rejects.toThrow(/not a valid IP for any of the subnets/);
     await expect(client.disassociateFloatingIp('00000000-0000-4000-8000-000000000000')).rejects.toBeInstanceOf(OpenStackNotFound);
     await expect(client.addFloatingIpTag('00000000-0000-4000-8000-000000000000', 'x')).rejects.toBeInstanceOf(OpenStackNotFound);
+  });
+
+  // The fake's association is what Climate's tests rely on; it must refuse what Neutron refuses.
+  it('the fake associates a floating IP as Neutron does: a known port reachable through a router, filled in and cleared', async () => {
+    const ip = await client.createFloatingIp({ floatingNetworkId: NET, floatingIpAddress: '172.24.4.101', projectId: 'p1' });
+    const put = async (floatingip: Record<string, unknown>) => {
+      const res = await fetch(`${fake.url}/v2.0/floatingips/${ip.id}`, {
+        method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ floatingip }),
+      });
+      return { status: res.status, body: await res.json() as Record<string, Record<string, unknown>> };
+    };
+    const unknown = await put({ port_id: '00000000-0000-4000-8000-000000000001' });
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.NeutronError).toMatchObject({ type: 'PortNotFound', message: 'Port 00000000-0000-4000-8000-000000000001 could not be found.' });
+    const isolated = fake.addPort(INTERNAL);
+    const unreachable = await put({ port_id: isolated.id });
+    expect(unreachable.status).toBe(404);
+    expect(unreachable.body.NeutronError.type).toBe('ExternalGatewayForFloatingIPNotFound');
+    expect((await put({ fixed_ip_address: '10.0.0.9' })).status).toBe(400);
+    expect(fake.floatingIps.get(ip.id)).toMatchObject({ portId: null, fixedIpAddress: null, routerId: null });
+
+    const port = fake.addReachablePort(NET, 'p1');
+    const router = [...fake.routers.values()].find((r) => r.subnetIds.includes(port.fixedIps[0].subnetId))!;
+    const attached = await put({ port_id: port.id });
+    expect(attached.status).toBe(200);
+    expect(attached.body.floatingip).toMatchObject({ port_id: port.id, fixed_ip_address: port.fixedIps[0].ipAddress, router_id: router.id });
+    // A description change keeps the association; a second floating IP cannot take the same port and address.
+    expect((await put({ description: 'web' })).body.floatingip).toMatchObject({ port_id: port.id, router_id: router.id });
+    const second = await client.createFloatingIp({ floatingNetworkId: NET, floatingIpAddress: '172.24.4.102', projectId: 'p1' });
+    expect(() => fake.associate(second.id, port.id)).toThrow(/already has a floating IP/);
+    expect(await client.disassociateFloatingIp(ip.id)).toMatchObject({ port_id: null, fixed_ip_address: null, router_id: null });
   });
 
   it('does not repeat a create whose answer was lost (POST is not idempotent)', async () => {

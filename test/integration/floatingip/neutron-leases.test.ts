@@ -62,7 +62,7 @@ describe('[compute] driver = nova: virtual:floatingip with Neutron', () => {
     expect(create.floatingip).toMatchObject({ floating_network_id: NET, project_id: 'p1' });
 
     // The user attaches one to a server; the end detaches it first, then deletes both.
-    made[0].portId = 'port-1';
+    neutron.associate(made[0].id, neutron.addReachablePort(NET, 'p1').id);
     w.clock.set(new Date('2030-01-01T13:00:00Z'));
     await w.runEvents(2);
     expect((await get(lease.id)).status).toBe('TERMINATED');
@@ -118,7 +118,7 @@ describe('[compute] driver = nova: virtual:floatingip with Neutron', () => {
     const lease = await w.svc.services.leases.create(ADMIN_CTX, fipLease(`e-${route}`));
     await w.svc.services.runner.runDueOnce();
     const rid = (await get(lease.id)).reservations[0].id as string;
-    for (const f of tagged(rid)) f.portId = `port-${f.id}`;
+    for (const f of tagged(rid)) neutron.associate(f.id, neutron.addReachablePort(NET, 'p1').id);
     neutron.fault(route, fault);
     w.clock.set(new Date('2030-01-01T13:00:00Z'));
     await w.runEvents(3);

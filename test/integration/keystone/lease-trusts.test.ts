@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { DIALECTS } from '../../support/database';
 import { startKeystone, KEYSTONE_INSTALL_TIMEOUT_MS, KEYSTONE_START_TIMEOUT_MS, type TestKeystone } from '../../support/keystone';
-import { KeystoneAdmin, login, trustsOf, type Login } from '../../support/keystone-admin';
+import { keystoneMode, KeystoneAdmin, login, trustsOf, type Login } from '../../support/keystone-admin';
 import { startTestService, type TestService } from '../../support/service';
 
 type Json = Record<string, unknown>;
@@ -46,24 +46,16 @@ async function countingProxy(target: string): Promise<{ url: string; count(prefi
 describe('lease trusts against a real Keystone', () => {
   let keystone: TestKeystone;
   let proxy: Awaited<ReturnType<typeof countingProxy>>;
-  const ids: Record<string, string> = {};
+  let ids: Record<string, string>;
   const tokens: Record<string, Login> = {};
 
   beforeAll(async () => {
     keystone = await startKeystone({ provider: 'fernet' });
-    try {
-      const admin = await KeystoneAdmin.connect(keystone.url, keystone.adminPassword);
-      ids.alpha = await admin.createProject('alpha');
-      ids.service = await admin.createProject('service');
-      ids.climate = await admin.createMember('climate', PASSWORD, ids.service, 'service');
-      ids.alice = await admin.createMember('alice', PASSWORD, ids.alpha, 'member');
-      tokens.alice = await login(keystone.url, 'alice', PASSWORD, { project: 'alpha' });
-      tokens.admin = await login(keystone.url, 'admin', keystone.adminPassword, { project: 'admin' });
-      proxy = await countingProxy(keystone.url);
-    } catch (error) {
-      await keystone.stop();
-      throw error;
-    }
+    const admin = await KeystoneAdmin.connect(keystone.url, keystone.adminPassword);
+    ids = await admin.createWorld(PASSWORD, [['alice', 'alpha', 'member']]);
+    tokens.alice = await login(keystone.url, 'alice', PASSWORD, { project: 'alpha' });
+    tokens.admin = await login(keystone.url, 'admin', keystone.adminPassword, { project: 'admin' });
+    proxy = await countingProxy(keystone.url);
   }, KEYSTONE_INSTALL_TIMEOUT_MS + KEYSTONE_START_TIMEOUT_MS);
 
   afterAll(async () => {
@@ -94,9 +86,8 @@ describe('lease trusts against a real Keystone', () => {
       svc = await startTestService({
         dialect,
         config: {
-          default: { authStrategy: 'keystone' },
+          ...keystoneMode(keystone, PASSWORD, { authUrl: proxy.url }),
           manager: { plugins: ['physical:host', 'virtual:instance', 'virtual:volume'] },
-          keystoneAuthtoken: { authUrl: proxy.url, username: 'climate', password: PASSWORD, projectName: 'service' },
         },
       });
       const host = await api().post('/v1/os-hosts').set(as('admin')).send({ name: `${dialect}-h1`, vcpus: 8, memory_mb: 8192, local_gb: 100 });

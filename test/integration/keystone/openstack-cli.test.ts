@@ -4,50 +4,27 @@
  * ending in /v1) and sends the token it got. A member manages leases; the admin manages hosts; a member asking
  * for hosts is told the policy refuses.
  */
-import { execFile } from 'node:child_process';
-import * as path from 'node:path';
 import request from 'supertest';
-import { cleanEnv, startKeystone, KEYSTONE_INSTALL_TIMEOUT_MS, KEYSTONE_START_TIMEOUT_MS, type TestKeystone } from '../../support/keystone';
-import { KeystoneAdmin, login, trustsOf } from '../../support/keystone-admin';
+import { ensureOpenstackCli, keystoneCliOptions, OPENSTACK, run, type RunResult } from '../../compat/cli-support';
+import { startKeystone, KEYSTONE_INSTALL_TIMEOUT_MS, KEYSTONE_START_TIMEOUT_MS, type TestKeystone } from '../../support/keystone';
+import { keystoneMode, KeystoneAdmin, login, trustsOf } from '../../support/keystone-admin';
 import { startTestService, type TestService } from '../../support/service';
 
-const OPENSTACK = '/usr/bin/openstack';
-const ENSURE_CLI = path.resolve(__dirname, '../../../tools/ensure-openstack-cli.sh');
 const PASSWORD = 'pw-for-cli';
 type Json = Record<string, unknown>;
 
 jest.setTimeout(120_000);
 
-interface Result {
-  code: number | string | null;
-  stdout: string;
-  stderr: string;
-}
-
-function run(file: string, args: string[], timeout = 60_000): Promise<Result> {
-  return new Promise((resolve) => {
-    execFile(file, args, { env: cleanEnv, timeout, killSignal: 'SIGKILL', maxBuffer: 16 << 20 }, (error, stdout, stderr) => {
-      resolve({ code: error ? ((error as { code?: number | string }).code ?? null) : 0, stdout, stderr });
-    });
-  });
-}
-
 let keystone: TestKeystone;
 let svc: TestService;
-const ids: Record<string, string> = {};
+let ids: Record<string, string>;
 
 /** `openstack reservation ...` as a Keystone user (password login, catalog look-up by the CLI). */
-function cli(user: string, password: string, project: string, args: string[]): Promise<Result> {
-  return run(OPENSTACK, [
-    '--os-auth-type', 'password', '--os-auth-url', keystone.url, '--os-identity-api-version', '3',
-    '--os-username', user, '--os-password', password, '--os-project-name', project,
-    '--os-user-domain-name', 'Default', '--os-project-domain-name', 'Default',
-    '--os-region-name', keystone.region, '--os-interface', 'public',
-    'reservation', ...args,
-  ]);
+function cli(user: string, password: string, project: string, args: string[]): Promise<RunResult> {
+  return run(OPENSTACK, [...keystoneCliOptions(keystone, user, password, project), 'reservation', ...args], { timeout: 60_000 });
 }
 
-async function ok(result: Result, what: string): Promise<string> {
+async function ok(result: RunResult, what: string): Promise<string> {
   if (result.code !== 0) throw new Error(`${what} exited with ${result.code}\nstdout: ${result.stdout}\nstderr: ${result.stderr}`);
   return result.stdout;
 }
@@ -63,31 +40,12 @@ const alice = (args: string[]) => cli('alice', PASSWORD, 'alpha', args);
 const adminCli = (args: string[]) => cli('admin', keystone.adminPassword, 'admin', args);
 
 beforeAll(async () => {
-  const ensured = await run('bash', [ENSURE_CLI], KEYSTONE_INSTALL_TIMEOUT_MS);
-  if (ensured.code !== 0) throw new Error(`tools/ensure-openstack-cli.sh failed (${ensured.code}):\n${ensured.stderr}`);
+  await ensureOpenstackCli();
   keystone = await startKeystone({ provider: 'jws' });
-  try {
-    const admin = await KeystoneAdmin.connect(keystone.url, keystone.adminPassword);
-    ids.alpha = await admin.createProject('alpha');
-    ids.service = await admin.createProject('service');
-    ids.climate = await admin.createMember('climate', PASSWORD, ids.service, 'service');
-    ids.alice = await admin.createMember('alice', PASSWORD, ids.alpha, 'member');
-    svc = await startTestService({
-      listen: true,
-      config: {
-        default: { authStrategy: 'keystone' },
-        keystoneAuthtoken: {
-          authUrl: keystone.url, username: 'climate', password: PASSWORD, projectName: 'service',
-          jwsPublicKeyRepository: keystone.jwsPublicKeyRepository,
-        },
-      },
-    });
-    await admin.registerService('reservation', 'climate', `${svc.url}/v1`, keystone.region);
-  } catch (error) {
-    await svc?.close();
-    await keystone.stop();
-    throw error;
-  }
+  const admin = await KeystoneAdmin.connect(keystone.url, keystone.adminPassword);
+  ids = await admin.createWorld(PASSWORD, [['alice', 'alpha', 'member']]);
+  svc = await startTestService({ listen: true, config: keystoneMode(keystone, PASSWORD) });
+  await admin.registerService('reservation', 'climate', `${svc.url}/v1`, keystone.region);
 }, KEYSTONE_INSTALL_TIMEOUT_MS * 2 + KEYSTONE_START_TIMEOUT_MS);
 
 afterAll(async () => {

@@ -7,9 +7,9 @@
  */
 import request from 'supertest';
 import { startKeystone, KEYSTONE_INSTALL_TIMEOUT_MS, KEYSTONE_START_TIMEOUT_MS, type TestKeystone } from '../../support/keystone';
-import { KeystoneAdmin, login } from '../../support/keystone-admin';
+import { keystoneMode, KeystoneAdmin, login } from '../../support/keystone-admin';
 import { startTestService, type TestService } from '../../support/service';
-import { ensureOscPlugin, INSTALL_TIMEOUT_MS, OPENSTACK, run, type RunResult } from '../../compat/cli-support';
+import { ensureOscPlugin, INSTALL_TIMEOUT_MS, keystoneCliOptions, OPENSTACK, run, type RunResult } from '../../compat/cli-support';
 
 const PASSWORD = 'pw-for-osc-plugin';
 const RANGE = ['--start', '2031-03-01 00:00', '--end', '2031-03-02 00:00'];
@@ -19,7 +19,7 @@ jest.setTimeout(3 * 60_000);
 
 let keystone: TestKeystone;
 let svc: TestService;
-const ids: Record<string, string> = {};
+let ids: Record<string, string>;
 
 /** `openstack reservation <args> -f json` as a Keystone user (password login, catalog look-up by the CLI). */
 async function cliJson(user: string, password: string, project: string, args: string[]): Promise<Json[]> {
@@ -30,13 +30,7 @@ async function cliJson(user: string, password: string, project: string, args: st
 
 /** `openstack reservation <args>` as a Keystone user, whatever its exit code. */
 function cliAs(user: string, password: string, project: string, args: string[]): Promise<RunResult> {
-  return run(OPENSTACK, [
-    '--os-auth-type', 'password', '--os-auth-url', keystone.url, '--os-identity-api-version', '3',
-    '--os-username', user, '--os-password', password, '--os-project-name', project,
-    '--os-user-domain-name', 'Default', '--os-project-domain-name', 'Default',
-    '--os-region-name', keystone.region, '--os-interface', 'public',
-    'reservation', ...args,
-  ], { timeout: 2 * 60_000 });
+  return run(OPENSTACK, [...keystoneCliOptions(keystone, user, password, project), 'reservation', ...args], { timeout: 2 * 60_000 });
 }
 
 /** Creates a one-host lease of 2031-03-01 `from`:00 to `to`:00 with the user's token. */
@@ -53,37 +47,17 @@ async function leaseAs(user: string, project: string, name: string, from: number
 beforeAll(async () => {
   await ensureOscPlugin();
   keystone = await startKeystone({ provider: 'jws' });
-  try {
-    const admin = await KeystoneAdmin.connect(keystone.url, keystone.adminPassword);
-    ids.alpha = await admin.createProject('alpha');
-    ids.beta = await admin.createProject('beta');
-    ids.service = await admin.createProject('service');
-    await admin.createMember('climate', PASSWORD, ids.service, 'service');
-    await admin.createMember('alice', PASSWORD, ids.alpha, 'member');
-    await admin.createMember('bob', PASSWORD, ids.beta, 'member');
-    svc = await startTestService({
-      listen: true,
-      config: {
-        default: { authStrategy: 'keystone' },
-        keystoneAuthtoken: {
-          authUrl: keystone.url, username: 'climate', password: PASSWORD, projectName: 'service',
-          jwsPublicKeyRepository: keystone.jwsPublicKeyRepository,
-        },
-      },
-    });
-    await admin.registerService('reservation', 'climate', `${svc.url}/v1`, keystone.region);
-    const adminToken = (await login(keystone.url, 'admin', keystone.adminPassword, { project: 'admin' })).token;
-    for (const name of ['k1', 'k2']) {
-      const res = await request(svc.app).post('/v1/os-hosts').set('X-Auth-Token', adminToken).send({ name });
-      if (res.status !== 201) throw new Error(`host ${name}: ${res.status} ${JSON.stringify(res.body)}`);
-    }
-    await leaseAs('alice', 'alpha', 'alpha-lease', 1, 4);
-    await leaseAs('bob', 'beta', 'beta-lease', 2, 3);
-  } catch (error) {
-    await svc?.close();
-    await keystone?.stop();
-    throw error;
+  const admin = await KeystoneAdmin.connect(keystone.url, keystone.adminPassword);
+  ids = await admin.createWorld(PASSWORD, [['alice', 'alpha', 'member'], ['bob', 'beta', 'member']]);
+  svc = await startTestService({ listen: true, config: keystoneMode(keystone, PASSWORD) });
+  await admin.registerService('reservation', 'climate', `${svc.url}/v1`, keystone.region);
+  const adminToken = (await login(keystone.url, 'admin', keystone.adminPassword, { project: 'admin' })).token;
+  for (const name of ['k1', 'k2']) {
+    const res = await request(svc.app).post('/v1/os-hosts').set('X-Auth-Token', adminToken).send({ name });
+    if (res.status !== 201) throw new Error(`host ${name}: ${res.status} ${JSON.stringify(res.body)}`);
   }
+  await leaseAs('alice', 'alpha', 'alpha-lease', 1, 4);
+  await leaseAs('bob', 'beta', 'beta-lease', 2, 3);
 }, INSTALL_TIMEOUT_MS + KEYSTONE_INSTALL_TIMEOUT_MS + KEYSTONE_START_TIMEOUT_MS);
 
 afterAll(async () => {

@@ -9,7 +9,7 @@
 import * as jose from 'jose';
 import request from 'supertest';
 import { startKeystone, KEYSTONE_INSTALL_TIMEOUT_MS, KEYSTONE_START_TIMEOUT_MS, type TestKeystone, type TokenProvider } from '../../support/keystone';
-import { KeystoneAdmin, login, revokeToken, trustsOf, type Login } from '../../support/keystone-admin';
+import { keystoneMode, KeystoneAdmin, login, revokeToken, trustsOf, type Login } from '../../support/keystone-admin';
 import { startTestService, type TestService } from '../../support/service';
 
 type Json = Record<string, unknown>;
@@ -54,7 +54,7 @@ export function keystoneScenario(provider: TokenProvider): void {
   let keystone: TestKeystone;
   let admin: KeystoneAdmin;
   let svc: TestService;
-  const ids: Record<string, string> = {};
+  let ids: Record<string, string>;
   const tokens: Record<string, Login> = {};
 
   /** Keystone calls made by Climate so far. */
@@ -64,39 +64,23 @@ export function keystoneScenario(provider: TokenProvider): void {
 
   beforeAll(async () => {
     keystone = await startKeystone({ provider });
-    try {
-      admin = await KeystoneAdmin.connect(keystone.url, keystone.adminPassword);
-      ids.alpha = await admin.createProject('alpha');
-      ids.beta = await admin.createProject('beta');
-      ids.service = await admin.createProject('service');
-      ids.climate = await admin.createMember('climate', PASSWORD, ids.service, 'service');
-      ids.alice = await admin.createMember('alice', PASSWORD, ids.alpha, 'member');
-      ids.rita = await admin.createMember('rita', PASSWORD, ids.alpha, 'reader');
-      ids.bob = await admin.createMember('bob', PASSWORD, ids.beta, 'member');
-      ids.zed = await admin.createMember('zed', PASSWORD, ids.alpha, 'member');
-      tokens.alice = await login(keystone.url, 'alice', PASSWORD, { project: 'alpha' });
-      tokens.rita = await login(keystone.url, 'rita', PASSWORD, { project: 'alpha' });
-      tokens.bob = await login(keystone.url, 'bob', PASSWORD, { project: 'beta' });
-      tokens.admin = await login(keystone.url, 'admin', keystone.adminPassword, { project: 'admin' });
-      svc = await startTestService({
-        manager: true,
-        config: {
-          default: { authStrategy: 'keystone' },
-          manager: { pollIntervalMs: 200, minutesBeforeEndLease: 0, plugins: ['physical:host', 'virtual:volume'] },
-          keystoneAuthtoken: {
-            authUrl: keystone.url, username: 'climate', password: PASSWORD, projectName: 'service',
-            jwsPublicKeyRepository: provider === 'jws' ? keystone.jwsPublicKeyRepository : '',
-            tokenCacheTimeMs: CACHE_SECONDS * 1000,
-          },
-        },
-      });
-      const pool = await request(svc.app).post('/v1/volume-pools').set('X-Auth-Token', tokens.admin.token).send({ name: 'ceph@rbd#ks', capacity_gb: 1000 });
-      if (pool.status !== 201) throw new Error(`volume pool: ${pool.status} ${JSON.stringify(pool.body)}`);
-    } catch (error) {
-      await svc?.close();
-      await keystone.stop();
-      throw error;
-    }
+    admin = await KeystoneAdmin.connect(keystone.url, keystone.adminPassword);
+    ids = await admin.createWorld(PASSWORD, [
+      ['alice', 'alpha', 'member'], ['rita', 'alpha', 'reader'], ['bob', 'beta', 'member'], ['zed', 'alpha', 'member'],
+    ]);
+    tokens.alice = await login(keystone.url, 'alice', PASSWORD, { project: 'alpha' });
+    tokens.rita = await login(keystone.url, 'rita', PASSWORD, { project: 'alpha' });
+    tokens.bob = await login(keystone.url, 'bob', PASSWORD, { project: 'beta' });
+    tokens.admin = await login(keystone.url, 'admin', keystone.adminPassword, { project: 'admin' });
+    svc = await startTestService({
+      manager: true,
+      config: {
+        ...keystoneMode(keystone, PASSWORD, { tokenCacheTimeMs: CACHE_SECONDS * 1000 }),
+        manager: { pollIntervalMs: 200, minutesBeforeEndLease: 0, plugins: ['physical:host', 'virtual:volume'] },
+      },
+    });
+    const pool = await request(svc.app).post('/v1/volume-pools').set('X-Auth-Token', tokens.admin.token).send({ name: 'ceph@rbd#ks', capacity_gb: 1000 });
+    if (pool.status !== 201) throw new Error(`volume pool: ${pool.status} ${JSON.stringify(pool.body)}`);
   }, KEYSTONE_INSTALL_TIMEOUT_MS + KEYSTONE_START_TIMEOUT_MS);
 
   afterAll(async () => {

@@ -15,6 +15,8 @@ import { ADMIN_CTX, novaWorld, type NovaWorld } from './world';
 
 jest.setTimeout(60_000);
 
+const queryOf = (path: string) => Object.fromEntries(new URL(path, 'http://fake').searchParams);
+
 /** Flavors of the cloud before any lease: public, shared with p1, shared with p2 only, and one sized by its disks. */
 const SOURCES = ['f-medium', 'f-shared', 'f-other', 'f-disk', 'f-reserved', 'f-override', 'f-baremetal', 'f-not-slow', 'f-nowhere',
   'f-dedicated', 'f-pcpu'];
@@ -241,6 +243,67 @@ describe.each(DIALECTS)('flavor:instance leases in Nova (%s)', (dialect) => {
     expect(await leaseCount()).toBe(2);
   });
 
+  /** Placement's answers about trait hosts so far. */
+  const traitQueries = () => w.fake.requests.filter((r) => r.route === 'GET /resource_providers' && 'required' in queryOf(r.path)).length;
+  /** From now on, how many trait queries each transaction saw start and end (the query must come before, outside it). */
+  function traitQueriesPerTransaction(): number[] {
+    const db = w.svc.services.db;
+    const seen: number[] = [];
+    const transaction = db.transaction.bind(db);
+    jest.spyOn(db, 'transaction').mockImplementation(async (fn) => {
+      const before = traitQueries();
+      try {
+        return await transaction(fn);
+      } finally {
+        seen.push(traitQueries() - before);
+      }
+    });
+    return seen;
+  }
+
+  it('asks Placement for the flavor\'s trait hosts before the transaction of a create, an earliest create and an update', async () => {
+    const duringTransactions = traitQueriesPerTransaction();
+    const created = await api().post('/v1/leases').set(P1).send(flavorLease('first', { amount: 1 }));
+    expect(created.status).toBe(201);
+    const earliest = await api().post('/v1/leases').set(P1).send(flavorLease('earliest', { amount: 1 },
+      { start_date: 'earliest', end_date: undefined, duration: '1h' }));
+    expect(earliest.status).toBe(201);
+    const rid = created.body.lease.reservations[0].id as string;
+    const raised = await api().put(`/v1/leases/${created.body.lease.id}`).set(P1)
+      .send({ end_date: '2030-01-01 14:00', reservations: [{ id: rid, amount: 2 }] });
+    expect(raised.status).toBe(200);
+    // Never inside one of the transactions; once for each request.
+    expect(duringTransactions.length).toBeGreaterThanOrEqual(3);
+    expect(duringTransactions.filter((n) => n > 0)).toEqual([]);
+    expect(traitQueries()).toBe(3);
+  });
+
+  // Asked before the transaction (no row lock waits on Placement); when it cannot answer, a 503 naming it.
+  it.each([
+    ['answers 500', { status: 500, times: Infinity }],
+    ['does not answer', { hang: true, times: Infinity }],
+  ])('a create or update needing Placement while it %s is a 503 naming Placement; nothing written', async (_what, fault) => {
+    const kept = await api().post('/v1/leases').set(P1).send(flavorLease('kept', { amount: 1 }));
+    expect(kept.status).toBe(201);
+    const before = await get(kept.body.lease.id as string);
+    w.fake.fault('GET /resource_providers', fault);
+    w.fake.fault('GET /traits', fault);
+    const created = await api().post('/v1/leases').set(P1).send(flavorLease('refused'));
+    expect(created.status).toBe(503);
+    expect(created.body.error_message).toMatch(/^Placement could not say which compute nodes have the trait\(s\) of flavor f-medium: placement GET \/traits/);
+    const rid = before.reservations[0].id as string;
+    const raised = await api().put(`/v1/leases/${before.id}`).set(P1).send({ reservations: [{ id: rid, amount: 2 }] });
+    expect(raised.status).toBe(503);
+    expect(raised.body.error_message).toMatch(/^Placement could not say/);
+    const moved = await api().put(`/v1/leases/${before.id}`).set(P1).send({ end_date: '2030-01-01 14:00' });
+    expect(moved.status).toBe(503);
+    expect(await leaseCount()).toBe(1);
+    expect(await get(before.id)).toEqual(before);
+    // A flavor without trait specs does not ask Placement.
+    const plain = await api().post('/v1/leases').set(P1).send(flavorLease('plain', { flavor_id: 'f-shared', amount: 1 }));
+    expect(plain.status).toBe(201);
+  });
+
   it('host healing moves a slot only to a host with the flavor\'s traits', async () => {
     w.fake.setTraits('compute-2', []);
     const lease = await w.svc.services.leases.create(ADMIN_CTX, flavorLease('healed', { amount: 1, affinity: null }));
@@ -248,7 +311,12 @@ describe.each(DIALECTS)('flavor:instance leases in Nova (%s)', (dialect) => {
     const rid = (await get(lease.id)).reservations[0].id as string;
     expect(placementSlots(w.fake, rid)).toEqual({ 'compute-1': 1 });
     w.fake.hypervisors.find((h) => h.hypervisorHostname === 'compute-1')!.state = 'down';
+    const duringTransactions = traitQueriesPerTransaction();
+    const asked = traitQueries();
     await w.svc.services.healer!.runOnce();
+    // Placement was asked, before the healing's transaction.
+    expect(traitQueries()).toBe(asked + 1);
+    expect(duringTransactions.filter((n) => n > 0)).toEqual([]);
     await w.runEvents(3);
     // compute-2 has room and a lower id, but lacks CUSTOM_FAST.
     expect(placementSlots(w.fake, rid)).toEqual({ 'compute-3': 1 });
