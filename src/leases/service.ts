@@ -14,7 +14,7 @@ import { checkBeforeEnd, checkName, checkWindow, MESSAGES, messageDate, optional
 import { logSkippedAction } from './lifecycle';
 import { needsOwnerTrust, PendingTrust, requestedReservations, type TrustSubject } from './owner-trust';
 import { scheduleLeaseUpdate } from './update-event';
-import { renderLease, renderLeases, type LeaseView } from './view';
+import { renderLease, renderLeases, renderLeasesJson, type LeaseView } from './view';
 
 export interface LeaseServiceOptions {
   minutesBeforeEndLease: number;
@@ -90,6 +90,23 @@ export class LeaseService {
 
   /** Leases the caller may see, in creation order, one page at a time. */
   async list(ctx: RequestContext, options: LeaseListOptions = {}): Promise<{ leases: LeaseView[]; nextMarker: string | null }> {
+    const { page, nextMarker } = await this.page(ctx, options);
+    return { leases: await this.render(page), nextMarker };
+  }
+
+  /**
+   * `list` as the JSON text of its leases array, in pieces (renderLeasesJson), which GET /v1/leases sends as they
+   * are: the page's events come as JSON text from the database. Three statements for any page size.
+   */
+  async listJson(ctx: RequestContext, options: LeaseListOptions = {}): Promise<{ leasesJson: string[]; nextMarker: string | null }> {
+    const { page, nextMarker } = await this.page(ctx, options);
+    const ids = page.map((l) => l.id);
+    const [reservations, events] = await Promise.all([
+      this.repos.reservations.listByLeases(ids), this.repos.events.listJsonByLeases(ids)]);
+    return { leasesJson: renderLeasesJson(page, reservations, events, this.deps.plugins), nextMarker };
+  }
+
+  private async page(ctx: RequestContext, options: LeaseListOptions): Promise<{ page: LeaseRecord[]; nextMarker: string | null }> {
     this.authorize(ctx, 'climate:leases:get', { project_id: ctx.projectId, user_id: ctx.userId });
     const projectId = ctx.isAdmin ? options.projectId : (ctx.projectId ?? '');
     let after: { createdAt: Date; id: string } | undefined;
@@ -105,9 +122,8 @@ export class LeaseService {
       projectId, status: options.status, name: options.name, after, limit: limit === undefined ? undefined : limit + 1,
     });
     const page = limit === undefined ? rows : rows.slice(0, limit);
-    const views = await this.render(page);
     const nextMarker = limit !== undefined && rows.length > limit ? page[page.length - 1].id : null;
-    return { leases: views, nextMarker };
+    return { page, nextMarker };
   }
 
   async get(ctx: RequestContext, id: string): Promise<LeaseView> {

@@ -1,4 +1,5 @@
 import type { Database, Tx } from '../database';
+import { jsonText } from '../json-text';
 import type { EventRecord, EventStatus } from '../records';
 import { fromSqlDate, placeholders, sqlDate } from '../sql-values';
 
@@ -58,6 +59,25 @@ export class EventRepository {
       `SELECT ${COLUMNS} FROM events WHERE lease_id IN (${placeholders(leaseIds.length)}) ORDER BY time, sequence`,
       leaseIds, tx);
     return rows.map(toEvent);
+  }
+
+  /**
+   * The events of each given lease as the API shows them (renderEvent), as the JSON text of an array, in time
+   * order; leases without events are absent. One statement, one row per lease (see json-text.ts).
+   */
+  async listJsonByLeases(leaseIds: readonly string[], tx?: Tx): Promise<Map<string, string>> {
+    if (!leaseIds.length) return new Map();
+    const j = jsonText(this.db.dialect);
+    const event = j.object([
+      ['id', j.quote('id')], ['lease_id', j.quote('lease_id')], ['event_type', j.quote('event_type')],
+      ['time', j.quote(j.leaseDate('time'))], ['status', j.quote('status')],
+      ['created_at', j.quote(j.timestamp('created_at'))], ['updated_at', j.quote(j.timestamp('updated_at'))],
+    ]);
+    const rows = await this.db.selectMany<{ lease_id: string; events: string }>(
+      `SELECT lease_id, ${j.joined(event, 'time, sequence')} AS events FROM events `
+      + `WHERE lease_id IN (${placeholders(leaseIds.length)}) GROUP BY lease_id`,
+      leaseIds, tx);
+    return new Map(rows.map((row) => [String(row.lease_id), `[${String(row.events)}]`]));
   }
 
   async get(id: string, tx?: Tx): Promise<EventRecord | null> {
