@@ -4,7 +4,7 @@ import type { LeaseTrusts } from '../auth/trusts';
 import { Conflict, InvalidInput, InvalidState, NotEnoughResources, NotFound } from '../common';
 import type { UsageEnforcement } from '../enforcement';
 import type { QuotaCheck } from '../quotas';
-import { isUniqueViolation, type EventRecord, type LeaseRecord, type LeaseStatus, type Repositories, type ReservationRecord, type Tx } from '../db';
+import { isUniqueViolation, type EventRecord, type LeaseListQuery, type LeaseRecord, type LeaseStatus, type Repositories, type ReservationRecord, type Tx } from '../db';
 import { actsOn, ConflictNamingLeases, type AvailabilityQuery, type ResourcePlugin } from '../plugins';
 import { findSlots, parseSearchRange, validateReservations } from './availability';
 import { parseLeaseDate } from './dates';
@@ -99,14 +99,16 @@ export class LeaseService {
    * are: the page's events come as JSON text from the database. Three statements for any page size.
    */
   async listJson(ctx: RequestContext, options: LeaseListOptions = {}): Promise<{ leasesJson: string[]; nextMarker: string | null }> {
-    const { page, nextMarker } = await this.page(ctx, options);
-    const ids = page.map((l) => l.id);
+    const { page, nextMarker, query } = await this.page(ctx, options);
+    if (!page.length) return { leasesJson: ['[]'], nextMarker };
+    const ids = this.repos.leases.pageIds(query, page[0], page[page.length - 1]);
     const [reservations, events] = await Promise.all([
-      this.repos.reservations.listByLeases(ids), this.repos.events.listJsonByLeases(ids)]);
+      this.repos.reservations.listByLeaseIds(ids), this.repos.events.listJsonByLeases(ids)]);
     return { leasesJson: renderLeasesJson(page, reservations, events, this.deps.plugins), nextMarker };
   }
 
-  private async page(ctx: RequestContext, options: LeaseListOptions): Promise<{ page: LeaseRecord[]; nextMarker: string | null }> {
+  private async page(ctx: RequestContext, options: LeaseListOptions):
+  Promise<{ page: LeaseRecord[]; nextMarker: string | null; query: LeaseListQuery }> {
     this.authorize(ctx, 'climate:leases:get', { project_id: ctx.projectId, user_id: ctx.userId });
     const projectId = ctx.isAdmin ? options.projectId : (ctx.projectId ?? '');
     let after: { createdAt: Date; id: string } | undefined;
@@ -118,12 +120,11 @@ export class LeaseService {
       after = { createdAt: marker.createdAt, id: marker.id };
     }
     const limit = options.limit;
-    const rows = await this.repos.leases.list({
-      projectId, status: options.status, name: options.name, after, limit: limit === undefined ? undefined : limit + 1,
-    });
+    const query: LeaseListQuery = { projectId, status: options.status, name: options.name };
+    const rows = await this.repos.leases.list({ ...query, after, limit: limit === undefined ? undefined : limit + 1 });
     const page = limit === undefined ? rows : rows.slice(0, limit);
     const nextMarker = limit !== undefined && rows.length > limit ? page[page.length - 1].id : null;
-    return { page, nextMarker };
+    return { page, nextMarker, query };
   }
 
   async get(ctx: RequestContext, id: string): Promise<LeaseView> {

@@ -1,5 +1,6 @@
 import type { Database, Tx } from '../database';
 import { jsonText } from '../json-text';
+import type { LeaseIdsSql } from './leases';
 import type { EventRecord, EventStatus } from '../records';
 import { fromSqlDate, placeholders, sqlDate } from '../sql-values';
 
@@ -65,8 +66,7 @@ export class EventRepository {
    * The events of each given lease as the API shows them (renderEvent), as the JSON text of an array, in time
    * order; leases without events are absent. One statement, one row per lease (see json-text.ts).
    */
-  async listJsonByLeases(leaseIds: readonly string[], tx?: Tx): Promise<Map<string, string>> {
-    if (!leaseIds.length) return new Map();
+  async listJsonByLeases(leases: LeaseIdsSql, tx?: Tx): Promise<Map<string, string>> {
     const j = jsonText(this.db.dialect);
     const event = j.object([
       ['id', j.quote('id')], ['lease_id', j.quote('lease_id')], ['event_type', j.quote('event_type')],
@@ -75,8 +75,8 @@ export class EventRepository {
     ]);
     const rows = await this.db.selectMany<{ lease_id: string; events: string }>(
       `SELECT lease_id, ${j.joined(event, 'time, sequence')} AS events FROM events `
-      + `WHERE lease_id IN (${placeholders(leaseIds.length)}) GROUP BY lease_id`,
-      leaseIds, tx);
+      + `WHERE lease_id IN (${leases.sql}) GROUP BY lease_id`,
+      leases.params, tx);
     return new Map(rows.map((row) => [String(row.lease_id), `[${String(row.events)}]`]));
   }
 

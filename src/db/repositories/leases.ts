@@ -35,6 +35,21 @@ export interface LeaseListQuery {
   limit?: number;
 }
 
+/** A SELECT of lease ids and its parameters, to be used as `lease_id IN (sql)`. */
+export interface LeaseIdsSql {
+  sql: string;
+  params: unknown[];
+}
+
+function filters(query: LeaseListQuery): { where: string[]; params: unknown[] } {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  if (query.projectId !== undefined) { where.push('project_id = ?'); params.push(query.projectId); }
+  if (query.status !== undefined) { where.push('status = ?'); params.push(query.status); }
+  if (query.name !== undefined) { where.push('name = ?'); params.push(query.name); }
+  return { where, params };
+}
+
 /** Writable lease fields (everything but id and created_at). */
 export type LeaseChanges = Partial<Omit<LeaseRecord, 'id' | 'createdAt'>>;
 
@@ -81,11 +96,7 @@ export class LeaseRepository {
   }
 
   async list(query: LeaseListQuery): Promise<LeaseRecord[]> {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    if (query.projectId !== undefined) { where.push('project_id = ?'); params.push(query.projectId); }
-    if (query.status !== undefined) { where.push('status = ?'); params.push(query.status); }
-    if (query.name !== undefined) { where.push('name = ?'); params.push(query.name); }
+    const { where, params } = filters(query);
     if (query.after) {
       where.push('(created_at > ? OR (created_at = ? AND id > ?))');
       const at = sqlDate(query.after.createdAt);
@@ -95,6 +106,21 @@ export class LeaseRepository {
     const sql = `SELECT ${COLUMNS} FROM leases${where.length ? ` WHERE ${where.join(' AND ')}` : ''} `
       + `ORDER BY created_at, id${limit}`;
     return (await this.db.selectMany(sql, params)).map(toLease);
+  }
+
+  /**
+   * A subquery of the ids of a listed page, from its `first` to its `last` lease in list order, for the
+   * statements that read the page's reservations and events: the database reads the range again rather than
+   * being sent a thousand ids (on SQLite a third of the events statement's time went to binding them). A range
+   * rather than the page's LIMIT, so that a lease written meanwhile cannot push one of the page out; any lease
+   * added inside the range only brings rows the caller does not ask for.
+   */
+  pageIds(query: LeaseListQuery, first: LeaseRecord, last: LeaseRecord): LeaseIdsSql {
+    const { where, params } = filters(query);
+    const [from, to] = [sqlDate(first.createdAt), sqlDate(last.createdAt)];
+    where.push('(created_at > ? OR (created_at = ? AND id >= ?))', '(created_at < ? OR (created_at = ? AND id <= ?))');
+    params.push(from, from, first.id, to, to, last.id);
+    return { sql: `SELECT id FROM leases WHERE ${where.join(' AND ')}`, params };
   }
 
   /**
