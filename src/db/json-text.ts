@@ -5,16 +5,20 @@
  * again in JavaScript.
  *
  * The text is built by concatenation rather than with the engines' JSON_OBJECT: MariaDB and PostgreSQL put
- * spaces in theirs, and the API's bytes must not depend on the engine. Only values quoted by `quote` go in,
- * and only values whose JSON the engines agree on with JSON.stringify: identifiers, fixed words and dates.
+ * spaces in theirs, and the API's bytes must not depend on the engine. Values go in through `quote`, whose
+ * escapes match JSON.stringify's on SQLite and PostgreSQL; MariaDB writes control characters as \u001F where
+ * JSON.stringify writes \u001f, so text with a backslash is read back and written by JSON.stringify
+ * (canonicalJson, which the repositories apply).
  */
 import type { Dialect } from './database';
 
 export interface JsonText {
   /** The JSON text of a string value (a JSON string, or `null`). */
   quote(expression: string): string;
-  /** `{"key":value,...}` of already-quoted values, in the order given. */
-  object(fields: readonly (readonly [key: string, quoted: string])[]): string;
+  /** `{"key":value,...}` of already-quoted values, in the order given; `close` false: without the closing brace. */
+  object(fields: readonly (readonly [key: string, quoted: string])[], close?: boolean): string;
+  /** The JSON of a 0/1 flag column: true or false. */
+  bool(column: string): string;
   /** The group's values joined by commas in `orderBy` order (no brackets). */
   joined(expression: string, orderBy: string): string;
   /** A lease or event date as the API renders it: `2030-01-02T12:00:00.000000` (renderLeaseDate). */
@@ -25,10 +29,14 @@ export interface JsonText {
 
 const sqlString = (text: string) => `'${text.replace(/'/g, "''")}'`;
 
+// Flags are stored as 0/1 on every engine (SMALLINT on PostgreSQL, which takes no integer as a condition).
+const BOOL = (c: string) => `CASE WHEN ${c} <> 0 THEN 'true' ELSE 'false' END`;
+
 const SQLITE: JsonText = {
   // json_quote(NULL) is the text null.
   quote: (e) => `json_quote(${e})`,
-  object: (fields) => concat(fields, (parts) => parts.join(' || ')),
+  object: (fields, close) => concat(fields, close, (parts) => parts.join(' || ')),
+  bool: BOOL,
   joined: (e, orderBy) => `group_concat(${e}, ',' ORDER BY ${orderBy})`,
   // Dates are stored as UTC text, `2030-01-02 12:00:00.000` (sqlDate): cut and pasted, a fifth cheaper than
   // strftime, which reads the other forms SQLite knows (offsets, "T") written by other tools.
@@ -39,7 +47,8 @@ const SQLITE: JsonText = {
 
 const MYSQL: JsonText = {
   quote: (e) => `COALESCE(JSON_QUOTE(${e}), 'null')`,
-  object: (fields) => concat(fields, (parts) => `CONCAT(${parts.join(', ')})`),
+  object: (fields, close) => concat(fields, close, (parts) => `CONCAT(${parts.join(', ')})`),
+  bool: BOOL,
   // Bounded by group_concat_max_len, which Database raises for every session (see its constructor).
   joined: (e, orderBy) => `GROUP_CONCAT(${e} ORDER BY ${orderBy} SEPARATOR ',')`,
   // DATETIME(3): %f gives the milliseconds followed by 000, as the API shows them.
@@ -49,20 +58,31 @@ const MYSQL: JsonText = {
 
 const POSTGRES: JsonText = {
   quote: (e) => `COALESCE(CAST(to_json(${e}) AS text), 'null')`,
-  object: (fields) => concat(fields, (parts) => parts.join(' || ')),
+  object: (fields, close) => concat(fields, close, (parts) => parts.join(' || ')),
+  bool: BOOL,
   joined: (e, orderBy) => `string_agg(${e}, ',' ORDER BY ${orderBy})`,
   // TIMESTAMPTZ(3) shown in UTC whatever the session's time zone.
   leaseDate: (c) => `to_char(${c} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US')`,
   timestamp: (c) => `to_char(${c} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')`,
 };
 
-function concat(fields: readonly (readonly [string, string])[], join: (parts: string[]) => string): string {
+function concat(fields: readonly (readonly [string, string])[], close: boolean | undefined, join: (parts: string[]) => string): string {
   const parts: string[] = [];
   fields.forEach(([key, quoted], i) => parts.push(sqlString(`${i ? ',' : '{'}${JSON.stringify(key)}:`), quoted));
-  parts.push(sqlString('}'));
+  if (close !== false) parts.push(sqlString('}'));
   return join(parts);
 }
 
 export function jsonText(dialect: Dialect): JsonText {
   return dialect === 'sqlite' ? SQLITE : dialect === 'mysql' ? MYSQL : POSTGRES;
+}
+
+/**
+ * `text` (JSON from `object`, closed or not) in JSON.stringify's form: as it is unless it holds an escape, where
+ * engines may differ from JSON.stringify (MariaDB's hex digits); those few are parsed and written again.
+ */
+export function canonicalJson(text: string, closed = true): string {
+  if (!text.includes('\\')) return text;
+  if (closed) return JSON.stringify(JSON.parse(text));
+  return JSON.stringify(JSON.parse(`${text}}`)).slice(0, -1);
 }

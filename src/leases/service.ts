@@ -90,16 +90,17 @@ export class LeaseService {
 
   /** Leases the caller may see, in creation order, one page at a time. */
   async list(ctx: RequestContext, options: LeaseListOptions = {}): Promise<{ leases: LeaseView[]; nextMarker: string | null }> {
-    const { page, nextMarker } = await this.page(ctx, options);
+    const { page, nextMarker } = await this.page(ctx, options, (q) => this.repos.leases.list(q));
     return { leases: await this.render(page), nextMarker };
   }
 
   /**
    * `list` as the JSON text of its leases array, in pieces (renderLeasesJson), which GET /v1/leases sends as they
-   * are: the page's events come as JSON text from the database. Three statements for any page size.
+   * are: the leases' own fields and their events come as JSON text from the database, only the reservations
+   * (their parameters and what plugins add) are rendered here. Three statements for any page size.
    */
   async listJson(ctx: RequestContext, options: LeaseListOptions = {}): Promise<{ leasesJson: string[]; nextMarker: string | null }> {
-    const { page, nextMarker, query } = await this.page(ctx, options);
+    const { page, nextMarker, query } = await this.page(ctx, options, (q) => this.repos.leases.listJson(q));
     if (!page.length) return { leasesJson: ['[]'], nextMarker };
     const ids = this.repos.leases.pageIds(query, page[0], page[page.length - 1]);
     const [reservations, events] = await Promise.all([
@@ -107,8 +108,9 @@ export class LeaseService {
     return { leasesJson: renderLeasesJson(page, reservations, events, this.deps.plugins), nextMarker };
   }
 
-  private async page(ctx: RequestContext, options: LeaseListOptions):
-  Promise<{ page: LeaseRecord[]; nextMarker: string | null; query: LeaseListQuery }> {
+  /** The page `options` asks for of what the caller may see, read by `read` (records or JSON text). */
+  private async page<T extends { id: string }>(ctx: RequestContext, options: LeaseListOptions, read: (q: LeaseListQuery) => Promise<T[]>):
+  Promise<{ page: T[]; nextMarker: string | null; query: LeaseListQuery }> {
     this.authorize(ctx, 'climate:leases:get', { project_id: ctx.projectId, user_id: ctx.userId });
     const projectId = ctx.isAdmin ? options.projectId : (ctx.projectId ?? '');
     let after: { createdAt: Date; id: string } | undefined;
@@ -121,7 +123,7 @@ export class LeaseService {
     }
     const limit = options.limit;
     const query: LeaseListQuery = { projectId, status: options.status, name: options.name };
-    const rows = await this.repos.leases.list({ ...query, after, limit: limit === undefined ? undefined : limit + 1 });
+    const rows = await read({ ...query, after, limit: limit === undefined ? undefined : limit + 1 });
     const page = limit === undefined ? rows : rows.slice(0, limit);
     const nextMarker = limit !== undefined && rows.length > limit ? page[page.length - 1].id : null;
     return { page, nextMarker, query };

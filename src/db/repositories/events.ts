@@ -1,5 +1,5 @@
 import type { Database, Tx } from '../database';
-import { jsonText } from '../json-text';
+import { canonicalJson, jsonText } from '../json-text';
 import type { LeaseIdsSql } from './leases';
 import type { EventRecord, EventStatus } from '../records';
 import { fromSqlDate, placeholders, sqlDate } from '../sql-values';
@@ -77,7 +77,7 @@ export class EventRepository {
       `SELECT lease_id, ${j.joined(event, 'time, sequence')} AS events FROM events `
       + `WHERE lease_id IN (${leases.sql}) GROUP BY lease_id`,
       leases.params, tx);
-    return new Map(rows.map((row) => [String(row.lease_id), `[${String(row.events)}]`]));
+    return new Map(rows.map((row) => [String(row.lease_id), canonicalJson(`[${String(row.events)}]`)]));
   }
 
   async get(id: string, tx?: Tx): Promise<EventRecord | null> {
