@@ -155,6 +155,9 @@ export class Database {
       this.sequelize.addHook('afterConnect', async (connection: unknown) => {
         const session = (connection as { promise(): { query(sql: string): Promise<[unknown]> } }).promise();
         await session.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED');
+        // GROUP_CONCAT cuts its result at this length without an error: the lease list joins each lease's events
+        // into one (json-text.ts), and MySQL's default is 1,024 bytes, about four events.
+        await session.query('SET SESSION group_concat_max_len = 16777216');
         const [rows] = await session.query('SELECT VERSION() AS version');
         if (/mariadb/i.test(String((rows as { version?: unknown }[])[0]?.version))) {
           // MariaDB turns the NOT EXISTS overlap tests of the free-resource queries into IN subqueries it

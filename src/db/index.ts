@@ -4,7 +4,7 @@ export { DatabaseBusy, DatabaseUnavailable, isDatabaseUnavailable } from './erro
 export { DatabaseOpenError } from './open-errors';
 export { migrateUp, currentVersion, pendingMigrations, unappliedMigrations, MIGRATION_NAMES } from './migrate';
 export * from './records';
-export { LeaseRepository, type LeaseListQuery, type LeaseChanges } from './repositories/leases';
+export { LeaseRepository, type LeaseListQuery, type LeaseChanges, type LeaseIdsSql, type LeaseJson } from './repositories/leases';
 export { ReservationRepository } from './repositories/reservations';
 export { EventRepository } from './repositories/events';
 export { HostRepository, type NewHost, type CapabilityValue } from './repositories/hosts';

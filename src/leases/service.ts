@@ -4,7 +4,7 @@ import type { LeaseTrusts } from '../auth/trusts';
 import { Conflict, InvalidInput, InvalidState, NotEnoughResources, NotFound } from '../common';
 import type { UsageEnforcement } from '../enforcement';
 import type { QuotaCheck } from '../quotas';
-import { isUniqueViolation, type EventRecord, type LeaseRecord, type LeaseStatus, type Repositories, type ReservationRecord, type Tx } from '../db';
+import { isUniqueViolation, type EventRecord, type LeaseListQuery, type LeaseRecord, type LeaseStatus, type Repositories, type ReservationRecord, type Tx } from '../db';
 import { actsOn, ConflictNamingLeases, type AvailabilityQuery, type Prepared, type ResourcePlugin } from '../plugins';
 import { findSlots, parseSearchRange, validateReservations } from './availability';
 import { parseLeaseDate } from './dates';
@@ -14,7 +14,7 @@ import { checkBeforeEnd, checkName, checkWindow, MESSAGES, messageDate, optional
 import { logSkippedAction } from './lifecycle';
 import { needsOwnerTrust, PendingTrust, requestedReservations, type TrustSubject } from './owner-trust';
 import { scheduleLeaseUpdate } from './update-event';
-import { renderLease, renderLeases, type LeaseView } from './view';
+import { renderLease, renderLeases, renderLeasesJson, type LeaseView } from './view';
 
 export interface LeaseServiceOptions {
   minutesBeforeEndLease: number;
@@ -90,6 +90,27 @@ export class LeaseService {
 
   /** Leases the caller may see, in creation order, one page at a time. */
   async list(ctx: RequestContext, options: LeaseListOptions = {}): Promise<{ leases: LeaseView[]; nextMarker: string | null }> {
+    const { page, nextMarker } = await this.page(ctx, options, (q) => this.repos.leases.list(q));
+    return { leases: await this.render(page), nextMarker };
+  }
+
+  /**
+   * `list` as the JSON text of its leases array, in pieces (renderLeasesJson), which GET /v1/leases sends as they
+   * are: the leases' own fields and their events come as JSON text from the database, only the reservations
+   * (their parameters and what plugins add) are rendered here. Three statements for any page size.
+   */
+  async listJson(ctx: RequestContext, options: LeaseListOptions = {}): Promise<{ leasesJson: string[]; nextMarker: string | null }> {
+    const { page, nextMarker, query } = await this.page(ctx, options, (q) => this.repos.leases.listJson(q));
+    if (!page.length) return { leasesJson: ['[]'], nextMarker };
+    const ids = this.repos.leases.pageIds(query, page[0], page[page.length - 1]);
+    const [reservations, events] = await Promise.all([
+      this.repos.reservations.listByLeaseIds(ids), this.repos.events.listJsonByLeases(ids)]);
+    return { leasesJson: renderLeasesJson(page, reservations, events, this.deps.plugins), nextMarker };
+  }
+
+  /** The page `options` asks for of what the caller may see, read by `read` (records or JSON text). */
+  private async page<T extends { id: string }>(ctx: RequestContext, options: LeaseListOptions, read: (q: LeaseListQuery) => Promise<T[]>):
+  Promise<{ page: T[]; nextMarker: string | null; query: LeaseListQuery }> {
     this.authorize(ctx, 'climate:leases:get', { project_id: ctx.projectId, user_id: ctx.userId });
     const projectId = ctx.isAdmin ? options.projectId : (ctx.projectId ?? '');
     let after: { createdAt: Date; id: string } | undefined;
@@ -101,13 +122,11 @@ export class LeaseService {
       after = { createdAt: marker.createdAt, id: marker.id };
     }
     const limit = options.limit;
-    const rows = await this.repos.leases.list({
-      projectId, status: options.status, name: options.name, after, limit: limit === undefined ? undefined : limit + 1,
-    });
+    const query: LeaseListQuery = { projectId, status: options.status, name: options.name };
+    const rows = await read({ ...query, after, limit: limit === undefined ? undefined : limit + 1 });
     const page = limit === undefined ? rows : rows.slice(0, limit);
-    const views = await this.render(page);
     const nextMarker = limit !== undefined && rows.length > limit ? page[page.length - 1].id : null;
-    return { leases: views, nextMarker };
+    return { page, nextMarker, query };
   }
 
   async get(ctx: RequestContext, id: string): Promise<LeaseView> {

@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import type { LeaseService } from '../../leases';
+import { sendJsonPieces } from '../json-body';
 import { contextOf, pathParam } from '../middleware/context';
 import { validateRequest, validatedRequest, type RequestValidator } from '../validation';
 
@@ -17,18 +18,19 @@ export function leasesRouter(leases: LeaseService, validator: RequestValidator, 
     const { query } = validatedRequest(res, 'listLeases');
     const asked = query.limit ?? (options.defaultLimit || undefined);
     const limit = asked === undefined ? undefined : Math.min(asked, options.maxLimit);
-    const page = await leases.list(contextOf(res), {
+    const page = await leases.listJson(contextOf(res), {
       status: query.status, name: query.name, projectId: query.project_id, limit, marker: query.marker,
     });
-    const body: Record<string, unknown> = { leases: page.leases };
+    let links = '}';
     if (page.nextMarker) {
       const next = new URLSearchParams();
       for (const [key, value] of Object.entries(query)) if (value !== undefined && key !== 'marker') next.set(key, String(value));
       next.set('limit', String(limit));
       next.set('marker', page.nextMarker);
-      body.leases_links = [{ rel: 'next', href: `${req.protocol}://${req.get('host')}/v1/leases?${next}` }];
+      links = `,"leases_links":${JSON.stringify([{ rel: 'next', href: `${req.protocol}://${req.get('host')}/v1/leases?${next}` }])}}`;
     }
-    res.json(body);
+    // The body res.json would send ({"leases":[...],"leases_links":[...]}), around the leases' JSON text.
+    sendJsonPieces(res, ['{"leases":', ...page.leasesJson, links]);
   });
 
   router.post('/', validateRequest('createLease', validator), async (_req, res) => {

@@ -1,5 +1,6 @@
 import type { Database, Tx } from '../database';
 import type { ReservationRecord, ReservationStatus } from '../records';
+import type { LeaseIdsSql } from './leases';
 import { fromSqlBool, fromSqlDate, placeholders, sqlBool, sqlDate } from '../sql-values';
 
 const COLUMNS = 'id, lease_id, resource_type, resource_id, status, missing_resources, resources_changed, params, '
@@ -38,6 +39,13 @@ export class ReservationRepository {
     const rows = await this.db.selectMany(
       `SELECT ${COLUMNS} FROM reservations WHERE lease_id IN (${placeholders(leaseIds.length)}) ORDER BY created_at, id`,
       leaseIds, tx);
+    return rows.map(toReservation);
+  }
+
+  /** Reservations of the leases `leases` selects (LeaseRepository.pageIds), in creation order. */
+  async listByLeaseIds(leases: LeaseIdsSql, tx?: Tx): Promise<ReservationRecord[]> {
+    const rows = await this.db.selectMany(
+      `SELECT ${COLUMNS} FROM reservations WHERE lease_id IN (${leases.sql}) ORDER BY created_at, id`, leases.params, tx);
     return rows.map(toReservation);
   }
 
