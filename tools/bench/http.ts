@@ -9,11 +9,12 @@ const agent = new Agent({ keepAlive: true, maxSockets: 64 });
 const HEADERS = { 'content-type': 'application/json', 'x-project-id': 'bench', 'x-user-id': 'bench', 'x-roles': 'admin' };
 
 /**
- * One request; resolves with the parsed body. `headers` replace the noauth identity headers (e.g. a Keystone token:
- * `{ 'content-type': 'application/json', 'x-auth-token': token }`).
+ * One request; resolves with the body's text once its last byte has arrived (what a list's timing should cover:
+ * the answer, not the client's own parse of a megabyte of JSON). `headers` replace the noauth identity headers
+ * (e.g. a Keystone token: `{ 'content-type': 'application/json', 'x-auth-token': token }`).
  */
-export function call(base: string, method: string, path: string, body?: unknown, expected: number[] = [200, 201, 204],
-  headers: Record<string, string> = HEADERS): Promise<unknown> {
+export function callText(base: string, method: string, path: string, body?: unknown, expected: number[] = [200, 201, 204],
+  headers: Record<string, string> = HEADERS): Promise<string> {
   const payload = body === undefined ? undefined : JSON.stringify(body);
   return new Promise((resolve, reject) => {
     const req = request(`${base}${path}`, {
@@ -24,18 +25,18 @@ export function call(base: string, method: string, path: string, body?: unknown,
       res.on('error', reject);
       res.on('end', () => {
         const text = Buffer.concat(chunks).toString('utf8');
-        if (!expected.includes(res.statusCode ?? 0)) {
-          reject(new Error(`${method} ${path}: ${res.statusCode} ${text.slice(0, 300)}`));
-          return;
-        }
-        try {
-          resolve(text ? JSON.parse(text) : null);
-        } catch (error) {
-          reject(error);
-        }
+        if (expected.includes(res.statusCode ?? 0)) resolve(text);
+        else reject(new Error(`${method} ${path}: ${res.statusCode} ${text.slice(0, 300)}`));
       });
     });
     req.on('error', reject);
     req.end(payload);
   });
+}
+
+/** One request; resolves with the parsed body (see callText). */
+export async function call(base: string, method: string, path: string, body?: unknown, expected: number[] = [200, 201, 204],
+  headers: Record<string, string> = HEADERS): Promise<unknown> {
+  const text = await callText(base, method, path, body, expected, headers);
+  return text ? JSON.parse(text) : null;
 }
