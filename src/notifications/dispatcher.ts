@@ -68,10 +68,23 @@ export class NotificationDispatcher {
     return pruned;
   }
 
-  /** Sends what is pending; returns how many were sent. */
+  /**
+   * Sends what is pending; returns how many were sent. The rows sent are marked sent together, with one
+   * statement after the batch (or before a failure is recorded), not one commit per notification: a crash in
+   * between sends them again, with the same message_id.
+   */
   async dispatchOnce(): Promise<number> {
     const rows = await this.outbox.pending(this.batchSize);
-    let sent = 0;
+    const sent: number[] = [];
+    try {
+      await this.sendAll(rows, sent);
+    } finally {
+      await this.outbox.markSent(sent, this.clock.now());
+    }
+    return sent.length;
+  }
+
+  private async sendAll(rows: Awaited<ReturnType<OutboxRepository['pending']>>, sent: number[]): Promise<void> {
     for (const row of rows) {
       if (row.nextAttemptAt && row.nextAttemptAt > this.clock.now()) break;
       const notification: Notification = {
@@ -89,15 +102,14 @@ export class NotificationDispatcher {
         await requestScope.run(scope, () => this.driver.send(notification));
       } catch (error) {
         const delay = Math.min(this.maxRetryDelayMs, this.retryDelayMs * 2 ** row.attempts);
+        await this.outbox.markSent(sent.splice(0), this.clock.now());
         await this.outbox.markFailed(row.id, new Date(this.clock.now().getTime() + delay));
         requestScope.run(scope, () => this.logger.warning(`could not send notification ${row.eventType}; retrying in ${delay} ms`,
           { ...ids, error: String(error) }));
         break;
       }
       requestScope.run(scope, () => this.logger.debug(`sent notification ${row.eventType}`, ids));
-      await this.outbox.markSent([row.id], this.clock.now());
-      sent++;
+      sent.push(row.id);
     }
-    return sent;
   }
 }
