@@ -224,7 +224,9 @@ export class LeaseLifecycle {
           await this.deps.enforcement?.queueOnEnd(tx, { ...lease, status: t.to }, ended, now);
         }
         if (reservations.length) await repos.reservations.setStatusForLease(tx, lease.id, t.reservations, now);
-        await this.notify(tx, { ...lease, status: t.to, statusReason: null, updatedAt: now }, `lease.event.${event.eventType}`, extra);
+        // Every change to a lease sets its updated_at: unchanged since read, the row is what was read plus this change.
+        const current = { ...lease, status: t.to, statusReason: null, updatedAt: now };
+        await this.notify(tx, current, `lease.event.${event.eventType}`, extra, 'INFO', true);
       });
     } catch (error) {
       if (error instanceof LeaseChanged) return 'stale';
@@ -271,11 +273,15 @@ export class LeaseLifecycle {
     return resources;
   }
 
-  /** The notification payload is the lease as the API shows it, read inside the transaction. */
-  private async notify(tx: Tx, lease: LeaseRecord, eventType: string, extra: Record<string, unknown> = {}, priority: Priority = 'INFO'): Promise<void> {
+  /**
+   * The notification payload is the lease as the API shows it, read inside the transaction (`leaseIsCurrent`:
+   * the caller knows the lease row as it is now, only reservations and events are read).
+   */
+  private async notify(tx: Tx, lease: LeaseRecord, eventType: string, extra: Record<string, unknown> = {}, priority: Priority = 'INFO',
+    leaseIsCurrent = false): Promise<void> {
     const { repos } = this.deps;
     const [reservations, events] = await Promise.all([repos.reservations.listByLeases([lease.id], tx), repos.events.listByLeases([lease.id], tx)]);
-    const current = (await repos.leases.get(lease.id, tx)) ?? lease;
+    const current = leaseIsCurrent ? lease : (await repos.leases.get(lease.id, tx)) ?? lease;
     const payload = { ...renderLease(current, reservations, events, this.deps.plugins), ...extra };
     await this.deps.notifier.emit(tx, eventType, payload, { leaseId: lease.id, priority });
   }
