@@ -80,7 +80,6 @@ export class LeaseLifecycle {
   }
 
   private async runLoaded(event: EventRecord, finish: (tx: Tx) => Promise<boolean>, loaded: LoadedLease): Promise<EventOutcome> {
-    const { repos } = this.deps;
     const { lease, reservations } = loaded;
     if (!lease) {
       await this.deleted(event, finish);

@@ -39,6 +39,8 @@ export interface EventRunnerOptions {
 interface Ready {
   event: EventRecord;
   loaded?: LoadedLease;
+  /** When the claim was taken (ms): one that waited long for a free slot is renewed before the event runs. */
+  claimedAt: number;
 }
 
 /** What happened to one run of an event, for counters (see manager/metrics.ts). */
@@ -239,7 +241,7 @@ export class EventRunner {
     const found = new Set(events.map((e) => e.id));
     for (const id of ids) if (!found.has(id)) this.held.delete(id); // deleted with its lease meanwhile
     for (const event of events) {
-      const ready: Ready = { event, loaded: leases.get(event.leaseId) };
+      const ready: Ready = { event, loaded: leases.get(event.leaseId), claimedAt: now.getTime() };
       if (!this.running) break;
       const timer = setTimeout(() => this.due(ready), Math.max(0, event.time.getTime() - this.clock.now().getTime()));
       timer.unref();
@@ -286,6 +288,14 @@ export class EventRunner {
   private async executeInScope(id: string, ready?: Ready): Promise<void> {
     const event = ready?.event ?? await this.repos.events.get(id);
     if (!event) {
+      this.held.delete(id);
+      return;
+    }
+    // Claimed ahead and kept waiting for a slot (slow hooks in every slot) until its claim is half gone: renewed
+    // first, or left to the manager that took it once it expired.
+    const now = this.clock.now().getTime();
+    if (ready && now - ready.claimedAt > this.options.claimMs / 2
+      && !(await this.repos.events.extendClaim(id, this.owner, new Date(now + this.options.claimMs)))) {
       this.held.delete(id);
       return;
     }

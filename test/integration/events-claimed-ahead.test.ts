@@ -76,6 +76,22 @@ describe.each(DIALECTS)('events claimed ahead of their time (%s)', (dialect) => 
     expect(await startNotifications(w, lease.id)).toHaveLength(1);
   }, 30_000);
 
+  it('starts with what the lease is at its due time when it was updated after the claim', async () => {
+    const w = await world({ lookaheadMs: 2500, pollIntervalMs: 50 });
+    const start = secondIn(2000);
+    const lease = await w.leases.create(owner, { name: 'before', start_date: iso(start), end_date: '2099-01-01 00:00', reservations: [] });
+    w.runner.start();
+    await until('the claim ahead', () => startEvent(w, lease.id), (e) => e?.status === 'IN_PROGRESS' && e.claimedBy === w.runner.owner);
+    await w.leases.update(owner, lease.id, { name: 'after' });
+    const done = await until('the start', () => startEvent(w, lease.id), (e) => e?.status === 'DONE');
+    expect(done!.updatedAt!.getTime()).toBeGreaterThanOrEqual(start);
+    const view = await w.leases.get(owner, lease.id);
+    expect([view.name, view.status]).toEqual(['after', 'ACTIVE']);
+    const notifications = await startNotifications(w, lease.id);
+    expect(notifications).toHaveLength(1);
+    expect(JSON.parse(notifications[0].payload)).toMatchObject({ name: 'after', status: 'ACTIVE' });
+  }, 30_000);
+
   it('runs nothing for a lease deleted after its start was claimed', async () => {
     const w = await world({ lookaheadMs: 2500, pollIntervalMs: 50 });
     const start = secondIn(2000);
