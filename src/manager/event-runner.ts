@@ -252,8 +252,16 @@ export class EventRunner {
 
   /** An armed event's time has come: run it now, or as soon as a slot is free. */
   private due(ready: Ready): void {
-    this.armed.delete(ready.event.id);
     if (!this.running) return;
+    // A timer may fire a fraction of a millisecond before the clock reads the due time: never run an event early.
+    const early = ready.event.time.getTime() - this.clock.now().getTime();
+    if (early > 0) {
+      const timer = setTimeout(() => this.due(ready), early);
+      timer.unref();
+      this.armed.set(ready.event.id, { timer, ready });
+      return;
+    }
+    this.armed.delete(ready.event.id);
     if (this.inFlight.size >= this.concurrency) {
       this.queued.push(ready);
       return;
