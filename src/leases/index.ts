@@ -1,6 +1,6 @@
 /** The lease domain: rules, events, the lease service and the lifecycle the manager drives. */
 export { LeaseService, type LeaseServiceOptions, type LeaseServiceDeps, type LeaseListOptions } from './service';
-export { LeaseLifecycle, type LifecycleDeps, type EventOutcome } from './lifecycle';
+export { LeaseLifecycle, type LifecycleDeps, type EventOutcome, type LoadedLease } from './lifecycle';
 export { renderLease, renderEvent, renderReservation, type LeaseView } from './view';
 export { parseLeaseDate, parseQueryDate, renderLeaseDate, renderTimestamp } from './dates';
 export * from './event-plan';

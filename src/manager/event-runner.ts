@@ -1,8 +1,8 @@
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { LogThrottle, requestScope, withDeadline, type Clock, type Logger } from '../common';
-import { DatabaseUnavailable, isDatabaseUnavailable, type EventRecord, type Repositories } from '../db';
-import type { LeaseLifecycle } from '../leases';
+import { DatabaseUnavailable, isDatabaseUnavailable, type EventRecord, type Repositories, type Tx } from '../db';
+import type { LeaseLifecycle, LoadedLease } from '../leases';
 import { WakeableSleep } from './wakeable-sleep';
 
 export interface EventRunnerOptions {
@@ -19,12 +19,28 @@ export interface EventRunnerOptions {
   retryDelayMs: number;
   /** Events run at once by this manager. */
   concurrency?: number;
+  /**
+   * How far ahead of their due time events are claimed and read (their lease and reservations), so that at the
+   * due time only the lifecycle's own transaction is left to run. Default 1.5 s; at most a quarter of the claim.
+   * 0 claims events only once due.
+   */
+  lookaheadMs?: number;
+  /** Most events claimed ahead and waiting for their time at once (default 4 × concurrency). */
+  maxAhead?: number;
   /** Identity written into claims (default: host, pid and a random suffix). */
   owner?: string;
   /** Told how each event run ended (the manager's metrics). */
   observer?: EventRunObserver;
   /** Called once an event's outcome (and the notification it wrote) is committed: the dispatch sends it at once. */
   afterEvent?: () => void;
+}
+
+/** An event claimed ahead, with its lease and reservations as read then. */
+interface Ready {
+  event: EventRecord;
+  loaded?: LoadedLease;
+  /** When the claim was taken (ms): one that waited long for a free slot is renewed before the event runs. */
+  claimedAt: number;
 }
 
 /** What happened to one run of an event, for counters (see manager/metrics.ts). */
@@ -55,6 +71,12 @@ export class EventRunner {
   /** With the database down the loop fails every poll: logged once a minute, with a count. */
   private readonly loopFailures = new LogThrottle();
   private readonly concurrency: number;
+  private readonly lookaheadMs: number;
+  private readonly maxAhead: number;
+  /** Events claimed ahead, waiting for their due time: their timer and what was read for them. */
+  private readonly armed = new Map<string, { timer: NodeJS.Timeout; ready: Ready }>();
+  /** Armed events whose time came while every slot was busy, in due order. */
+  private readonly queued: Ready[] = [];
 
   constructor(
     private readonly repos: Repositories,
@@ -65,6 +87,8 @@ export class EventRunner {
   ) {
     this.owner = options.owner ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
     this.concurrency = options.concurrency ?? 8;
+    this.lookaheadMs = Math.max(0, Math.min(options.lookaheadMs ?? 1500, options.claimMs / 4));
+    this.maxAhead = options.maxAhead ?? 4 * this.concurrency;
   }
 
   start(): void {
@@ -88,6 +112,10 @@ export class EventRunner {
     if (!this.running) return [];
     this.running = false;
     this.sleeper.wake();
+    // Events claimed ahead and not started are given back with the other claims below.
+    for (const { timer } of this.armed.values()) clearTimeout(timer);
+    this.armed.clear();
+    this.queued.length = 0;
     const timeout = new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref());
     // Settled, not all-fulfilled: an event that failed because the database went away must not end the stop.
     await Promise.race([Promise.allSettled([this.loop, ...this.inFlight]), timeout]);
@@ -146,7 +174,17 @@ export class EventRunner {
     if (this.inFlight.size >= this.concurrency) return this.options.pollIntervalMs;
     const next = await this.repos.events.nextWakeUp();
     const untilNext = next ? next.getTime() - this.clock.now().getTime() : Infinity;
-    if (untilNext > 0) return Math.min(this.options.pollIntervalMs, untilNext);
+    if (untilNext > 0 && untilNext <= this.lookaheadMs && this.armed.size < this.maxAhead) {
+      const { claimed, contended } = await this.claimAhead();
+      if (claimed > 0) return 0;
+      if (contended) return 1;
+      // Nothing to claim ahead (blocked behind an earlier event of its lease, or held by another manager).
+      const now = this.clock.now();
+      const ahead = await this.repos.events.nextWakeUp(new Date(now.getTime() + this.lookaheadMs));
+      const until = ahead ? ahead.getTime() - now.getTime() - this.lookaheadMs : Infinity;
+      return Math.max(1, Math.min(this.options.pollIntervalMs, until));
+    }
+    if (untilNext > 0) return Math.max(1, Math.min(this.options.pollIntervalMs, untilNext - (this.armed.size < this.maxAhead ? this.lookaheadMs : 0)));
     const { started, contended } = await this.startDue();
     if (started > 0) return 0;
     // Another manager was claiming the same events: what it leaves is free the moment it commits.
@@ -169,17 +207,81 @@ export class EventRunner {
       if (this.held.has(id)) continue; // still running here (its claim had lapsed): once is enough
       this.held.add(id);
       started++;
-      // An outcome that could not be written (the database gone): logged, the claim kept until stop() releases it or
-      // it expires. Caught here, since nothing awaits a running event but stop() and runDueOnce().
-      const job = this.execute(id)
-        .catch((error) => { this.loopFailures.error(this.logger, 'event loop error; retrying', { event_id: id, error: String(error) }); })
-        .finally(() => {
-          this.inFlight.delete(job);
-          this.sleeper.wake();
-        });
-      this.inFlight.add(job);
+      this.launch(id);
     }
     return { started, contended };
+  }
+
+  /**
+   * Claims the events due within the look-ahead (up to `maxAhead` waiting), reads them with their leases and
+   * reservations (three statements for all of them), and sets a timer to each one's due time. They stay claimed
+   * (IN_PROGRESS) until then, so no other manager runs them; if this manager dies, the claims expire and another
+   * takes them. What was read may be outdated by the due time: the lifecycle's writes are conditional on the
+   * lease being unchanged and on the event still being due at that time, and `settle` looks again otherwise.
+   */
+  private async claimAhead(): Promise<{ claimed: number; contended: boolean }> {
+    const room = this.maxAhead - this.armed.size;
+    if (room <= 0 || !this.running) return { claimed: 0, contended: false };
+    const now = this.clock.now();
+    const { claimed, contended } = await this.repos.events.claimDue(this.owner, now,
+      new Date(now.getTime() + this.options.claimMs), room, new Date(now.getTime() + this.lookaheadMs));
+    const ids = claimed.filter((id) => !this.held.has(id));
+    for (const id of ids) this.held.add(id);
+    if (!ids.length) return { claimed: 0, contended };
+    let events: EventRecord[];
+    let leases: Map<string, LoadedLease>;
+    try {
+      events = await this.repos.events.getMany(ids);
+      leases = await this.lifecycle.loadMany(events.map((e) => e.leaseId));
+    } catch (error) {
+      // Still claimed: they run once their claim expires, here or elsewhere; given back now if the database answers.
+      await this.repos.events.releaseClaimsOf(ids, this.owner, this.clock.now()).then(() => ids.forEach((id) => this.held.delete(id)), () => {});
+      throw error;
+    }
+    const found = new Set(events.map((e) => e.id));
+    for (const id of ids) if (!found.has(id)) this.held.delete(id); // deleted with its lease meanwhile
+    for (const event of events) {
+      const ready: Ready = { event, loaded: leases.get(event.leaseId), claimedAt: now.getTime() };
+      if (!this.running) break;
+      const timer = setTimeout(() => this.due(ready), Math.max(0, event.time.getTime() - this.clock.now().getTime()));
+      timer.unref();
+      this.armed.set(event.id, { timer, ready });
+    }
+    return { claimed: events.length, contended };
+  }
+
+  /** An armed event's time has come: run it now, or as soon as a slot is free. */
+  private due(ready: Ready): void {
+    if (!this.running) return;
+    // A timer may fire a fraction of a millisecond before the clock reads the due time: never run an event early.
+    const early = ready.event.time.getTime() - this.clock.now().getTime();
+    if (early > 0) {
+      const timer = setTimeout(() => this.due(ready), early);
+      timer.unref();
+      this.armed.set(ready.event.id, { timer, ready });
+      return;
+    }
+    this.armed.delete(ready.event.id);
+    if (this.inFlight.size >= this.concurrency) {
+      this.queued.push(ready);
+      return;
+    }
+    this.launch(ready.event.id, ready);
+  }
+
+  /** Starts running a claimed event; when it ends, the next queued armed event (if any) takes its slot. */
+  private launch(id: string, ready?: Ready): void {
+    // An outcome that could not be written (the database gone): logged, the claim kept until stop() releases it or
+    // it expires. Caught here, since nothing awaits a running event but stop() and runDueOnce().
+    const job = this.execute(id, ready)
+      .catch((error) => { this.loopFailures.error(this.logger, 'event loop error; retrying', { event_id: id, error: String(error) }); })
+      .finally(() => {
+        this.inFlight.delete(job);
+        const next = this.running ? this.queued.shift() : undefined;
+        if (next) this.launch(next.event.id, next);
+        this.sleeper.wake();
+      });
+    this.inFlight.add(job);
   }
 
   /**
@@ -187,13 +289,21 @@ export class EventRunner {
    * included) carries the lease and event ids and a request id of its own, which is also the global request id
    * Nova and the other services see for the calls made for this run.
    */
-  private execute(id: string): Promise<void> {
-    return requestScope.run({ requestId: `req-${randomUUID()}`, eventId: id }, () => this.executeInScope(id));
+  private execute(id: string, ready?: Ready): Promise<void> {
+    return requestScope.run({ requestId: `req-${randomUUID()}`, eventId: id }, () => this.executeInScope(id, ready));
   }
 
-  private async executeInScope(id: string): Promise<void> {
-    const event = await this.repos.events.get(id);
+  private async executeInScope(id: string, ready?: Ready): Promise<void> {
+    const event = ready?.event ?? await this.repos.events.get(id);
     if (!event) {
+      this.held.delete(id);
+      return;
+    }
+    // Claimed ahead and kept waiting for a slot (slow hooks in every slot) until its claim is half gone: renewed
+    // first, or left to the manager that took it once it expired.
+    const now = this.clock.now().getTime();
+    if (ready && now - ready.claimedAt > this.options.claimMs / 2
+      && !(await this.repos.events.extendClaim(id, this.owner, new Date(now + this.options.claimMs)))) {
       this.held.delete(id);
       return;
     }
@@ -209,8 +319,17 @@ export class EventRunner {
     }, Math.max(1000, this.options.claimMs / 3));
     heartbeat.unref();
     try {
-      await this.lifecycle.run(event, (tx) => this.repos.events.finish(tx, id, this.owner, { status: 'DONE', now: this.clock.now() }));
-      this.options.observer?.done(event.eventType, Math.max(0, (this.clock.now().getTime() - event.time.getTime()) / 1000));
+      let finished = false;
+      const finish = async (tx: Tx) => {
+        finished = await this.repos.events.finish(tx, id, this.owner, { status: 'DONE', now: this.clock.now(), dueAt: event.time });
+        return finished;
+      };
+      const outcome = await this.lifecycle.run(event, finish, ready?.loaded);
+      if (outcome === 'stale' || !finished) {
+        await this.settle(event);
+      } else {
+        this.options.observer?.done(event.eventType, Math.max(0, (this.clock.now().getTime() - event.time.getTime()) / 1000));
+      }
     } catch (error) {
       await this.failed(event, error);
     } finally {
@@ -219,6 +338,29 @@ export class EventRunner {
     // Reached only when the outcome (done, retry or error) was written: the claim is given back.
     this.held.delete(id);
     this.options.afterEvent?.();
+  }
+
+  /**
+   * The event did not complete as read: its lease changed since it was read, or the event is no longer ours at
+   * that time. Looked at again: gone or taken over, nothing to do; moved to later, its claim is given back (it
+   * runs at its new time); still due, it runs now with what the database holds.
+   */
+  private async settle(read: EventRecord): Promise<void> {
+    const event = await this.repos.events.get(read.id);
+    if (!event || event.status !== 'IN_PROGRESS' || event.claimedBy !== this.owner) return;
+    const now = this.clock.now();
+    if (event.time > now) {
+      await this.repos.events.finish(undefined, event.id, this.owner, { status: 'UNDONE', now });
+      this.logger.info(`${event.eventType} of lease ${event.leaseId} moved to ${event.time.toISOString()} before it ran; `
+        + 'it runs then');
+      return;
+    }
+    let finished = false;
+    await this.lifecycle.run(event, async (tx) => {
+      finished = await this.repos.events.finish(tx, event.id, this.owner, { status: 'DONE', now: this.clock.now(), dueAt: event.time });
+      return finished;
+    });
+    if (finished) this.options.observer?.done(event.eventType, Math.max(0, (this.clock.now().getTime() - event.time.getTime()) / 1000));
   }
 
   private async failed(event: EventRecord, error: unknown): Promise<void> {

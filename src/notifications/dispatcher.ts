@@ -1,5 +1,5 @@
 import { requestScope, type Clock, type Logger } from '../common';
-import type { OutboxRepository } from '../db';
+import type { OutboxRecord, OutboxRepository } from '../db';
 import type { NotificationDriver } from './drivers/types';
 import { notificationTimestamp, type Notification, type Priority } from './envelope';
 
@@ -68,36 +68,55 @@ export class NotificationDispatcher {
     return pruned;
   }
 
-  /** Sends what is pending; returns how many were sent. */
+  /**
+   * Sends what is pending, in id order; returns how many were sent. The first notification of a pass is sent on
+   * its own (it finds out whether the broker takes them); once it is, the rest of the batch is written to the
+   * connection one after the other without waiting for each receipt in between, and the receipts are awaited
+   * together. Those sent are marked sent with one statement: up to the first failure, which is retried with
+   * backoff; the ones after it are sent again later, with the same message_id (at least once, as after a crash
+   * between send and mark). Over one broker connection an error ends the connection, so what follows a failed
+   * send fails too, and a lease's notifications do not overtake each other.
+   */
   async dispatchOnce(): Promise<number> {
     const rows = await this.outbox.pending(this.batchSize);
-    let sent = 0;
-    for (const row of rows) {
-      if (row.nextAttemptAt && row.nextAttemptAt > this.clock.now()) break;
-      const notification: Notification = {
-        message_id: row.messageId,
-        publisher_id: this.options.publisherId,
-        event_type: row.eventType,
-        priority: row.priority as Priority,
-        payload: JSON.parse(row.payload) as Record<string, unknown>,
-        timestamp: notificationTimestamp(row.createdAt),
-      };
-      // The driver's lines and ours name the lease the notification is about, and the notification.
-      const scope = row.leaseId ? { leaseId: row.leaseId } : {};
-      const ids = { message_id: row.messageId };
-      try {
-        await requestScope.run(scope, () => this.driver.send(notification));
-      } catch (error) {
-        const delay = Math.min(this.maxRetryDelayMs, this.retryDelayMs * 2 ** row.attempts);
-        await this.outbox.markFailed(row.id, new Date(this.clock.now().getTime() + delay));
-        requestScope.run(scope, () => this.logger.warning(`could not send notification ${row.eventType}; retrying in ${delay} ms`,
-          { ...ids, error: String(error) }));
-        break;
-      }
-      requestScope.run(scope, () => this.logger.debug(`sent notification ${row.eventType}`, ids));
-      await this.outbox.markSent([row.id], this.clock.now());
-      sent++;
+    const now = this.clock.now();
+    // A row waiting for its retry time holds back every later one.
+    const waiting = rows.findIndex((row) => row.nextAttemptAt && row.nextAttemptAt > now);
+    const ready = waiting < 0 ? rows : rows.slice(0, waiting);
+    if (!ready.length) return 0;
+    const failed = await this.send(ready[0]);
+    const outcomes = failed ? [failed] : [undefined, ...await Promise.all(ready.slice(1).map((row) => this.send(row)))];
+    const firstFailure = outcomes.findIndex((outcome) => outcome !== undefined);
+    const sent = firstFailure < 0 ? ready : ready.slice(0, firstFailure);
+    await this.outbox.markSent(sent.map((row) => row.id), this.clock.now());
+    if (firstFailure >= 0) {
+      const row = ready[firstFailure];
+      const delay = Math.min(this.maxRetryDelayMs, this.retryDelayMs * 2 ** row.attempts);
+      await this.outbox.markFailed(row.id, new Date(this.clock.now().getTime() + delay));
+      requestScope.run(row.leaseId ? { leaseId: row.leaseId } : {}, () => this.logger.warning(
+        `could not send notification ${row.eventType}; retrying in ${delay} ms`, { message_id: row.messageId, error: String(outcomes[firstFailure]) }));
     }
-    return sent;
+    return sent.length;
+  }
+
+  /** Sends one outbox row; resolves with the error when it could not be sent (never rejects). */
+  private async send(row: OutboxRecord): Promise<unknown> {
+    const notification: Notification = {
+      message_id: row.messageId,
+      publisher_id: this.options.publisherId,
+      event_type: row.eventType,
+      priority: row.priority as Priority,
+      payload: JSON.parse(row.payload) as Record<string, unknown>,
+      timestamp: notificationTimestamp(row.createdAt),
+    };
+    // The driver's lines and ours name the lease the notification is about, and the notification.
+    const scope = row.leaseId ? { leaseId: row.leaseId } : {};
+    try {
+      await requestScope.run(scope, () => this.driver.send(notification));
+    } catch (error) {
+      return error ?? new Error('send failed');
+    }
+    requestScope.run(scope, () => this.logger.debug(`sent notification ${row.eventType}`, { message_id: row.messageId }));
+    return undefined;
   }
 }

@@ -80,6 +80,11 @@ export class EventRepository {
     return new Map(rows.map((row) => [String(row.lease_id), canonicalJson(`[${String(row.events)}]`)]));
   }
 
+  async getMany(ids: readonly string[]): Promise<EventRecord[]> {
+    if (!ids.length) return [];
+    return (await this.db.selectMany(`SELECT ${COLUMNS} FROM events WHERE id IN (${placeholders(ids.length)})`, ids)).map(toEvent);
+  }
+
   async get(id: string, tx?: Tx): Promise<EventRecord | null> {
     const rows = await this.db.select(`SELECT ${COLUMNS} FROM events WHERE id = ?`, [id], tx);
     return rows.length ? toEvent(rows[0]) : null;
@@ -164,13 +169,16 @@ export class EventRepository {
    * whose timers fire together take different events rather than queue on the same ones; the UPDATE re-checks
    * that each is still runnable.
    */
-  async claimDue(owner: string, now: Date, expiresAt: Date, limit: number): Promise<{ claimed: string[]; contended: boolean }> {
+  async claimDue(owner: string, now: Date, expiresAt: Date, limit: number, dueBy: Date = now): Promise<{ claimed: string[]; contended: boolean }> {
     const at = sqlDate(now);
+    // `dueBy` later than now: events due within that look-ahead are claimed too (run at their time by the claimer).
+    // Retries and expired claims are judged at now.
+    const runnable = [sqlDate(dueBy), at, at];
     const want = Math.max(1, Math.floor(limit));
     return this.db.transaction(async (tx) => {
       // Twice as many as wanted: what a manager claiming at the same moment takes first, the other takes after.
       const due = await this.db.select<{ id: unknown }>(
-        `SELECT e.id FROM events e WHERE ${RUNNABLE} ORDER BY e.time, e.sequence LIMIT ${2 * want}`, [at, at, at], tx);
+        `SELECT e.id FROM events e WHERE ${RUNNABLE} ORDER BY e.time, e.sequence LIMIT ${2 * want}`, runnable, tx);
       if (!due.length) return { claimed: [], contended: false };
       let ids = due.map((row) => String(row.id));
       if (this.db.dialect === 'sqlite') {
@@ -188,7 +196,7 @@ export class EventRepository {
       const changed = await this.db.execute(
         `UPDATE events SET status = 'IN_PROGRESS', claimed_by = ?, claim_expires_at = ?, updated_at = ?
          WHERE id IN (${list}) AND id IN (SELECT id FROM (SELECT e.id FROM events e WHERE e.id IN (${list}) AND ${RUNNABLE}) AS runnable)`,
-        [owner, sqlDate(expiresAt), at, ...ids, ...ids, at, at, at], tx);
+        [owner, sqlDate(expiresAt), at, ...ids, ...ids, ...runnable], tx);
       if (changed === ids.length) return { claimed: ids, contended };
       const won = changed === 0 ? [] : await this.db.select<{ id: unknown }>(
         `SELECT id FROM events WHERE id IN (${list}) AND claimed_by = ? AND claim_expires_at = ? AND status = 'IN_PROGRESS'`,
@@ -209,13 +217,23 @@ export class EventRepository {
    * Ends a claim: DONE or ERROR, or back to UNDONE with `retryAt` for another attempt. Only the owner may,
    * so a manager whose claim expired and was taken over cannot overwrite the new owner's outcome.
    */
-  async finish(tx: Tx | undefined, id: string, owner: string, outcome: { status: EventStatus; now: Date; error?: string; retryAt?: Date }): Promise<boolean> {
+  async finish(tx: Tx | undefined, id: string, owner: string,
+    outcome: { status: EventStatus; now: Date; error?: string; retryAt?: Date; dueAt?: Date }): Promise<boolean> {
+    // `dueAt`: only if the event is still due then (a lease update moving it keeps the claim, not the time).
     return (await this.db.execute(
       `UPDATE events SET status = ?, claimed_by = NULL, claim_expires_at = NULL, last_error = ?, updated_at = ?,
          attempts = attempts + ?, retry_at = ?
-       WHERE id = ? AND claimed_by = ? AND status = 'IN_PROGRESS'`,
+       WHERE id = ? AND claimed_by = ? AND status = 'IN_PROGRESS'${outcome.dueAt ? ' AND time = ?' : ''}`,
       [outcome.status, outcome.error ?? null, sqlDate(outcome.now), outcome.error ? 1 : 0,
-        sqlDate(outcome.retryAt ?? null), id, owner], tx)) > 0;
+        sqlDate(outcome.retryAt ?? null), id, owner, ...(outcome.dueAt ? [sqlDate(outcome.dueAt)] : [])], tx)) > 0;
+  }
+
+  /** Gives back some of `owner`'s claims (events claimed ahead that it could not prepare). */
+  async releaseClaimsOf(ids: readonly string[], owner: string, now: Date): Promise<number> {
+    if (!ids.length) return 0;
+    return this.db.execute(
+      "UPDATE events SET status = 'UNDONE', claimed_by = NULL, claim_expires_at = NULL, updated_at = ? "
+      + `WHERE id IN (${placeholders(ids.length)}) AND claimed_by = ? AND status = 'IN_PROGRESS'`, [sqlDate(now), ...ids, owner]);
   }
 
   /** Releases every claim of `owner` (clean shutdown) so other managers take them at once. */

@@ -106,6 +106,11 @@ export class LeaseRepository {
     return rows.length ? toLease(rows[0]) : null;
   }
 
+  async getMany(ids: readonly string[]): Promise<LeaseRecord[]> {
+    if (!ids.length) return [];
+    return (await this.db.selectMany(`SELECT ${COLUMNS} FROM leases WHERE id IN (${placeholders(ids.length)})`, ids)).map(toLease);
+  }
+
   /** Reads the lease and locks its row until the transaction ends, so concurrent updates serialise. */
   async getForUpdate(tx: Tx, id: string): Promise<LeaseRecord | null> {
     const rows = await this.db.select(`SELECT ${COLUMNS} FROM leases WHERE id = ?${this.db.forUpdate}`, [id], tx);
@@ -158,9 +163,11 @@ export class LeaseRepository {
 
   /**
    * Writes `changes`; with `expectedStatus` only if the lease is still in one of those statuses
-   * (compare-and-set). Returns whether a row changed.
+   * (compare-and-set), and with `unchangedSince` (its `updated_at` as read, null: never updated) only if no one
+   * changed it since. Returns whether a row changed.
    */
-  async update(tx: Tx | undefined, id: string, changes: LeaseChanges, expectedStatus?: readonly LeaseStatus[]): Promise<boolean> {
+  async update(tx: Tx | undefined, id: string, changes: LeaseChanges, expectedStatus?: readonly LeaseStatus[],
+    unchangedSince?: Date | null): Promise<boolean> {
     const keys = Object.keys(changes) as (keyof LeaseChanges)[];
     if (!keys.length) return true;
     const sets = keys.map((k) => `${FIELD_COLUMNS[k]} = ?`).join(', ');
@@ -170,6 +177,11 @@ export class LeaseRepository {
     if (expectedStatus) {
       where += ` AND status IN (${placeholders(expectedStatus.length)})`;
       params.push(...expectedStatus);
+    }
+    if (unchangedSince === null) where += ' AND updated_at IS NULL';
+    if (unchangedSince) {
+      where += ' AND updated_at = ?';
+      params.push(sqlDate(unchangedSince));
     }
     return (await this.db.execute(`UPDATE leases SET ${sets} WHERE ${where}`, params, tx)) > 0;
   }

@@ -89,6 +89,33 @@ describe('NotificationDispatcher', () => {
     expect(driver.sent.map((n) => n.event_type)).toEqual(['lease.create', 'lease.update']);
   });
 
+  it('sends the rest of a batch without waiting for each receipt, in order, and marks up to a failure sent', async () => {
+    await add('L1', 'lease.create', 'lease.update', 'lease.event.start_lease', 'lease.event.end_lease');
+    let inFlight = 0;
+    let most = 0;
+    const order: string[] = [];
+    const slow: NotificationDriver = {
+      name: 'slow',
+      send: async (n) => {
+        order.push(n.event_type);
+        inFlight++;
+        most = Math.max(most, inFlight);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        inFlight--;
+        if (n.event_type === 'lease.event.start_lease') throw new Error('connection lost');
+      },
+      close: async () => {},
+    };
+    const d = new NotificationDispatcher(t.repos.outbox, slow, clock, silentLogger, { publisherId: 'climate.test', retryDelayMs: 1000 });
+    expect(await d.dispatchOnce()).toBe(2);
+    expect(order).toEqual(['lease.create', 'lease.update', 'lease.event.start_lease', 'lease.event.end_lease']);
+    expect(most).toBe(3); // the first alone, then the other three together
+    // The failed one waits for its retry, and the one after it (sent, but after a failure) is sent again after it.
+    const pending = await t.repos.outbox.pending(10);
+    expect(pending.map((r) => [r.eventType, r.attempts])).toEqual([['lease.event.start_lease', 1], ['lease.event.end_lease', 0]]);
+    expect(pending[0].nextAttemptAt?.getTime()).toBe(T0.getTime() + 1000);
+  });
+
   it('runOnce checks the driver once at start and says what is wrong', async () => {
     const lines: string[] = [];
     driver.checkError = new Error('exchange "climate" does not exist');
