@@ -130,7 +130,8 @@ export class EventRepository {
     const bound = after ? sqlDate(after) : null;
     const later = (column: string) => (bound ? ` AND ${column} > ?` : '');
     // A waiting retry's event time is earlier than its retry: the due time is read among events with no retry pending.
-    const [row] = await this.db.select<{ t: unknown; r: unknown; c: unknown }>(
+    // selectMany: the runner's look after every event it runs, without Sequelize's query layer (one row).
+    const [row] = await this.db.selectMany<{ t: unknown; r: unknown; c: unknown }>(
       `SELECT (SELECT time FROM events WHERE status = 'UNDONE' AND (retry_at IS NULL OR retry_at <= time)${later('time')}
                ORDER BY status, time LIMIT 1) AS t,
               (SELECT MIN(retry_at) FROM events WHERE status = 'UNDONE' AND retry_at IS NOT NULL${later('retry_at')}) AS r,

@@ -18,7 +18,8 @@ export class OutboxRepository {
    * dispatcher stops there and later rows do not overtake it.
    */
   async pending(limit: number): Promise<OutboxRecord[]> {
-    const rows = await this.db.select(
+    // selectMany: the dispatcher reads this after every event, without Sequelize's query layer and date parsing.
+    const rows = await this.db.selectMany(
       'SELECT id, message_id, lease_id, event_type, priority, payload, created_at, attempts, next_attempt_at '
       + `FROM notifications WHERE sent_at IS NULL ORDER BY id LIMIT ${Math.floor(limit)}`);
     return rows.map((r) => ({
