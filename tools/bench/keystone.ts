@@ -19,7 +19,7 @@ import { configWith } from '../../src/config';
 import { createTestDatabase, type TestDialect } from '../../test/support/database';
 import { startKeystone, type TestKeystone } from '../../test/support/keystone';
 import { KeystoneAdmin, login } from '../../test/support/keystone-admin';
-import { call, callText } from './http';
+import { call, callBytes } from './http';
 import { summarize, timed, type Summary } from './stats';
 
 interface Options {
@@ -161,9 +161,9 @@ async function benchSize(w: World, hosts: number, o: Options): Promise<SizeResul
     // (168-300 ms) and the slope of the next ones moved the p50. A new token's cost has its own row below.
     await timed(10, 1, async () => { await alice('GET', `/v1/leases?limit=${o.leases}`); });
     // Timed to the answer's last byte (as lists.js): the bench's own parse of 1 MB of JSON is not the server's time.
-    let text = '';
-    const list = await timed(30, 1, async () => { text = await callText(base, 'GET', `/v1/leases?limit=${o.leases}`, undefined, undefined, w.alice); });
-    listed = (JSON.parse(text) as { leases: unknown[] }).leases.length;
+    let bytes: Buffer = Buffer.alloc(0);
+    const list = await timed(30, 1, async () => { bytes = await callBytes(base, 'GET', `/v1/leases?limit=${o.leases}`, undefined, undefined, w.alice); });
+    listed = (JSON.parse(bytes.toString('utf8')) as { leases: unknown[] }).leases.length;
 
     // New windows after the existing leases: every create has its own hour, on the same (lowest) hosts.
     let cursor = origin + (Math.ceil(o.leases / hosts) + 10) * DAY;

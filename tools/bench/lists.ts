@@ -13,7 +13,7 @@ import { buildServices } from '../../src/cli/services';
 import { silentLogger } from '../../src/common';
 import { configWith } from '../../src/config';
 import { createTestDatabase, type TestDialect } from '../../test/support/database';
-import { call, callText } from './http';
+import { call, callBytes } from './http';
 import { summarize, timed, type Summary } from './stats';
 
 export interface ListsResult {
@@ -30,16 +30,17 @@ export interface ListsResult {
 export async function benchLists(base: string, leasePage: number, runs: number, log: (m: string) => void): Promise<ListsResult> {
   const sizes = { leases: 0, hosts: 0, allocations: 0 };
   log(`GET /v1/leases?limit=${leasePage}`);
-  // Timed to each answer's last byte; the body is parsed afterwards, to count what was listed.
-  let text = '';
-  const leases = await timed(runs, 1, async () => { text = await callText(base, 'GET', `/v1/leases?limit=${leasePage}`); });
-  sizes.leases = (JSON.parse(text) as { leases: unknown[] }).leases.length;
+  // Timed to each answer's last byte; the body is decoded and parsed afterwards, to count what was listed.
+  let bytes: Buffer = Buffer.alloc(0);
+  const text = () => bytes.toString('utf8');
+  const leases = await timed(runs, 1, async () => { bytes = await callBytes(base, 'GET', `/v1/leases?limit=${leasePage}`); });
+  sizes.leases = (JSON.parse(text()) as { leases: unknown[] }).leases.length;
   log('GET /v1/os-hosts');
-  const hosts = await timed(runs, 1, async () => { text = await callText(base, 'GET', '/v1/os-hosts'); });
-  sizes.hosts = (JSON.parse(text) as { hosts: unknown[] }).hosts.length;
+  const hosts = await timed(runs, 1, async () => { bytes = await callBytes(base, 'GET', '/v1/os-hosts'); });
+  sizes.hosts = (JSON.parse(text()) as { hosts: unknown[] }).hosts.length;
   log('GET /v1/os-hosts/allocations');
-  const allocations = await timed(runs, 1, async () => { text = await callText(base, 'GET', '/v1/os-hosts/allocations'); });
-  const body = JSON.parse(text) as { allocations: { reservations: unknown[] }[] };
+  const allocations = await timed(runs, 1, async () => { bytes = await callBytes(base, 'GET', '/v1/os-hosts/allocations'); });
+  const body = JSON.parse(text()) as { allocations: { reservations: unknown[] }[] };
   sizes.allocations = body.allocations.reduce((n, a) => n + a.reservations.length, 0);
   return {
     leasesListed: sizes.leases, listLeases: summarize(leases.durations),
