@@ -90,6 +90,11 @@ export async function createTestDatabase(dialect: TestDialect, createOptions = '
   const admin = await mysqlAdmin();
   await admin.query(`CREATE DATABASE ${name} ${createOptions}`.trim());
   await admin.end();
+  return mariadbTestDatabase(name);
+}
+
+/** The MariaDB database `name` (already created) as a test database: its URL, and how to drop it. */
+export function mariadbTestDatabase(name: string): TestDatabase {
   return {
     url: `${MYSQL_BASE}/${name}`,
     drop: async () => {

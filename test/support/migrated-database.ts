@@ -18,7 +18,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFile
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Database, MIGRATION_NAMES, migrateUp } from '../../src/db';
-import { MYSQL_BASE, mysqlAdmin, POSTGRES_BASE, postgresAdmin, type TestDatabase, type TestDialect } from './database';
+import { MYSQL_BASE, mariadbTestDatabase, mysqlAdmin, POSTGRES_BASE, postgresAdmin, type TestDatabase, type TestDialect } from './database';
 
 const DB_SOURCE = path.resolve(__dirname, '../../src/db');
 
@@ -177,12 +177,5 @@ export async function createMigratedTestDatabase(dialect: TestDialect): Promise<
   } finally {
     await admin.end();
   }
-  return {
-    url: `${MYSQL_BASE}/${name}`,
-    drop: async () => {
-      const conn = await mysqlAdmin();
-      await conn.query(`DROP DATABASE IF EXISTS ${name}`);
-      await conn.end();
-    },
-  };
+  return mariadbTestDatabase(name);
 }
