@@ -102,7 +102,7 @@ export class LeaseService {
   async listJson(ctx: RequestContext, options: LeaseListOptions = {}): Promise<{ leasesJson: string[]; nextMarker: string | null }> {
     const { page, nextMarker, query } = await this.page(ctx, options, (q) => this.repos.leases.listJson(q));
     if (!page.length) return { leasesJson: ['[]'], nextMarker };
-    const ids = this.repos.leases.pageIds(query, page[0], page[page.length - 1]);
+    const ids = this.repos.leases.pageIds(query, page);
     const [reservations, events] = await Promise.all([
       this.repos.reservations.listByLeaseIds(ids), this.repos.events.listJsonByLeases(ids)]);
     return { leasesJson: renderLeasesJson(page, reservations, events, this.deps.plugins), nextMarker };

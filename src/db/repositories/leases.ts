@@ -147,13 +147,19 @@ export class LeaseRepository {
   }
 
   /**
-   * A subquery of the ids of a listed page, from its `first` to its `last` lease in list order, for the
-   * statements that read the page's reservations and events: the database reads the range again rather than
-   * being sent a thousand ids (on SQLite a third of the events statement's time went to binding them). A range
-   * rather than the page's LIMIT, so that a lease written meanwhile cannot push one of the page out; any lease
-   * added inside the range only brings rows the caller does not ask for.
+   * The ids of a listed page, for the statements that read the page's reservations and events: on SQLite a
+   * subquery of the range from its first to its last lease in list order, read again by the database rather than
+   * sent a thousand ids (a range rather than the page's LIMIT, so that a lease written meanwhile cannot push one
+   * of the page out; any lease added inside the range only brings rows the caller does not ask for); on the
+   * other engines the ids themselves.
    */
-  pageIds(query: LeaseListQuery, first: LeaseJson, last: LeaseJson): LeaseIdsSql {
+  pageIds(query: LeaseListQuery, page: readonly LeaseJson[]): LeaseIdsSql {
+    // MariaDB turns `lease_id IN (SELECT id FROM leases WHERE <range>)` into a semi-join that reads every event
+    // when the page is a small part of the table (100 of 10,000 leases: 63 ms, against 6 ms with the ids bound);
+    // SQLite runs the subquery first and looks each lease up, and binding 1,000 ids cost it a third of the
+    // events statement. PostgreSQL is given the ids too, as before.
+    if (this.db.dialect !== 'sqlite') return { sql: placeholders(page.length), params: page.map((lease) => lease.id) };
+    const [first, last] = [page[0], page[page.length - 1]];
     const { where, params } = filters(query);
     const [from, to] = [sqlDate(fromSqlDate(first.createdAtSql)), sqlDate(fromSqlDate(last.createdAtSql))];
     where.push('(created_at > ? OR (created_at = ? AND id >= ?))', '(created_at < ? OR (created_at = ? AND id <= ?))');
